@@ -1,0 +1,119 @@
+package parley
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Input limits. docs/protocol.md lists each; change both together.
+const (
+	UsernameMin     = 3
+	UsernameMax     = 32
+	EmailMax        = 254
+	PasswordMin     = 8
+	PasswordMax     = 128
+	DisplayNameMax  = 64
+	GroupNameMin    = 1
+	GroupNameMax    = 64
+	CodeMin         = 4
+	CodeMax         = 32
+	MessageTextMax  = 4096 // characters (Unicode code points)
+	ClientMsgIDMax  = 64
+	PageSizeDefault = 50
+	PageSizeMax     = 200
+	// DefaultMaxMembers is the default member limit of a group.
+	DefaultMaxMembers = 1000
+	// SyncPageSize bounds the messages one sync returns per conversation.
+	SyncPageSize = 200
+)
+
+var (
+	usernameRE = regexp.MustCompile(`^[a-z0-9_.-]+$`)
+	codeRE     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	emailRE    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// NormalizeUsername lower-cases a username; usernames are unique without
+// regard to case.
+func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// ValidateUsername checks a normalized username.
+func ValidateUsername(s string) error {
+	if n := len(s); n < UsernameMin || n > UsernameMax || !usernameRE.MatchString(s) {
+		return FieldErrorf("username", "Username must be %d to %d characters of a-z, 0-9, '_', '.' or '-'.", UsernameMin, UsernameMax)
+	}
+	return nil
+}
+
+// ValidateEmail checks an e-mail address (a plausibility check only).
+func ValidateEmail(s string) error {
+	if len(s) > EmailMax || !emailRE.MatchString(s) {
+		return FieldErrorf("email", "Email must be a valid address of at most %d characters.", EmailMax)
+	}
+	return nil
+}
+
+// ValidatePassword checks a password's length in characters.
+func ValidatePassword(s string) error {
+	if n := utf8.RuneCountInString(s); n < PasswordMin || n > PasswordMax || !utf8.ValidString(s) {
+		return FieldErrorf("password", "Password must be %d to %d characters.", PasswordMin, PasswordMax)
+	}
+	return nil
+}
+
+// ValidateDisplayName checks a display name (may be empty).
+func ValidateDisplayName(s string) error {
+	if utf8.RuneCountInString(s) > DisplayNameMax || !utf8.ValidString(s) || hasControl(s) {
+		return FieldErrorf("display_name", "Display name must be at most %d characters, without control characters.", DisplayNameMax)
+	}
+	return nil
+}
+
+// ValidateGroupName checks a trimmed group name.
+func ValidateGroupName(s string) error {
+	if n := utf8.RuneCountInString(s); n < GroupNameMin || n > GroupNameMax || !utf8.ValidString(s) || hasControl(s) {
+		return FieldErrorf("name", "Group name must be %d to %d characters, without control characters.", GroupNameMin, GroupNameMax)
+	}
+	return nil
+}
+
+// ValidateCode checks a group join code.
+func ValidateCode(s string) error {
+	if n := len(s); n < CodeMin || n > CodeMax || !codeRE.MatchString(s) {
+		return FieldErrorf("code", "Code must be %d to %d characters of A-Z, a-z, 0-9, '-' or '_'.", CodeMin, CodeMax)
+	}
+	return nil
+}
+
+// ValidateText checks a message's text: 1 to MessageTextMax characters, not
+// only white space, valid UTF-8.
+func ValidateText(s string) error {
+	if !utf8.ValidString(s) {
+		return FieldErrorf("text", "Text must be valid UTF-8.")
+	}
+	if strings.TrimSpace(s) == "" {
+		return FieldErrorf("text", "Text must not be empty.")
+	}
+	if utf8.RuneCountInString(s) > MessageTextMax {
+		return FieldErrorf("text", "Text must be at most %d characters.", MessageTextMax)
+	}
+	return nil
+}
+
+// ValidateClientMsgID checks a client-generated message id.
+func ValidateClientMsgID(s string) error {
+	if s == "" || len(s) > ClientMsgIDMax || hasControl(s) || !utf8.ValidString(s) {
+		return FieldErrorf("client_msg_id", "client_msg_id must be 1 to %d printable characters.", ClientMsgIDMax)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,180 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// Store is Parley's durable state. sqlite.Store and postgres.Store implement
+// it; storetest.Run checks both against the same suite.
+//
+// Every method returns *Error values for outcomes a client may see (ENOTFOUND,
+// EUSERNAMETAKEN, ...), ErrUnavailable when the database cannot be reached,
+// and other errors only for bugs. All times are UTC, truncated to
+// microseconds.
+type Store interface {
+	UserStore
+	SessionStore
+	ConversationStore
+	MessageStore
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser stores a new user with a password hash and sets u.ID and
+	// u.CreatedAt. Username and Email must already be normalized (lower
+	// case). A taken username gives EUSERNAMETAKEN, a taken email
+	// EEMAILTAKEN.
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// User returns a user by id, ENOTFOUND if there is none.
+	User(ctx context.Context, id int64) (User, error)
+	// UserByUsername returns a user by normalized username.
+	UserByUsername(ctx context.Context, username string) (User, error)
+	// UserByLogin returns the user whose normalized username or email equals
+	// login, with the password hash.
+	UserByLogin(ctx context.Context, login string) (User, string, error)
+	// SearchUsers returns up to limit users whose username starts with
+	// prefix (normalized), ordered by username.
+	SearchUsers(ctx context.Context, prefix string, limit int) ([]User, error)
+	// UpdateUser changes the fields that are non-nil and returns the user.
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (User, error)
+
+	// SetLastSeen records when a user was last online.
+	SetLastSeen(ctx context.Context, id int64, at time.Time) error
+
+	// AddLoginFailure records one failed login at time at for each key.
+	AddLoginFailure(ctx context.Context, keys []string, at time.Time) error
+	// LoginFailures counts the failures recorded for key at or after since.
+	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// ClearLoginFailures forgets the failures of key.
+	ClearLoginFailures(ctx context.Context, key string) error
+}
+
+// UserUpdate holds the changeable fields of a user; nil means unchanged.
+type UserUpdate struct {
+	DisplayName       *string
+	AcceptingMessages *bool
+}
+
+// SessionStore keeps login sessions.
+type SessionStore interface {
+	// CreateSession stores s and sets its ID.
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByTokenHash returns the session with that token hash if it has
+	// not expired at now; ENOTFOUND otherwise.
+	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (Session, error)
+	// TouchSession sets a session's last use and expiry.
+	TouchSession(ctx context.Context, id int64, lastUsed, expiresAt time.Time) error
+	// Sessions lists a user's unexpired sessions, newest use first.
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
+	// DeleteSession deletes one of the user's sessions; ENOTFOUND if the user
+	// has no such session.
+	DeleteSession(ctx context.Context, userID, sessionID int64) error
+	// DeleteOtherSessions deletes all of the user's sessions but keepID and
+	// returns the ids deleted.
+	DeleteOtherSessions(ctx context.Context, userID, keepID int64) ([]int64, error)
+}
+
+// ConversationStore keeps conversations and their members. Methods that
+// change membership or a group's name append the matching system message in
+// the same transaction and return it.
+type ConversationStore interface {
+	// CreateGroup creates a group with owner as its only member (role
+	// owner) and appends a SysCreated system message. ECODETAKEN if the code
+	// is taken (without regard to case).
+	CreateGroup(ctx context.Context, name, code string, owner int64, now time.Time) (Conversation, Message, error)
+	// Direct returns the direct conversation of users a and b, creating it
+	// (both members, role member) if it does not exist; created tells which.
+	// Concurrent calls for the same pair return the same conversation.
+	Direct(ctx context.Context, a, b int64, now time.Time) (c Conversation, created bool, err error)
+	// Conversation returns a conversation by id.
+	Conversation(ctx context.Context, id int64) (Conversation, error)
+	// GroupByCode returns a group by join code, without regard to case;
+	// EGROUPNOTFOUND if there is none.
+	GroupByCode(ctx context.Context, code string) (Conversation, error)
+	// Member returns a current member; ENOTFOUND if userID is not one.
+	Member(ctx context.Context, conversationID, userID int64) (Member, error)
+	// Members lists current members ordered by join time.
+	Members(ctx context.Context, conversationID int64) ([]Member, error)
+	// ConversationIDs lists the ids of the conversations userID is a
+	// member of.
+	ConversationIDs(ctx context.Context, userID int64) ([]int64, error)
+	// Conversations lists userID's conversations, newest activity first,
+	// with marks, unread count, last message and, for direct ones, the peer.
+	Conversations(ctx context.Context, userID int64) ([]ConversationSummary, error)
+	// Contacts lists the distinct users who share a conversation with
+	// userID in a direct chat or a group of at most maxGroup members.
+	Contacts(ctx context.Context, userID int64, maxGroup int) ([]int64, error)
+
+	// AddMember adds userID to a group with role member and appends a
+	// SysJoined message. If already a member it returns the member,
+	// added=false and no message. EGROUPFULL at maxMembers members.
+	AddMember(ctx context.Context, conversationID, userID int64, maxMembers int, now time.Time) (m Member, added bool, sys Message, err error)
+	// RemoveMember ends userID's membership and appends SysLeft (when actor
+	// == userID) or SysRemoved. ENOTFOUND if not a member. When the owner
+	// leaves, the longest-standing admin, or else member, becomes owner.
+	RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (Message, error)
+	// SetRole changes a member's role and appends SysRoleChanged.
+	SetRole(ctx context.Context, conversationID, userID int64, role string, actor int64, now time.Time) (Member, Message, error)
+	// RenameGroup renames a group and appends SysRenamed.
+	RenameGroup(ctx context.Context, conversationID int64, name string, actor int64, now time.Time) (Conversation, Message, error)
+	// SetCode sets a group's join code (ECODETAKEN if taken) and appends
+	// SysCodeRotated (the message does not contain the code).
+	SetCode(ctx context.Context, conversationID int64, code string, actor int64, now time.Time) (Conversation, Message, error)
+}
+
+// NewMessage is a message to append.
+type NewMessage struct {
+	ConversationID int64
+	SenderID       int64
+	ClientMsgID    string // empty for system messages
+	Kind           string // MessageText or MessageSystem
+	Text           string
+	System         *SystemInfo
+	CreatedAt      time.Time
+}
+
+// MessageQuery selects a page of history. With BeforeSeq set, the page is the
+// Limit messages just before it; otherwise the Limit messages just after
+// AfterSeq. Results are always in ascending seq order.
+type MessageQuery struct {
+	AfterSeq  int64
+	BeforeSeq int64
+	Limit     int
+}
+
+// MessageStore keeps messages and receipt marks.
+type MessageStore interface {
+	// AppendMessage stores a message with seq = last_seq + 1 in the same
+	// transaction that advances the conversation's last_seq and last_mod,
+	// and returns it after the commit. A text message's sender must be a
+	// current member (ENOTFOUND otherwise). If the sender already sent
+	// ClientMsgID in this conversation, it returns the original message and
+	// created=false, storing nothing. Implementations may commit many
+	// concurrent appends together, but never acknowledge before the commit.
+	// The sender's delivered and read marks move to the new seq.
+	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
+	// Messages returns a page of history.
+	Messages(ctx context.Context, conversationID int64, q MessageQuery) ([]Message, error)
+	// Message returns one message by seq.
+	Message(ctx context.Context, conversationID, seq int64) (Message, error)
+	// Changes returns messages with seq <= maxSeq changed (edited or
+	// deleted) after mod afterMod, in mod order, at most limit.
+	Changes(ctx context.Context, conversationID, afterMod, maxSeq int64, limit int) ([]Message, error)
+	// EditMessage replaces the text of a text message, sets EditedAt and a
+	// new Mod. Only the sender may edit (EFORBIDDEN); a deleted message
+	// cannot be edited (EINVALID).
+	EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (Message, error)
+	// DeleteMessage turns a text message into a tombstone (text emptied,
+	// DeletedAt set, new Mod). byModerator allows deleting others' messages.
+	// Deleting a deleted message returns it unchanged.
+	DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (Message, error)
+	// SetMarks moves a member's delivered and read marks forward (a value of
+	// 0 or below the current mark changes nothing). Values are clamped to
+	// the conversation's last_seq, and read implies delivered. It returns the
+	// member's marks after the change and whether they changed.
+	SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (Member, bool, error)
+}
