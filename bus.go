@@ -64,7 +64,11 @@ type Event struct {
 	All            bool
 	ConnID         string
 	ExceptConn     string
-	Frame          []byte
+	// Seq is set on frames that carry a new message: connections use it to
+	// never write the same message twice (for example once from a sync and
+	// once live).
+	Seq   int64
+	Frame []byte
 }
 
 // MarshalEvent encodes e compactly: type, varint fields, then the frame.
@@ -74,6 +78,7 @@ func MarshalEvent(e Event) []byte {
 	b = binary.AppendVarint(b, e.ConversationID)
 	b = binary.AppendVarint(b, e.UserID)
 	b = binary.AppendVarint(b, e.SessionID)
+	b = binary.AppendVarint(b, e.Seq)
 	all := byte(0)
 	if e.All {
 		all = 1
@@ -95,7 +100,7 @@ func UnmarshalEvent(data []byte) (Event, error) {
 		return e, errBadEvent
 	}
 	e.Type, data = data[0], data[1:]
-	for _, p := range []*int64{&e.ConversationID, &e.UserID, &e.SessionID} {
+	for _, p := range []*int64{&e.ConversationID, &e.UserID, &e.SessionID, &e.Seq} {
 		v, n := binary.Varint(data)
 		if n <= 0 {
 			return e, errBadEvent
