@@ -129,21 +129,19 @@ const (
 // latest change (creation, edit or deletion); sync uses it to send edits and
 // deletions of messages a device already holds.
 type Message struct {
-	ID             int64 `json:"id"`
-	ConversationID int64 `json:"conversation_id"`
-	Seq            int64 `json:"seq"`
-	Mod            int64 `json:"mod"`
-	SenderID       int64 `json:"sender_id"` // 0 for system messages without an actor
-	// Sender names the sender (nil when SenderID is 0). Stores fill it on
-	// every message they return.
-	Sender      *UserRef    `json:"sender,omitempty"`
-	ClientMsgID string      `json:"client_msg_id,omitempty"`
-	Kind        string      `json:"kind"`
-	Text        string      `json:"text"`
-	System      *SystemInfo `json:"system,omitempty"`
-	CreatedAt   time.Time   `json:"created_at"`
-	EditedAt    *time.Time  `json:"edited_at,omitempty"`
-	DeletedAt   *time.Time  `json:"deleted_at,omitempty"`
+	ID             int64       `json:"id"`
+	ConversationID int64       `json:"conversation_id"`
+	Seq            int64       `json:"seq"`
+	Mod            int64       `json:"mod"`
+	SenderID       int64       `json:"sender_id"`        // 0 for system messages without an actor
+	Sender         *UserRef    `json:"sender,omitempty"` // filled by the store; nil when SenderID is 0
+	ClientMsgID    string      `json:"client_msg_id,omitempty"`
+	Kind           string      `json:"kind"`
+	Text           string      `json:"text"`
+	System         *SystemInfo `json:"system,omitempty"`
+	CreatedAt      time.Time   `json:"created_at"`
+	EditedAt       *time.Time  `json:"edited_at,omitempty"`
+	DeletedAt      *time.Time  `json:"deleted_at,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.
