@@ -1,0 +1,114 @@
+// A small REST client for /api/v1. Errors become ApiError with the protocol's
+// code, message and field.
+import type { Conversation, Features, Member, Message, ProtocolError, Session, User } from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field?: string;
+  readonly retryAfter?: number;
+  constructor(status: number, err: ProtocolError, retryAfter?: number) {
+    super(err.message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = err.code;
+    this.field = err.field ?? fieldForCode(err.code);
+    this.retryAfter = retryAfter;
+  }
+}
+
+// Uniqueness errors concern one input even when the server names no field.
+function fieldForCode(code: string): string | undefined {
+  switch (code) {
+    case 'username_taken':
+      return 'username';
+    case 'email_taken':
+      return 'email';
+    case 'code_taken':
+    case 'group_not_found':
+      return 'code';
+    default:
+      return undefined;
+  }
+}
+
+/** Called on every 401 from an authenticated route (the session ended). */
+let onUnauthorized: (() => void) | null = null;
+export function setUnauthorizedHandler(fn: (() => void) | null) {
+  onUnauthorized = fn;
+}
+
+export const API = '/api/v1';
+
+export async function request<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(API + path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, { code: 'network', message: 'Cannot reach the server. Check your connection.' });
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const err = (data as { error?: ProtocolError } | undefined)?.error ?? { code: res.status === 404 ? 'not_found' : 'internal', message: `Request failed (${res.status}).` };
+    const ra = Number(res.headers.get('Retry-After'));
+    if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized();
+    throw new ApiError(res.status, err, Number.isFinite(ra) && ra > 0 ? ra : undefined);
+  }
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  features: () => request<Features>('GET', '/features'),
+  signup: (username: string, email: string, password: string) => request<{ user: User }>('POST', '/auth/signup', { username, email, password }),
+  login: (login: string, password: string) => request<{ token: string; session_id: number; user: User }>('POST', '/auth/login', { login, password }, { quiet401: true }),
+  logout: () => request<void>('POST', '/auth/logout', undefined, { quiet401: true }),
+  me: () => request<{ user: User }>('GET', '/me', undefined, { quiet401: true }),
+  updateMe: (patch: { display_name?: string; accepting_messages?: boolean }) => request<{ user: User }>('PATCH', '/me', patch),
+  sessions: () => request<{ sessions: Session[] }>('GET', '/sessions'),
+  deleteSession: (id: number) => request<void>('DELETE', `/sessions/${id}`),
+  logoutOthers: () => request<{ revoked: number }>('POST', '/sessions/logout-others'),
+  searchUsers: (prefix: string, limit = 10, signal?: AbortSignal) => request<{ users: User[] }>('GET', `/users?prefix=${enc(prefix)}&limit=${limit}`, undefined, { signal }),
+  user: (username: string) => request<{ user: User }>('GET', `/users/${enc(username)}`),
+
+  conversations: () => request<{ conversations: Conversation[] }>('GET', '/conversations'),
+  conversation: (id: number) => request<{ conversation: Conversation }>('GET', `/conversations/${id}`),
+  createGroup: (name: string, code?: string) => request<{ conversation: Conversation }>('POST', '/groups', code ? { name, code } : { name }),
+  joinGroup: (code: string) => request<{ conversation: Conversation }>('POST', '/groups/join', { code }),
+  direct: (username: string) => request<{ conversation: Conversation }>('POST', '/direct', { username }),
+  rename: (id: number, name: string) => request<{ conversation: Conversation }>('PATCH', `/conversations/${id}`, { name }),
+  rotateCode: (id: number, code?: string) => request<{ conversation: Conversation }>('POST', `/conversations/${id}/code`, code ? { code } : {}),
+  members: (id: number) => request<{ members: Member[] }>('GET', `/conversations/${id}/members`),
+  setRole: (id: number, userId: number, role: 'admin' | 'member' | 'owner') => request<{ member: Member }>('PATCH', `/conversations/${id}/members/${userId}`, { role }),
+  removeMember: (id: number, userId: number) => request<void>('DELETE', `/conversations/${id}/members/${userId}`),
+  leave: (id: number) => request<void>('POST', `/conversations/${id}/leave`),
+
+  history: (id: number, q: { after_seq?: number; before_seq?: number; limit?: number }) => {
+    const p = new URLSearchParams();
+    if (q.after_seq !== undefined) p.set('after_seq', String(q.after_seq));
+    if (q.before_seq !== undefined) p.set('before_seq', String(q.before_seq));
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    return request<{ messages: Message[]; has_more: boolean }>('GET', `/conversations/${id}/messages?${p}`);
+  },
+  sendMessage: (id: number, client_msg_id: string, text: string) => request<{ message: Message }>('POST', `/conversations/${id}/messages`, { client_msg_id, text }),
+  editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
+  deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
+  markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
+};

@@ -1,0 +1,119 @@
+// The objects of docs/protocol.md, as the server sends them.
+
+export interface User {
+  id: number;
+  username: string;
+  display_name: string;
+  email?: string;
+  accepting_messages?: boolean;
+  created_at?: string;
+  last_seen?: string | null;
+}
+
+export interface UserRef {
+  id: number;
+  username: string;
+  display_name: string;
+}
+
+export type ConversationKind = 'group' | 'direct';
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface SystemInfo {
+  event: 'created' | 'joined' | 'left' | 'removed' | 'renamed' | 'role_changed' | 'code_rotated' | 'call' | string;
+  actor_id?: number;
+  target_id?: number;
+  name?: string;
+  media?: string;
+  seconds?: number;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  seq: number;
+  mod: number;
+  sender_id: number;
+  sender?: UserRef;
+  client_msg_id?: string;
+  kind: 'text' | 'system' | string;
+  text: string;
+  system?: SystemInfo;
+  created_at: string;
+  edited_at?: string | null;
+  deleted_at?: string | null;
+}
+
+export interface Conversation {
+  id: number;
+  kind: ConversationKind;
+  name: string;
+  code?: string;
+  created_at: string;
+  last_seq: number;
+  last_mod: number;
+  last_activity: string;
+  member_count: number;
+  role?: Role;
+  read_seq?: number;
+  delivered_seq?: number;
+  unread?: number;
+  last_message?: Message | null;
+  peer?: User | null;
+}
+
+export interface Member {
+  conversation_id: number;
+  user_id: number;
+  username: string;
+  display_name: string;
+  role: Role;
+  joined_at: string;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+export interface Session {
+  id: number;
+  user_agent: string;
+  ip: string;
+  created_at: string;
+  last_used: string;
+  expires_at: string;
+  current: boolean;
+}
+
+export interface Features {
+  suggestions: boolean;
+  calls: boolean;
+  push: boolean;
+}
+
+export interface ProtocolError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+// WebSocket server → client objects.
+
+export type ServerEvent =
+  | { ev: 'hello'; user: User; session_id: number; conn_id: string; limits?: Record<string, unknown> }
+  | { ev: 'message'; change: 'new' | 'edited' | 'deleted'; message: Message }
+  | { ev: 'receipt'; conversation_id: number; user_id: number; delivered_seq: number; read_seq: number }
+  | { ev: 'typing'; conversation_id: number; user_id: number; active: boolean; expires_in_ms?: number }
+  | { ev: 'presence'; user_id: number; online: boolean; last_seen?: string | null }
+  | { ev: 'member'; conversation_id: number; change: 'joined' | 'left' | 'removed' | 'role'; member: Member }
+  | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'removed'; conversation: Conversation }
+  | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean }
+  | { ev: 'synced' }
+  | { ev: 'call'; [k: string]: unknown };
+
+export interface Reply {
+  re: string;
+  ok: boolean;
+  error?: ProtocolError;
+  [k: string]: unknown;
+}
+
+export type ServerFrameObject = ServerEvent | Reply;

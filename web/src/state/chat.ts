@@ -1,0 +1,363 @@
+// The client's picture of the world and the pure functions that change it.
+// Messages are kept per conversation, ordered and keyed by seq; edits and
+// deletions replace a message when their mod is newer; receipts are
+// high-water marks that only move forward.
+import type { Conversation, Member, Message, User } from '../api/types';
+
+export interface ConvMessages {
+  /** Ascending by seq, one entry per seq. */
+  items: Message[];
+  /** Older history exists on the server before items[0]. */
+  hasOlder: boolean;
+}
+
+export interface Presence {
+  online: boolean;
+  last_seen?: string | null;
+}
+
+export type ConnStatus = 'idle' | 'connecting' | 'syncing' | 'online' | 'offline' | 'ended';
+
+export interface ConnectionState {
+  status: ConnStatus;
+  /** When the next reconnect attempt is due (ms since epoch), while offline. */
+  retryAt: number | null;
+  /** Failed attempts since the last successful sync. */
+  attempts: number;
+  /** A sync has completed at least once on this page. */
+  everSynced: boolean;
+}
+
+export interface OutboxItem {
+  client_msg_id: string;
+  conversation_id: number;
+  text: string;
+  created_at: string;
+  /** Set when the server refused the message for good (it is not retried). */
+  error?: string;
+}
+
+export interface ChatState {
+  me: User | null;
+  connection: ConnectionState;
+  conversations: Record<number, Conversation>;
+  messages: Record<number, ConvMessages>;
+  members: Record<number, Member[]>;
+  /** The conversation's change counter this client has caught up with. */
+  cursorMod: Record<number, number>;
+  /** conversation → user → when their typing indicator expires (ms epoch). */
+  typing: Record<number, Record<number, number>>;
+  presence: Record<number, Presence>;
+  outbox: OutboxItem[];
+}
+
+export function initialChatState(): ChatState {
+  return {
+    me: null,
+    connection: { status: 'idle', retryAt: null, attempts: 0, everSynced: false },
+    conversations: {},
+    messages: {},
+    members: {},
+    cursorMod: {},
+    typing: {},
+    presence: {},
+    outbox: [],
+  };
+}
+
+// ---- messages ----
+
+/** timeOf parses an RFC 3339 time (fraction digits vary, so strings do not sort). */
+export function timeOf(t: string | null | undefined): number {
+  const v = t ? Date.parse(t) : NaN;
+  return Number.isNaN(v) ? 0 : v;
+}
+
+function later(a: string | null | undefined, b: string | null | undefined): boolean {
+  return timeOf(a) > timeOf(b);
+}
+
+/** newer reports whether b should replace a (same seq): a later change wins. */
+function newer(a: Message, b: Message): boolean {
+  return b.mod >= a.mod;
+}
+
+/**
+ * mergeMessages merges incoming messages into a list ordered by seq. Each seq
+ * appears once; of two versions of a message, the one with the higher mod
+ * wins. Arrival order does not matter.
+ */
+export function mergeMessages(items: Message[], incoming: Message[]): Message[] {
+  if (incoming.length === 0) return items;
+  // Fast path: strictly ascending messages after everything held.
+  const last = items.length ? items[items.length - 1].seq : 0;
+  let ascending = true;
+  let prev = last;
+  for (const m of incoming) {
+    if (m.seq <= prev) {
+      ascending = false;
+      break;
+    }
+    prev = m.seq;
+  }
+  if (ascending) return items.concat(incoming);
+  const bySeq = new Map<number, Message>();
+  for (const m of items) bySeq.set(m.seq, m);
+  let changed = false;
+  for (const m of incoming) {
+    const had = bySeq.get(m.seq);
+    if (!had || (had !== m && newer(had, m))) {
+      bySeq.set(m.seq, m);
+      changed = true;
+    }
+  }
+  if (!changed) return items;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** maxSeq is the highest seq held for a conversation (0 when none). */
+export function maxSeq(cm: ConvMessages | undefined): number {
+  return cm && cm.items.length ? cm.items[cm.items.length - 1].seq : 0;
+}
+
+/**
+ * contiguousTop is the highest seq such that every message from the first
+ * held one up to it is held: the cursor to sync from, so a gap is refilled.
+ */
+export function contiguousTop(cm: ConvMessages | undefined): number {
+  if (!cm || cm.items.length === 0) return 0;
+  let top = cm.items[0].seq;
+  for (let i = 1; i < cm.items.length; i++) {
+    if (cm.items[i].seq !== top + 1) break;
+    top = cm.items[i].seq;
+  }
+  return top;
+}
+
+export function cursorFor(s: ChatState, id: number): { seq: number; mod: number } {
+  return { seq: contiguousTop(s.messages[id]), mod: s.cursorMod[id] ?? 0 };
+}
+
+function withUnread(c: Conversation): Conversation {
+  const unread = Math.max(0, c.last_seq - (c.read_seq ?? 0));
+  return c.unread === unread ? c : { ...c, unread };
+}
+
+/** upsertConversation merges a conversation object into what is known. */
+export function upsertConversation(s: ChatState, conv: Conversation): ChatState {
+  const had = s.conversations[conv.id];
+  let next: Conversation = had ? { ...had, ...conv } : { ...conv };
+  if (had) {
+    // Marks and counters only move forward, whatever order objects arrive in.
+    next.last_seq = Math.max(had.last_seq, conv.last_seq);
+    next.last_mod = Math.max(had.last_mod, conv.last_mod);
+    next.read_seq = Math.max(had.read_seq ?? 0, conv.read_seq ?? 0);
+    next.delivered_seq = Math.max(had.delivered_seq ?? 0, conv.delivered_seq ?? 0);
+    if (had.last_message && (!conv.last_message || conv.last_message.seq < had.last_message.seq)) next.last_message = had.last_message;
+    if (later(had.last_activity, conv.last_activity)) next.last_activity = had.last_activity;
+    if (conv.role === undefined) next.role = had.role;
+    if (conv.peer === undefined) next.peer = had.peer;
+  }
+  next = withUnread(next);
+  const presence = conv.peer && !(conv.peer.id in s.presence) ? { ...s.presence, [conv.peer.id]: { online: false, last_seen: conv.peer.last_seen } } : s.presence;
+  return { ...s, conversations: { ...s.conversations, [conv.id]: next }, presence };
+}
+
+/**
+ * applyMessages stores messages (new, edited or deleted) and moves the
+ * conversation's summary forward: last message, activity, unread.
+ */
+export function applyMessages(s: ChatState, conversationId: number, msgs: Message[]): ChatState {
+  if (msgs.length === 0) return s;
+  const cm = s.messages[conversationId];
+  const items = mergeMessages(cm?.items ?? [], msgs);
+  let next: ChatState = s;
+  if (!cm || items !== cm.items) {
+    // A conversation first seen through a live message may have older history.
+    const hasOlder = cm ? cm.hasOlder : Math.min(...msgs.map((m) => m.seq)) > 1;
+    next = { ...s, messages: { ...s.messages, [conversationId]: { items, hasOlder } } };
+  }
+  const conv = next.conversations[conversationId];
+  if (conv) {
+    const c = { ...conv };
+    for (const m of msgs) {
+      if (m.seq > c.last_seq) c.last_seq = m.seq;
+      if (m.mod > c.last_mod) c.last_mod = m.mod;
+      if (!c.last_message || m.seq > c.last_message.seq || (m.seq === c.last_message.seq && m.mod >= c.last_message.mod)) {
+        c.last_message = m;
+        if (later(m.created_at, c.last_activity)) c.last_activity = m.created_at;
+      }
+    }
+    const u = withUnread(c);
+    const same = u.last_seq === conv.last_seq && u.last_mod === conv.last_mod && u.last_message === conv.last_message && u.last_activity === conv.last_activity && u.unread === conv.unread;
+    if (!same) next = { ...next, conversations: { ...next.conversations, [conversationId]: u } };
+  }
+  const mod = Math.max(next.cursorMod[conversationId] ?? 0, ...msgs.map((m) => m.mod));
+  if (conv && mod !== next.cursorMod[conversationId]) {
+    // Only a conversation we have synced keeps a change cursor.
+    if (conversationId in next.cursorMod) next = { ...next, cursorMod: { ...next.cursorMod, [conversationId]: mod } };
+  }
+  return next;
+}
+
+/** setHistory records whether older history exists, after a page is loaded. */
+export function setHasOlder(s: ChatState, id: number, hasOlder: boolean): ChatState {
+  const cm = s.messages[id] ?? { items: [], hasOlder };
+  if (cm.hasOlder === hasOlder && s.messages[id]) return s;
+  return { ...s, messages: { ...s.messages, [id]: { ...cm, hasOlder } } };
+}
+
+export interface SyncEvent {
+  conversation: Conversation;
+  messages: Message[];
+  changes: Message[];
+  members: Member[];
+  has_more: boolean;
+}
+
+/**
+ * applySync merges one conversation's sync event. fromCursor says whether the
+ * client sent a cursor for it (else the messages are the latest page, and
+ * has_more means older history exists).
+ */
+export function applySync(s: ChatState, ev: SyncEvent, fromCursor: boolean): ChatState {
+  const id = ev.conversation.id;
+  let next = upsertConversation(s, ev.conversation);
+  if (!next.messages[id]) next = { ...next, messages: { ...next.messages, [id]: { items: [], hasOlder: false } } };
+  next = applyMessages(next, id, [...ev.changes, ...ev.messages]);
+  if (!fromCursor) next = setHasOlder(next, id, ev.has_more);
+  next = { ...next, cursorMod: { ...next.cursorMod, [id]: Math.max(next.cursorMod[id] ?? 0, ev.conversation.last_mod) } };
+  if (ev.members) next = setMembers(next, id, ev.members);
+  return next;
+}
+
+export function setMembers(s: ChatState, id: number, members: Member[]): ChatState {
+  // Keep the higher marks a receipt event may already have delivered.
+  const old = new Map((s.members[id] ?? []).map((m) => [m.user_id, m]));
+  const merged = members.map((m) => {
+    const o = old.get(m.user_id);
+    return o ? { ...m, delivered_seq: Math.max(m.delivered_seq, o.delivered_seq), read_seq: Math.max(m.read_seq, o.read_seq) } : m;
+  });
+  return { ...s, members: { ...s.members, [id]: merged } };
+}
+
+export function removeConversation(s: ChatState, id: number): ChatState {
+  if (!(id in s.conversations) && !(id in s.messages)) return s;
+  const drop = <V,>(r: Record<number, V>) => {
+    if (!(id in r)) return r;
+    const c = { ...r };
+    delete c[id];
+    return c;
+  };
+  return {
+    ...s,
+    conversations: drop(s.conversations),
+    messages: drop(s.messages),
+    members: drop(s.members),
+    cursorMod: drop(s.cursorMod),
+    typing: drop(s.typing),
+  };
+}
+
+// ---- receipts ----
+
+export interface ReceiptEvent {
+  conversation_id: number;
+  user_id: number;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+/** applyReceipt raises a member's marks (never lowers them). */
+export function applyReceipt(s: ChatState, r: ReceiptEvent): ChatState {
+  let next = s;
+  const list = s.members[r.conversation_id];
+  if (list) {
+    let changed = false;
+    const members = list.map((m) => {
+      if (m.user_id !== r.user_id) return m;
+      const d = Math.max(m.delivered_seq, r.delivered_seq ?? 0);
+      const rd = Math.max(m.read_seq, r.read_seq ?? 0);
+      if (d === m.delivered_seq && rd === m.read_seq) return m;
+      changed = true;
+      return { ...m, delivered_seq: d, read_seq: rd };
+    });
+    if (changed) next = { ...next, members: { ...next.members, [r.conversation_id]: members } };
+  }
+  if (s.me && r.user_id === s.me.id) next = raiseOwnMarks(next, r.conversation_id, r.read_seq ?? 0, r.delivered_seq ?? 0);
+  return next;
+}
+
+/** raiseOwnMarks moves this user's own read/delivered marks forward. */
+export function raiseOwnMarks(s: ChatState, id: number, read: number, delivered: number): ChatState {
+  const c = s.conversations[id];
+  if (!c) return s;
+  const rs = Math.max(c.read_seq ?? 0, read);
+  const ds = Math.max(c.delivered_seq ?? 0, delivered, rs);
+  if (rs === (c.read_seq ?? 0) && ds === (c.delivered_seq ?? 0)) return s;
+  return { ...s, conversations: { ...s.conversations, [id]: withUnread({ ...c, read_seq: rs, delivered_seq: ds }) } };
+}
+
+export type MessageMark = { status: 'sent' | 'delivered' | 'read'; readBy: number; others: number };
+
+/**
+ * markOf tells the sender what became of their message: sent once stored,
+ * delivered / read when the other member's marks reach its seq; in a group,
+ * delivered when every other member holds it and readBy counts the others
+ * who have read it.
+ */
+export function markOf(msg: Message, members: Member[] | undefined, meId: number): MessageMark {
+  const others = (members ?? []).filter((m) => m.user_id !== meId);
+  const readBy = others.filter((m) => m.read_seq >= msg.seq).length;
+  const deliveredTo = others.filter((m) => m.delivered_seq >= msg.seq || m.read_seq >= msg.seq).length;
+  let status: MessageMark['status'] = 'sent';
+  if (others.length > 0 && readBy === others.length) status = 'read';
+  else if (others.length > 0 && deliveredTo === others.length) status = 'delivered';
+  return { status, readBy, others: others.length };
+}
+
+// ---- members, typing, presence ----
+
+export function applyMemberChange(s: ChatState, id: number, change: string, member: Member): ChatState {
+  if (s.me && member.user_id === s.me.id && (change === 'left' || change === 'removed')) return removeConversation(s, id);
+  const list = s.members[id] ?? [];
+  let members: Member[];
+  if (change === 'left' || change === 'removed') members = list.filter((m) => m.user_id !== member.user_id);
+  else if (list.some((m) => m.user_id === member.user_id)) members = list.map((m) => (m.user_id === member.user_id ? { ...m, ...member, delivered_seq: Math.max(m.delivered_seq, member.delivered_seq ?? 0), read_seq: Math.max(m.read_seq, member.read_seq ?? 0) } : m));
+  else members = [...list, member];
+  let next: ChatState = { ...s, members: { ...s.members, [id]: members } };
+  const c = next.conversations[id];
+  if (c && s.members[id] && c.member_count !== members.length) next = { ...next, conversations: { ...next.conversations, [id]: { ...c, member_count: members.length } } };
+  if (s.me && member.user_id === s.me.id && c && change === 'role') next = { ...next, conversations: { ...next.conversations, [id]: { ...next.conversations[id], role: member.role } } };
+  return next;
+}
+
+export function setTyping(s: ChatState, id: number, userId: number, until: number | null): ChatState {
+  const cur = s.typing[id] ?? {};
+  if (until === null) {
+    if (!(userId in cur)) return s;
+    const c = { ...cur };
+    delete c[userId];
+    return { ...s, typing: { ...s.typing, [id]: c } };
+  }
+  return { ...s, typing: { ...s.typing, [id]: { ...cur, [userId]: until } } };
+}
+
+export function setPresence(s: ChatState, userId: number, p: Presence): ChatState {
+  return { ...s, presence: { ...s.presence, [userId]: { online: p.online, last_seen: p.last_seen ?? s.presence[userId]?.last_seen } } };
+}
+
+// ---- views ----
+
+/** conversationsByActivity lists conversations, most recent activity first. */
+export function conversationsByActivity(convs: Record<number, Conversation>): Conversation[] {
+  return Object.values(convs).sort((a, b) => timeOf(b.last_activity) - timeOf(a.last_activity) || b.id - a.id);
+}
+
+/** pendingFor lists outbox items of a conversation not yet seen as stored. */
+export function pendingFor(s: ChatState, id: number): OutboxItem[] {
+  const items = s.outbox.filter((o) => o.conversation_id === id);
+  if (items.length === 0) return items;
+  const stored = new Set((s.messages[id]?.items ?? []).filter((m) => m.sender_id === s.me?.id && m.client_msg_id).map((m) => m.client_msg_id));
+  return items.filter((o) => !stored.has(o.client_msg_id));
+}
