@@ -128,13 +128,13 @@ describe('receipts', () => {
   });
 
   it('marks never move back', () => {
-    let s = { ...withConv(), members: { 7: [member(7, 1), member(7, 2, { delivered_seq: 5, read_seq: 4 })] } };
+    let s: ChatState = { ...withConv(), members: { 7: [member(7, 1), member(7, 2, { delivered_seq: 5, read_seq: 4 })] } };
     s = applyReceipt(s, { conversation_id: 7, user_id: 2, delivered_seq: 2, read_seq: 1 });
     expect(s.members[7][1]).toMatchObject({ delivered_seq: 5, read_seq: 4 });
   });
 
   it('groups: read by k of the others', () => {
-    let s = { ...withConv(), members: { 7: [member(7, 1), member(7, 2), member(7, 3), member(7, 4)] } };
+    let s: ChatState = { ...withConv(), members: { 7: [member(7, 1), member(7, 2), member(7, 3), member(7, 4)] } };
     s = applyReceipt(s, { conversation_id: 7, user_id: 2, delivered_seq: 3, read_seq: 3 });
     s = applyReceipt(s, { conversation_id: 7, user_id: 3, delivered_seq: 3, read_seq: 2 });
     expect(markOf(mine, s.members[7], 1)).toEqual({ status: 'sent', readBy: 1, others: 3 });
