@@ -1,0 +1,98 @@
+// The app's singletons: the chat store, the realtime client that fills it,
+// and the session (who is signed in).
+import { api, ApiError, setUnauthorizedHandler } from './api/http';
+import type { Features, User } from './api/types';
+import { navigate } from './lib/router';
+import { RealtimeClient } from './realtime/client';
+import { initialChatState } from './state/chat';
+import { createStore } from './state/store';
+
+export const chat = createStore(initialChatState());
+
+export interface SessionState {
+  status: 'loading' | 'in' | 'out';
+  user: User | null;
+  features: Features;
+  /** Why the last session ended, shown on the login page. */
+  notice?: string;
+}
+
+export const session = createStore<SessionState>({ status: 'loading', user: null, features: { suggestions: false, calls: false, push: false } });
+
+function wsURL(): string {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${window.location.host}/api/v1/ws`;
+}
+
+async function sessionValid(): Promise<boolean> {
+  try {
+    await api.me();
+    return true;
+  } catch (e) {
+    return !(e instanceof ApiError && e.status === 401);
+  }
+}
+
+export const client = new RealtimeClient({
+  store: chat,
+  url: wsURL(),
+  storage: window.localStorage,
+  history: (id, q) => api.history(id, q),
+  checkSession: sessionValid,
+  onSessionEnded: () => signedOut('Your session has ended. Please log in again.'),
+});
+
+setUnauthorizedHandler(() => signedOut('Your session has ended. Please log in again.'));
+
+/** boot finds out whether a session cookie is valid and starts from there. */
+export async function boot() {
+  api.features().then(
+    (features) => session.set((s) => ({ ...s, features })),
+    () => {},
+  );
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { user } = await api.me();
+      signedIn(user);
+      return;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        session.set((s) => ({ ...s, status: 'out', user: null }));
+        return;
+      }
+      // The server is unreachable: keep trying, with a short backoff.
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+    }
+  }
+}
+
+export function signedIn(user: User) {
+  session.set((s) => ({ ...s, status: 'in', user, notice: undefined }));
+  client.stop();
+  chat.set(() => initialChatState());
+  client.start(user);
+}
+
+export function signedOut(notice?: string) {
+  if (session.get().status === 'out') return;
+  client.stop();
+  chat.set(() => initialChatState());
+  session.set((s) => ({ ...s, status: 'out', user: null, notice }));
+  const here = window.location.pathname + window.location.search;
+  if (!here.startsWith('/login') && !here.startsWith('/signup') && !here.startsWith('/about')) navigate(`/login?next=${encodeURIComponent(here)}`, { replace: true });
+}
+
+export async function logout() {
+  try {
+    await api.logout();
+  } catch {
+    /* the session is gone either way */
+  }
+  signedOut();
+  navigate('/login', { replace: true });
+}
+
+export function updateMe(user: User) {
+  session.set((s) => ({ ...s, user }));
+  chat.set((s) => ({ ...s, me: user }));
+}

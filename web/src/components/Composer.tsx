@@ -1,0 +1,111 @@
+// Writing a message: Enter sends, Shift+Enter starts a new line. Messages go
+// through the outbox, so they wait while offline. "Suggest" streams AI
+// suggestions as chips; picking one only fills the box for editing.
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { chat, client, session } from '../app';
+import { useStore } from '../state/store';
+import { SuggestionChips, useSuggestions } from './SuggestionChips';
+import { Icon, icons } from './ui';
+
+const MAX = 4096;
+
+export function Composer({ conversationId, onSent }: { conversationId: number; onSent?: () => void }) {
+  const [text, setText] = useState('');
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const suggestionsOn = useStore(session, (s) => s.features.suggestions);
+  const online = useStore(chat, (s) => s.connection.status === 'online');
+  const sugg = useSuggestions(conversationId);
+
+  // A draft per conversation would be nice; a clean box per visit is simpler.
+  useEffect(() => {
+    setText('');
+    sugg.reset();
+    ref.current?.focus();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [conversationId]);
+
+  // Grow with the text, up to a limit.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
+  }, [text]);
+
+  const chars = [...text].length;
+  const canSend = text.trim().length > 0 && chars <= MAX;
+
+  const send = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!canSend) return;
+    client.send(conversationId, text);
+    setText('');
+    sugg.reset();
+    onSent?.();
+    ref.current?.focus();
+  };
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  };
+
+  const pick = (s: string) => {
+    setText(s);
+    requestAnimationFrame(() => {
+      const el = ref.current;
+      if (el) {
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      }
+    });
+  };
+
+  return (
+    <div className="border-t border-slate-200 bg-slate-50 px-3 py-2 sm:px-4">
+      {suggestionsOn && <SuggestionChips state={sugg.state} onPick={pick} onClose={sugg.reset} />}
+      <form onSubmit={send} className="flex items-end gap-2">
+        {suggestionsOn && (
+          <button
+            type="button"
+            onClick={() => void sugg.start(text)}
+            disabled={sugg.state.status === 'streaming'}
+            className="mb-0.5 inline-flex h-10 shrink-0 items-center gap-1 rounded-full px-3 text-sm font-medium text-brand-700 hover:bg-brand-50 disabled:opacity-50"
+            title="Suggest a message"
+          >
+            <Icon d={icons.sparkle} className="h-4 w-4" />
+            <span>Suggest</span>
+          </button>
+        )}
+        <label htmlFor="composer" className="sr-only">
+          Message
+        </label>
+        <textarea
+          id="composer"
+          ref={ref}
+          rows={1}
+          value={text}
+          placeholder={online ? 'Write a message' : 'Write a message (sent when back online)'}
+          onChange={(e) => {
+            setText(e.target.value);
+            client.setTyping(conversationId, e.target.value.length > 0);
+          }}
+          onBlur={() => client.setTyping(conversationId, false)}
+          onKeyDown={onKey}
+          aria-describedby={chars > MAX ? 'composer-too-long' : undefined}
+          className="min-h-10 flex-1 resize-none rounded-2xl border border-slate-300 bg-white px-4 py-2 text-[15px] leading-6 outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
+        />
+        <button type="submit" disabled={!canSend} aria-label="Send" className="mb-0.5 inline-flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-brand-600 text-white transition hover:bg-brand-700 disabled:bg-slate-300">
+          <Icon d={icons.send} className="h-5 w-5" />
+        </button>
+      </form>
+      {chars > MAX && (
+        <p id="composer-too-long" role="alert" className="mt-1 text-xs text-red-600">
+          Messages can be at most {MAX} characters ({chars} now).
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,220 @@
+// The scrolling history of one conversation: date separators, a "new
+// messages" divider at the first unread, older pages loaded on scroll-back,
+// and read marks reported for messages actually seen (tab visible, message
+// scrolled into view).
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { api } from '../api/http';
+import type { Conversation, Message } from '../api/types';
+import { chat, client } from '../app';
+import { dayKey, formatDay, nameOf } from '../lib/format';
+import { applyMessages, markOf } from '../state/chat';
+import { useStore } from '../state/store';
+import { MessageBubble, PendingBubble } from './MessageBubble';
+import { SystemMessage } from './SystemMessage';
+import { Spinner } from './ui';
+
+const EMPTY: Message[] = [];
+
+export function MessageList({ conv, dividerAfter }: { conv: Conversation; dividerAfter: number | null }) {
+  const cm = useStore(chat, (s) => s.messages[conv.id]);
+  const members = useStore(chat, (s) => s.members[conv.id]);
+  const me = useStore(chat, (s) => s.me);
+  const outbox = useStore(chat, (s) => s.outbox);
+  const items = cm?.items ?? EMPTY;
+  const hasOlder = cm?.hasOlder ?? false;
+  const group = conv.kind === 'group';
+
+  const pending = useMemo(() => {
+    const stored = new Set(items.filter((m) => m.sender_id === me?.id && m.client_msg_id).map((m) => m.client_msg_id));
+    return outbox.filter((o) => o.conversation_id === conv.id && !stored.has(o.client_msg_id));
+  }, [outbox, items, me, conv.id]);
+
+  const names = useMemo(() => {
+    const map = new Map<number, string>();
+    for (const m of items) if (m.sender) map.set(m.sender.id, nameOf(m.sender));
+    for (const m of members ?? []) map.set(m.user_id, nameOf(m));
+    if (conv.peer) map.set(conv.peer.id, nameOf(conv.peer));
+    if (me) map.set(me.id, 'You');
+    return (id: number) => map.get(id) ?? 'Someone';
+  }, [items, members, me, conv.peer]);
+
+  // ---- scrolling ----
+  const scroller = useRef<HTMLDivElement>(null);
+  const nearBottom = useRef(true);
+  const initialized = useRef(false);
+  const prev = useRef({ first: 0, last: 0, pending: 0, height: 0 });
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [olderError, setOlderError] = useState<string>();
+
+  const loadOlder = useCallback(async () => {
+    if (loadingOlder || !hasOlder) return;
+    setLoadingOlder(true);
+    setOlderError(undefined);
+    try {
+      await client.loadOlder(conv.id);
+    } catch (e) {
+      setOlderError((e as Error).message);
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [conv.id, hasOlder, loadingOlder]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    nearBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+    prev.current.height = el.scrollHeight;
+    if (el.scrollTop < 150 && hasOlder && !loadingOlder && !olderError) void loadOlder();
+  };
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const first = items.length ? items[0].seq : 0;
+    const last = items.length ? items[items.length - 1].seq : 0;
+    const p = prev.current;
+    if (!initialized.current) {
+      if (cm) {
+        initialized.current = true;
+        const divider = el.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
+        if (divider) el.scrollTop = Math.max(0, divider.offsetTop - el.clientHeight / 3);
+        else el.scrollTop = el.scrollHeight;
+        nearBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+      }
+    } else if (first && p.first && first < p.first) {
+      // Older history was added above: keep what the user looks at in place.
+      el.scrollTop += el.scrollHeight - p.height;
+    } else if (last > p.last || pending.length > p.pending) {
+      const lastMine = items.length > 0 && items[items.length - 1].sender_id === me?.id;
+      if (nearBottom.current || pending.length > p.pending || (lastMine && last > p.last)) el.scrollTop = el.scrollHeight;
+    }
+    prev.current = { first, last, pending: pending.length, height: el.scrollHeight };
+  }, [items, pending.length, cm, me]);
+
+  // Fill a short screen: fetch older pages while there is nothing to scroll.
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && hasOlder && !loadingOlder && !olderError && el.scrollHeight <= el.clientHeight + 150) void loadOlder();
+  }, [items, hasOlder, loadingOlder, olderError, loadOlder]);
+
+  // ---- read marks: report what is seen ----
+  const readSeq = conv.read_seq ?? 0;
+  const visible = useRef(new Set<number>());
+  const report = useCallback(() => {
+    if (document.visibilityState !== 'visible' || visible.current.size === 0) return;
+    const max = Math.max(...visible.current);
+    if (max > (chat.get().conversations[conv.id]?.read_seq ?? 0)) client.markRead(conv.id, max);
+  }, [conv.id]);
+
+  useEffect(() => {
+    const root = scroller.current;
+    if (!root || typeof IntersectionObserver === 'undefined') return;
+    visible.current = new Set();
+    const io = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const seq = Number((e.target as HTMLElement).dataset.seq);
+          const seen = e.isIntersecting && (e.intersectionRatio >= 0.5 || e.intersectionRect.height >= 0.5 * (e.rootBounds?.height ?? Infinity));
+          if (seen) visible.current.add(seq);
+          else visible.current.delete(seq);
+        }
+        report();
+      },
+      { root, threshold: [0, 0.5, 1] },
+    );
+    root.querySelectorAll<HTMLElement>('[data-seq]').forEach((el) => {
+      if (Number(el.dataset.seq) > readSeq) io.observe(el);
+    });
+    return () => io.disconnect();
+  }, [items, readSeq, report]);
+
+  useEffect(() => {
+    const onVis = () => report();
+    document.addEventListener('visibilitychange', onVis);
+    window.addEventListener('focus', onVis);
+    return () => {
+      document.removeEventListener('visibilitychange', onVis);
+      window.removeEventListener('focus', onVis);
+    };
+  }, [report]);
+
+  // ---- actions on my messages ----
+  const edit = async (m: Message, text: string) => {
+    const { message } = await api.editMessage(conv.id, m.seq, text);
+    chat.set((s) => applyMessages(s, conv.id, [message]));
+  };
+  const del = async (m: Message) => {
+    const { message } = await api.deleteMessage(conv.id, m.seq);
+    chat.set((s) => applyMessages(s, conv.id, [message]));
+  };
+
+  const firstUnread = dividerAfter === null ? -1 : items.findIndex((m) => m.seq > dividerAfter);
+
+  return (
+    <div ref={scroller} onScroll={onScroll} className="chat-wallpaper min-h-0 flex-1 overflow-y-auto py-3" data-testid="message-list" tabIndex={0} aria-label="Messages" role="log">
+      {hasOlder && (
+        <div className="flex justify-center py-2">
+          {loadingOlder ? (
+            <Spinner label="Loading older messages" />
+          ) : (
+            <button type="button" onClick={() => void loadOlder()} className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-600 shadow-sm hover:bg-white">
+              {olderError ? 'Could not load older messages. Try again' : 'Load older messages'}
+            </button>
+          )}
+        </div>
+      )}
+      {!cm && (
+        <div className="flex justify-center py-10">
+          <Spinner label="Loading messages" />
+        </div>
+      )}
+      {cm && items.length === 0 && pending.length === 0 && <p className="py-10 text-center text-sm text-slate-500">No messages yet. Say hello!</p>}
+      {items.map((m, i) => {
+        const prevMsg = i > 0 ? items[i - 1] : null;
+        const newDay = !prevMsg || dayKey(prevMsg.created_at) !== dayKey(m.created_at);
+        const showSender = newDay || i === firstUnread || !prevMsg || prevMsg.sender_id !== m.sender_id || prevMsg.kind === 'system';
+        const mine = m.sender_id === me?.id && m.kind !== 'system';
+        return (
+          <Fragment key={m.seq}>
+            {newDay && <DateSeparator iso={m.created_at} />}
+            {i === firstUnread && <NewMessagesDivider />}
+            {m.kind === 'system' ? (
+              <SystemMessage message={m} name={names} />
+            ) : (
+              <MessageBubble
+                message={m}
+                mine={mine}
+                group={group}
+                showSender={showSender}
+                mark={mine ? markOf(m, members, me!.id) : undefined}
+                onEdit={mine ? (t) => edit(m, t) : undefined}
+                onDelete={mine ? () => del(m) : undefined}
+              />
+            )}
+          </Fragment>
+        );
+      })}
+      {pending.map((o) => (
+        <PendingBubble key={o.client_msg_id} item={o} onRetry={() => client.retry(o.client_msg_id)} onDiscard={() => client.discard(o.client_msg_id)} />
+      ))}
+    </div>
+  );
+}
+
+function DateSeparator({ iso }: { iso: string }) {
+  return (
+    <div className="sticky top-0 z-10 my-3 flex justify-center" data-testid="date-separator">
+      <span className="rounded-lg bg-white/95 px-3 py-1 text-xs font-medium text-slate-600 shadow-sm">{formatDay(iso)}</span>
+    </div>
+  );
+}
+
+function NewMessagesDivider() {
+  return (
+    <div className="my-3 flex items-center gap-3 px-6" data-testid="new-messages-divider" role="separator" aria-label="New messages">
+      <span className="h-px flex-1 bg-brand-500/40" />
+      <span className="rounded-full bg-brand-600 px-3 py-0.5 text-xs font-semibold text-white shadow-sm">New messages</span>
+      <span className="h-px flex-1 bg-brand-500/40" />
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+// Dates and names as people read them.
+import type { User, UserRef } from '../api/types';
+
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const weekday = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
+const shortDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const longDate = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+
+function dayStart(d: Date): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+function daysAgo(d: Date, now = new Date()): number {
+  return Math.round((dayStart(now) - dayStart(d)) / 86_400_000);
+}
+
+export function formatTime(iso: string): string {
+  return time.format(new Date(iso));
+}
+
+export function formatFull(iso: string): string {
+  return full.format(new Date(iso));
+}
+
+/** formatDay names a day for a date separator: Today, Yesterday, Monday, 3 March 2026. */
+export function formatDay(iso: string): string {
+  const d = new Date(iso);
+  const n = daysAgo(d);
+  if (n === 0) return 'Today';
+  if (n === 1) return 'Yesterday';
+  if (n > 1 && n < 7) return weekday.format(d);
+  return longDate.format(d);
+}
+
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** formatListTime is the short time in the conversation list. */
+export function formatListTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const n = daysAgo(d);
+  if (n === 0) return time.format(d);
+  if (n === 1) return 'Yesterday';
+  if (n > 1 && n < 7) return weekday.format(d);
+  return shortDate.format(d);
+}
+
+export function formatLastSeen(iso: string | null | undefined): string {
+  if (!iso) return 'offline';
+  const d = new Date(iso);
+  const n = daysAgo(d);
+  if (n === 0) return `last seen today at ${time.format(d)}`;
+  if (n === 1) return `last seen yesterday at ${time.format(d)}`;
+  return `last seen ${shortDate.format(d)}`;
+}
+
+export function nameOf(u: Pick<User | UserRef, 'display_name' | 'username'> | null | undefined): string {
+  if (!u) return 'Someone';
+  return u.display_name?.trim() || u.username;
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  const s = parts.length === 1 ? [...parts[0]].slice(0, 2).join('') : [...parts[0]][0] + [...parts[parts.length - 1]][0];
+  return s.toUpperCase();
+}

@@ -1,0 +1,151 @@
+// Sign-up and log-in: errors from the server are shown next to the field
+// they concern; after logging in the user goes back where they were.
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { api, ApiError } from '../api/http';
+import { session, signedIn } from '../app';
+import { Button, FormError, TextField } from '../components/ui';
+import { Link, navigate, safeNext, useLocation } from '../lib/router';
+import { useStore } from '../state/store';
+
+type FieldErrors = Record<string, string>;
+
+function split(e: unknown, fields: string[]): { fields: FieldErrors; form?: string } {
+  if (e instanceof ApiError) {
+    if (e.field && fields.includes(e.field)) return { fields: { [e.field]: e.message } };
+    if (e.code === 'rate_limited') return { fields: {}, form: e.retryAfter ? `${e.message} Try again in ${e.retryAfter} s.` : e.message };
+    return { fields: {}, form: e.message };
+  }
+  return { fields: {}, form: 'Something went wrong. Please try again.' };
+}
+
+function AuthCard({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
+  return (
+    <main className="flex min-h-full items-center justify-center bg-gradient-to-br from-brand-700 to-brand-800 px-4 py-10">
+      <div className="w-full max-w-sm">
+        <div className="mb-6 flex items-center justify-center gap-2 text-white">
+          <img src="/favicon.svg" alt="" className="h-9 w-9" />
+          <span className="text-2xl font-semibold tracking-tight">Parley</span>
+        </div>
+        <div className="rounded-2xl bg-white p-6 shadow-xl sm:p-8">
+          <h1 className="mb-6 text-xl font-semibold text-slate-900">{title}</h1>
+          {children}
+        </div>
+        <p className="mt-6 text-center text-sm text-brand-50">{footer}</p>
+      </div>
+    </main>
+  );
+}
+
+function useNext(): string {
+  const loc = useLocation();
+  return safeNext(new URLSearchParams(loc.search).get('next'));
+}
+
+export function LoginPage() {
+  const next = useNext();
+  const notice = useStore(session, (s) => s.notice);
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setFormError(undefined);
+    try {
+      const { user } = await api.login(login.trim(), password);
+      signedIn(user);
+      navigate(next, { replace: true });
+    } catch (err) {
+      const s = split(err, ['login', 'password']);
+      setErrors(s.fields);
+      setFormError(s.form);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Log in"
+      footer={
+        <>
+          New to Parley?{' '}
+          <Link to={next === '/' ? '/signup' : `/signup?next=${encodeURIComponent(next)}`} className="font-semibold text-white underline">
+            Create an account
+          </Link>
+          {' · '}
+          <Link to="/about" className="text-white underline">
+            About
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        {notice && <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200">{notice}</p>}
+        <TextField label="Username or email" name="login" autoComplete="username" autoCapitalize="none" spellCheck={false} value={login} onChange={(e) => setLogin(e.target.value)} error={errors.login} required autoFocus />
+        <TextField label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} required />
+        <FormError>{formError}</FormError>
+        <Button type="submit" className="w-full" disabled={busy || !login || !password}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}
+
+export function SignupPage() {
+  const next = useNext();
+  const [username, setUsername] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setFormError(undefined);
+    try {
+      await api.signup(username.trim(), email.trim(), password);
+      const { user } = await api.login(username.trim(), password);
+      signedIn(user);
+      navigate(next, { replace: true });
+    } catch (err) {
+      const s = split(err, ['username', 'email', 'password']);
+      setErrors(s.fields);
+      setFormError(s.form);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Create your account"
+      footer={
+        <>
+          Already have an account?{' '}
+          <Link to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} className="font-semibold text-white underline">
+            Log in
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <TextField label="Username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} error={errors.username} hint="3–32 characters: a–z, 0–9, _ . -" required autoFocus />
+        <TextField label="Email" name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} required />
+        <TextField label="Password" name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} hint="At least 8 characters" required />
+        <FormError>{formError}</FormError>
+        <Button type="submit" className="w-full" disabled={busy}>
+          {busy ? 'Creating account…' : 'Sign up'}
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,112 @@
+// One conversation: header with presence, the messages, typing, composer,
+// and the members panel for groups.
+import { useEffect, useState } from 'react';
+import { api, ApiError } from '../api/http';
+import type { Conversation } from '../api/types';
+import { chat, client } from '../app';
+import { CallButtonsSlot } from '../components/CallButtonsSlot';
+import { Composer } from '../components/Composer';
+import { MembersPanel } from '../components/MembersPanel';
+import { MessageList } from '../components/MessageList';
+import { TypingIndicator } from '../components/TypingIndicator';
+import { Avatar, Icon, icons, Spinner } from '../components/ui';
+import { formatLastSeen, nameOf } from '../lib/format';
+import { Link } from '../lib/router';
+import { upsertConversation } from '../state/chat';
+import { useStore } from '../state/store';
+
+export function ConversationPage({ id }: { id: number }) {
+  const conv = useStore(chat, (s) => s.conversations[id]);
+  const everSynced = useStore(chat, (s) => s.connection.everSynced);
+  const [missing, setMissing] = useState(false);
+
+  // A conversation the store does not know yet (a link, or just joined).
+  useEffect(() => {
+    setMissing(false);
+    if (chat.get().conversations[id]) return;
+    let live = true;
+    api.conversation(id).then(
+      ({ conversation }) => live && chat.set((s) => upsertConversation(s, conversation)),
+      (e) => live && e instanceof ApiError && e.status === 404 && setMissing(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  useEffect(() => {
+    if (conv) void client.ensureLoaded(id).catch(() => {});
+  }, [id, !!conv]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (!conv) {
+    if (missing || (everSynced && Number.isNaN(id)))
+      return (
+        <div className="flex flex-1 flex-col items-center justify-center gap-3 p-6 text-center">
+          <h1 className="text-lg font-semibold">Conversation not found</h1>
+          <p className="text-sm text-slate-500">It does not exist, or you are not a member.</p>
+          <Link to="/" className="text-sm font-medium text-brand-700 underline">
+            Back to conversations
+          </Link>
+        </div>
+      );
+    return (
+      <div className="flex flex-1 items-center justify-center">
+        <Spinner label="Loading conversation" />
+      </div>
+    );
+  }
+  return <ConversationView key={conv.id} conv={conv} />;
+}
+
+function ConversationView({ conv }: { conv: Conversation }) {
+  const [showMembers, setShowMembers] = useState(false);
+  // The "new messages" divider goes before the first message unread when the
+  // conversation was opened; it stays put while reading, and goes once I send.
+  const [dividerAfter, setDividerAfter] = useState<number | null>(() => {
+    const read = conv.read_seq ?? 0;
+    return conv.last_seq > read ? read : null;
+  });
+  const group = conv.kind === 'group';
+
+  return (
+    <div className="flex min-h-0 min-w-0 flex-1">
+      <section className={`flex min-w-0 flex-1 flex-col ${showMembers ? 'hidden md:flex' : 'flex'}`} aria-label={`Conversation ${conv.name}`}>
+        <ConversationHeader conv={conv} onMembers={() => setShowMembers((v) => !v)} membersOpen={showMembers} />
+        <MessageList conv={conv} dividerAfter={dividerAfter} />
+        <div className="chat-wallpaper">
+          <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
+        </div>
+        <Composer conversationId={conv.id} onSent={() => setDividerAfter(null)} />
+      </section>
+      {group && showMembers && <MembersPanel conv={conv} onClose={() => setShowMembers(false)} />}
+    </div>
+  );
+}
+
+function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversation; onMembers: () => void; membersOpen: boolean }) {
+  const presence = useStore(chat, (s) => (conv.peer ? s.presence[conv.peer.id] : undefined));
+  const direct = conv.kind === 'direct';
+  const subtitle = direct ? (presence?.online ? 'online' : formatLastSeen(presence?.last_seen ?? conv.peer?.last_seen)) : `${conv.member_count} ${conv.member_count === 1 ? 'member' : 'members'}`;
+  return (
+    <header className="flex h-16 shrink-0 items-center gap-3 border-b border-slate-200 bg-white px-2 sm:px-4">
+      <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
+        <Icon d={icons.back} />
+      </Link>
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id} online={direct ? !!presence?.online : undefined} />
+      <div className="min-w-0 flex-1">
+        <h1 className="truncate font-semibold leading-tight" data-testid="conversation-title">
+          {conv.name}
+        </h1>
+        <p className={`truncate text-xs ${direct && presence?.online ? 'text-emerald-600' : 'text-slate-500'}`} data-testid="conversation-subtitle">
+          {subtitle}
+        </p>
+      </div>
+      {direct && conv.peer && <CallButtonsSlot conversation={conv} peer={conv.peer} />}
+      {!direct && (
+        <button type="button" onClick={onMembers} aria-expanded={membersOpen} aria-label="Group info and members" className={`rounded-full p-2 hover:bg-slate-100 ${membersOpen ? 'bg-slate-100 text-brand-700' : 'text-slate-600'}`}>
+          <Icon d={icons.users} />
+        </button>
+      )}
+    </header>
+  );
+}

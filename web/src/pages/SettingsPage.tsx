@@ -1,0 +1,177 @@
+// My profile and settings, and my sessions.
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../api/http';
+import type { Session } from '../api/types';
+import { logout, session, updateMe } from '../app';
+import { Button, FormError, Icon, icons, TextField } from '../components/ui';
+import { formatFull } from '../lib/format';
+import { Link } from '../lib/router';
+import { useStore } from '../state/store';
+
+export function SettingsPage() {
+  return (
+    <div className="flex min-h-0 flex-1 flex-col bg-white">
+      <header className="flex h-16 shrink-0 items-center gap-2 border-b border-slate-200 px-2 sm:px-4">
+        <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
+          <Icon d={icons.back} />
+        </Link>
+        <h1 className="font-semibold">Settings</h1>
+      </header>
+      <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="mx-auto max-w-lg space-y-10 p-4 sm:p-8">
+          <ProfileForm />
+          <SessionsList />
+          <section className="border-t border-slate-200 pt-6">
+            <Button kind="danger" onClick={() => void logout()} className="w-full">
+              Log out
+            </Button>
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function ProfileForm() {
+  const user = useStore(session, (s) => s.user)!;
+  const [name, setName] = useState(user.display_name ?? '');
+  const [accepting, setAccepting] = useState(user.accepting_messages ?? true);
+  const [error, setError] = useState<{ display_name?: string; form?: string }>({});
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError({});
+    setSaved(false);
+    try {
+      const { user: u } = await api.updateMe({ display_name: name.trim(), accepting_messages: accepting });
+      updateMe(u);
+      setSaved(true);
+    } catch (err) {
+      const m = err instanceof Error ? err.message : 'Could not save.';
+      setError((err as { field?: string }).field === 'display_name' ? { display_name: m } : { form: m });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby="profile-h">
+      <h2 id="profile-h" className="mb-4 text-lg font-semibold">
+        Profile
+      </h2>
+      <form onSubmit={submit} className="space-y-4">
+        <p className="text-sm text-slate-600">
+          Signed in as <span className="font-medium text-slate-900">@{user.username}</span>
+          {user.email && <> ({user.email})</>}
+        </p>
+        <TextField label="Display name" value={name} maxLength={64} onChange={(e) => (setName(e.target.value), setSaved(false))} error={error.display_name} hint="How others see you. Leave empty to use your username." />
+        <label className="flex items-start gap-3">
+          <input type="checkbox" checked={accepting} onChange={(e) => (setAccepting(e.target.checked), setSaved(false))} className="mt-1 h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500" />
+          <span>
+            <span className="block text-sm font-medium">Accept direct messages</span>
+            <span className="block text-xs text-slate-500">When off, people cannot start new direct chats with you. Groups are not affected.</span>
+          </span>
+        </label>
+        <FormError>{error.form}</FormError>
+        <div className="flex items-center gap-3">
+          <Button type="submit" disabled={busy}>
+            {busy ? 'Saving…' : 'Save'}
+          </Button>
+          {saved && (
+            <span role="status" className="text-sm text-emerald-700">
+              Saved
+            </span>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function SessionsList() {
+  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+
+  const load = () =>
+    api.sessions().then(
+      ({ sessions }) => setSessions(sessions),
+      (e) => setError(e.message),
+    );
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const others = async () => {
+    setError(undefined);
+    try {
+      const { revoked } = await api.logoutOthers();
+      setNotice(revoked === 1 ? 'Logged out 1 other session.' : `Logged out ${revoked} other sessions.`);
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const end = async (s: Session) => {
+    setError(undefined);
+    try {
+      await api.deleteSession(s.id);
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <section aria-labelledby="sessions-h">
+      <h2 id="sessions-h" className="mb-4 text-lg font-semibold">
+        Active sessions
+      </h2>
+      <FormError>{error}</FormError>
+      {sessions === null ? (
+        <p className="text-sm text-slate-500">Loading…</p>
+      ) : (
+        <ul className="divide-y divide-slate-100 rounded-xl ring-1 ring-slate-200" data-testid="session-list">
+          {sessions.map((s) => (
+            <li key={s.id} className="flex items-center gap-3 px-4 py-3">
+              <span className="min-w-0 flex-1">
+                <span className="block truncate text-sm font-medium">
+                  {describeAgent(s.user_agent)}
+                  {s.current && <span className="ml-2 rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-700">This device</span>}
+                </span>
+                <span className="block truncate text-xs text-slate-500">
+                  {s.ip} · last used {formatFull(s.last_used)}
+                </span>
+              </span>
+              {!s.current && (
+                <Button kind="ghost" className="px-2 py-1 text-red-600" onClick={() => void end(s)} aria-label={`Log out session ${describeAgent(s.user_agent)} from ${s.ip}`}>
+                  Log out
+                </Button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="mt-4 flex flex-wrap items-center gap-3">
+        <Button kind="secondary" onClick={() => void others()} disabled={!sessions || sessions.filter((s) => !s.current).length === 0}>
+          Log out other sessions
+        </Button>
+        {notice && (
+          <span role="status" className="text-sm text-emerald-700">
+            {notice}
+          </span>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function describeAgent(ua: string): string {
+  if (!ua) return 'Unknown device';
+  const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : ua.split(/[ /]/)[0];
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
+  return os ? `${browser} on ${os}` : browser;
+}
