@@ -1,0 +1,292 @@
+package hub
+
+import (
+	"log/slog"
+	"sync"
+
+	"parley"
+)
+
+// Conn is one live client connection as the registry sees it.
+type Conn interface {
+	ID() string
+	UserID() int64
+	SessionID() int64
+	// Deliver queues d for writing. It must not block: a connection that
+	// cannot keep up closes itself.
+	Deliver(d *Delivery)
+	// CloseWith closes the connection with a WebSocket close code. It must
+	// not block.
+	CloseWith(code int, reason string)
+}
+
+// Delivery is one event as every local connection receives it: the same
+// bytes for all of them, encoded once by the publisher.
+type Delivery struct {
+	ConversationID int64
+	Seq            int64 // set for new messages
+	Frame          []byte
+}
+
+// CloseSessionEnded is the close code for a logged-out or revoked session.
+const CloseSessionEnded = 4001
+
+// Registry is a node's set of live connections. It subscribes to the bus
+// topics of the users connected to this node and of their conversations, and
+// hands each event to the connections concerned.
+//
+// Lock order: Registry.mu, then whatever Conn.Deliver takes. Conns never call
+// the registry while holding their own lock. Bus subscriptions are made and
+// dropped under Registry.mu; bus handlers take Registry.mu for reading, so
+// a Bus must not call handlers while holding a lock Subscribe needs.
+type Registry struct {
+	bus parley.Bus
+	log *slog.Logger
+
+	mu    sync.RWMutex
+	users map[int64]*userEntry
+	convs map[int64]*convEntry
+}
+
+type userEntry struct {
+	conns []Conn
+	convs map[int64]struct{}
+	unsub func()
+}
+
+type convEntry struct {
+	users map[int64]struct{}
+	unsub func()
+}
+
+// NewRegistry returns an empty registry on bus.
+func NewRegistry(bus parley.Bus, log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Registry{bus: bus, log: log, users: make(map[int64]*userEntry), convs: make(map[int64]*convEntry)}
+}
+
+// Register adds a connection whose user is a member of conversationIDs. It
+// returns how many connections the user now has on this node and whether
+// this is the user's first.
+func (r *Registry) Register(c Conn, conversationIDs []int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	uid := c.UserID()
+	u := r.users[uid]
+	if u == nil {
+		u = &userEntry{convs: make(map[int64]struct{})}
+		unsub, err := r.bus.Subscribe(parley.UserTopic(uid), r.userHandler(uid))
+		if err != nil {
+			return 0, err
+		}
+		u.unsub = unsub
+		r.users[uid] = u
+	}
+	u.conns = append(u.conns, c)
+	for _, id := range conversationIDs {
+		if err := r.joinLocked(u, uid, id); err != nil {
+			return len(u.conns), err
+		}
+	}
+	return len(u.conns), nil
+}
+
+// Unregister removes a connection; it returns how many the user still has.
+func (r *Registry) Unregister(c Conn) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	uid := c.UserID()
+	u := r.users[uid]
+	if u == nil {
+		return 0
+	}
+	for i, x := range u.conns {
+		if x == c {
+			u.conns = append(u.conns[:i:i], u.conns[i+1:]...)
+			break
+		}
+	}
+	if len(u.conns) > 0 {
+		return len(u.conns)
+	}
+	for id := range u.convs {
+		r.leaveLocked(u, uid, id)
+	}
+	u.unsub()
+	delete(r.users, uid)
+	return 0
+}
+
+// Count returns how many connections a user has on this node.
+func (r *Registry) Count(userID int64) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if u := r.users[userID]; u != nil {
+		return len(u.conns)
+	}
+	return 0
+}
+
+// Local reports which of ids have a connection on this node.
+func (r *Registry) Local(ids []int64) []int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []int64
+	for _, id := range ids {
+		if r.users[id] != nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// DeliverToUser hands d to every local connection of userID.
+func (r *Registry) DeliverToUser(userID int64, d *Delivery) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if u := r.users[userID]; u != nil {
+		for _, c := range u.conns {
+			c.Deliver(d)
+		}
+	}
+}
+
+// Conns returns the number of live connections on this node.
+func (r *Registry) Conns() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for _, u := range r.users {
+		n += len(u.conns)
+	}
+	return n
+}
+
+// CloseAll closes every connection with code (e.g. 1001 on shutdown).
+func (r *Registry) CloseAll(code int, reason string) {
+	r.mu.RLock()
+	var all []Conn
+	for _, u := range r.users {
+		all = append(all, u.conns...)
+	}
+	r.mu.RUnlock()
+	for _, c := range all {
+		c.CloseWith(code, reason)
+	}
+}
+
+func (r *Registry) joinLocked(u *userEntry, uid, id int64) error {
+	if _, ok := u.convs[id]; ok {
+		return nil
+	}
+	ce := r.convs[id]
+	if ce == nil {
+		ce = &convEntry{users: make(map[int64]struct{})}
+		unsub, err := r.bus.Subscribe(parley.ConversationTopic(id), r.convHandler(id))
+		if err != nil {
+			return err
+		}
+		ce.unsub = unsub
+		r.convs[id] = ce
+	}
+	ce.users[uid] = struct{}{}
+	u.convs[id] = struct{}{}
+	return nil
+}
+
+func (r *Registry) leaveLocked(u *userEntry, uid, id int64) {
+	delete(u.convs, id)
+	ce := r.convs[id]
+	if ce == nil {
+		return
+	}
+	delete(ce.users, uid)
+	if len(ce.users) == 0 {
+		ce.unsub()
+		delete(r.convs, id)
+	}
+}
+
+func (r *Registry) convHandler(id int64) func([]byte) {
+	return func(data []byte) {
+		e, err := parley.UnmarshalEvent(data)
+		if err != nil || e.Type != parley.EventFrame {
+			return
+		}
+		d := &Delivery{ConversationID: id, Seq: e.Seq, Frame: e.Frame}
+		r.mu.RLock()
+		defer r.mu.RUnlock()
+		ce := r.convs[id]
+		if ce == nil {
+			return
+		}
+		for uid := range ce.users {
+			if u := r.users[uid]; u != nil {
+				for _, c := range u.conns {
+					if e.ExceptConn == "" || c.ID() != e.ExceptConn {
+						c.Deliver(d)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (r *Registry) userHandler(uid int64) func([]byte) {
+	return func(data []byte) {
+		e, err := parley.UnmarshalEvent(data)
+		if err != nil {
+			r.log.Warn("bad bus event", "err", err)
+			return
+		}
+		d := &Delivery{ConversationID: e.ConversationID, Seq: e.Seq, Frame: e.Frame}
+		switch e.Type {
+		case parley.EventJoin:
+			r.mu.Lock()
+			if u := r.users[uid]; u != nil {
+				if err := r.joinLocked(u, uid, e.ConversationID); err != nil {
+					r.log.Warn("subscribe conversation", "err", err)
+				}
+			}
+			r.mu.Unlock()
+			if len(e.Frame) > 0 {
+				r.DeliverToUser(uid, d)
+			}
+		case parley.EventLeave:
+			if len(e.Frame) > 0 {
+				r.DeliverToUser(uid, d)
+			}
+			r.mu.Lock()
+			if u := r.users[uid]; u != nil {
+				r.leaveLocked(u, uid, e.ConversationID)
+			}
+			r.mu.Unlock()
+		case parley.EventRevoke:
+			r.mu.RLock()
+			var victims []Conn
+			if u := r.users[uid]; u != nil {
+				for _, c := range u.conns {
+					if (e.All && c.SessionID() != e.SessionID) || (!e.All && c.SessionID() == e.SessionID) {
+						victims = append(victims, c)
+					}
+				}
+			}
+			r.mu.RUnlock()
+			for _, c := range victims {
+				c.CloseWith(CloseSessionEnded, "session ended")
+			}
+		case parley.EventFrame:
+			r.mu.RLock()
+			if u := r.users[uid]; u != nil {
+				for _, c := range u.conns {
+					if (e.ConnID == "" || c.ID() == e.ConnID) && (e.ExceptConn == "" || c.ID() != e.ExceptConn) {
+						c.Deliver(d)
+					}
+				}
+			}
+			r.mu.RUnlock()
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"parley"
+)
+
+// Signup creates an account.
+func (s *Service) Signup(ctx context.Context, username, email, password string) (parley.User, error) {
+	username = parley.NormalizeUsername(username)
+	email = strings.ToLower(strings.TrimSpace(email))
+	if err := parley.ValidateUsername(username); err != nil {
+		return parley.User{}, err
+	} else if err := parley.ValidateEmail(email); err != nil {
+		return parley.User{}, err
+	} else if err := parley.ValidatePassword(password); err != nil {
+		return parley.User{}, err
+	}
+	hash, err := hashPassword(password, s.cfg.Hash)
+	if err != nil {
+		return parley.User{}, err
+	}
+	u := parley.User{Username: username, Email: email, DisplayName: username, AcceptingMessages: true, CreatedAt: s.Now()}
+	if err := s.store.CreateUser(ctx, &u, hash); err != nil {
+		return parley.User{}, err
+	}
+	return u, nil
+}
+
+// Login checks a username or email and password and opens a session. The
+// returned token is shown once; only its hash is stored.
+func (s *Service) Login(ctx context.Context, login, password, userAgent, ip string) (string, parley.Session, parley.User, error) {
+	login = strings.ToLower(strings.TrimSpace(login))
+	if login == "" || len(login) > parley.EmailMax || len(password) > 4*parley.PasswordMax {
+		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
+	}
+	now := s.Now()
+	since := now.Add(-s.cfg.LoginWindow)
+	ipKey := "ip:" + ip
+	if n, err := s.store.LoginFailures(ctx, ipKey, since); err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	} else if n >= s.cfg.LoginFailuresPerAddress {
+		return "", parley.Session{}, parley.User{}, s.rateLimited()
+	}
+	u, hash, err := s.store.UserByLogin(ctx, login)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		checkPassword(password, s.dummyHash) // same cost as a real check
+		if err := s.store.AddLoginFailure(ctx, []string{ipKey}, now); err != nil {
+			return "", parley.Session{}, parley.User{}, err
+		}
+		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
+	} else if err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	}
+	// The tight limit is per account and address, so that someone guessing
+	// from elsewhere does not lock the owner out.
+	acctKey := "acct:" + strconv.FormatInt(u.ID, 10) + ":" + ip
+	if n, err := s.store.LoginFailures(ctx, acctKey, since); err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	} else if n >= s.cfg.LoginFailuresPerAccount {
+		return "", parley.Session{}, parley.User{}, s.rateLimited()
+	}
+	if !checkPassword(password, hash) {
+		if err := s.store.AddLoginFailure(ctx, []string{ipKey, acctKey}, now); err != nil {
+			return "", parley.Session{}, parley.User{}, err
+		}
+		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
+	}
+	if err := s.store.ClearLoginFailures(ctx, acctKey); err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	}
+	token, hashed, err := newToken()
+	if err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	}
+	if len(userAgent) > 256 {
+		userAgent = userAgent[:256]
+	}
+	sess := parley.Session{UserID: u.ID, TokenHash: hashed, UserAgent: userAgent, IP: ip,
+		CreatedAt: now, LastUsed: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	if err := s.store.CreateSession(ctx, &sess); err != nil {
+		return "", parley.Session{}, parley.User{}, err
+	}
+	return token, sess, u, nil
+}
+
+// RateLimitError is a rate_limited error with the time to wait.
+type RateLimitError struct {
+	Err        *parley.Error
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string { return e.Err.Error() }
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+func (s *Service) rateLimited() error {
+	return &RateLimitError{Err: &parley.Error{Code: parley.ERATELIMITED, Message: "Too many failed logins; try again later."},
+		RetryAfter: s.cfg.LoginWindow}
+}
+
+// newToken returns a session token of 256 random bits and its SHA-256 hash.
+func newToken() (string, []byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	return tok, hashToken(tok), nil
+}
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// Authenticate returns the user and session of a token, sliding the
+// session's expiry (at most once a minute, to spare the database).
+func (s *Service) Authenticate(ctx context.Context, token string) (parley.User, parley.Session, error) {
+	unauth := &parley.Error{Code: parley.EUNAUTHORIZED, Message: "Log in first."}
+	if token == "" || len(token) > 128 {
+		return parley.User{}, parley.Session{}, unauth
+	}
+	now := s.Now()
+	sess, err := s.store.SessionByTokenHash(ctx, hashToken(token), now)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return parley.User{}, parley.Session{}, unauth
+	} else if err != nil {
+		return parley.User{}, parley.Session{}, err
+	}
+	u, err := s.store.User(ctx, sess.UserID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return parley.User{}, parley.Session{}, unauth
+	} else if err != nil {
+		return parley.User{}, parley.Session{}, err
+	}
+	if now.Sub(sess.LastUsed) > time.Minute {
+		sess.LastUsed, sess.ExpiresAt = now, now.Add(s.cfg.SessionTTL)
+		if err := s.store.TouchSession(ctx, sess.ID, sess.LastUsed, sess.ExpiresAt); err != nil {
+			s.log.Warn("touch session", "err", err)
+		}
+	}
+	return u, sess, nil
+}
+
+// Logout ends a session everywhere: the stored session goes and every node
+// closes its WebSockets.
+func (s *Service) Logout(ctx context.Context, userID, sessionID int64) error {
+	if err := s.store.DeleteSession(ctx, userID, sessionID); err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+		return err
+	}
+	s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventRevoke, UserID: userID, SessionID: sessionID})
+	return nil
+}
+
+// RevokeSession ends one of the user's sessions.
+func (s *Service) RevokeSession(ctx context.Context, userID, sessionID int64) error {
+	if err := s.store.DeleteSession(ctx, userID, sessionID); err != nil {
+		return err
+	}
+	s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventRevoke, UserID: userID, SessionID: sessionID})
+	return nil
+}
+
+// LogoutOthers ends all the user's sessions but the current one.
+func (s *Service) LogoutOthers(ctx context.Context, userID, keepSessionID int64) (int, error) {
+	ids, err := s.store.DeleteOtherSessions(ctx, userID, keepSessionID)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) > 0 {
+		s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventRevoke, UserID: userID, SessionID: keepSessionID, All: true})
+	}
+	return len(ids), nil
+}
+
+// Sessions lists the user's sessions, marking the current one.
+func (s *Service) Sessions(ctx context.Context, userID, currentID int64) ([]parley.Session, error) {
+	list, err := s.store.Sessions(ctx, userID, s.Now())
+	for i := range list {
+		list[i].Current = list[i].ID == currentID
+	}
+	return list, err
+}
+
+// UpdateMe changes the user's display name or message switch.
+func (s *Service) UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error) {
+	if upd.DisplayName != nil {
+		name := strings.TrimSpace(*upd.DisplayName)
+		if err := parley.ValidateDisplayName(name); err != nil {
+			return parley.User{}, err
+		}
+		upd.DisplayName = &name
+	}
+	return s.store.UpdateUser(ctx, userID, upd)
+}
+
+// SearchUsers finds people by username prefix.
+func (s *Service) SearchUsers(ctx context.Context, prefix string, limit int) ([]parley.User, error) {
+	prefix = parley.NormalizeUsername(prefix)
+	if limit <= 0 {
+		limit = 10
+	}
+	if limit > 20 {
+		return nil, parley.FieldErrorf("limit", "limit must be 1 to 20.")
+	}
+	if prefix == "" || len(prefix) > parley.UsernameMax {
+		return []parley.User{}, nil
+	}
+	users, err := s.store.SearchUsers(ctx, prefix, limit)
+	for i := range users {
+		users[i] = users[i].Public()
+	}
+	return users, err
+}
+
+// UserByUsername returns someone's public profile.
+func (s *Service) UserByUsername(ctx context.Context, username string) (parley.User, error) {
+	u, err := s.store.UserByUsername(ctx, parley.NormalizeUsername(username))
+	return u.Public(), err
+}

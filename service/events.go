@@ -1,0 +1,85 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"parley"
+)
+
+// Event frames written to WebSocket clients (docs/protocol.md, "Events").
+// Each is encoded once by the node that publishes it.
+
+// MessageFrame is the `message` event.
+type MessageFrame struct {
+	Ev      string         `json:"ev"`
+	Change  string         `json:"change"`
+	Message parley.Message `json:"message"`
+}
+
+// ReceiptFrame is the `receipt` event.
+type ReceiptFrame struct {
+	Ev             string `json:"ev"`
+	ConversationID int64  `json:"conversation_id"`
+	UserID         int64  `json:"user_id"`
+	DeliveredSeq   int64  `json:"delivered_seq"`
+	ReadSeq        int64  `json:"read_seq"`
+}
+
+// TypingFrame is the `typing` event.
+type TypingFrame struct {
+	Ev             string `json:"ev"`
+	ConversationID int64  `json:"conversation_id"`
+	UserID         int64  `json:"user_id"`
+	Active         bool   `json:"active"`
+	ExpiresInMS    int    `json:"expires_in_ms"`
+}
+
+// PresenceFrame is the `presence` event.
+type PresenceFrame struct {
+	Ev       string     `json:"ev"`
+	UserID   int64      `json:"user_id"`
+	Online   bool       `json:"online"`
+	LastSeen *time.Time `json:"last_seen,omitempty"`
+}
+
+// MemberFrame is the `member` event.
+type MemberFrame struct {
+	Ev             string        `json:"ev"`
+	ConversationID int64         `json:"conversation_id"`
+	Change         string        `json:"change"`
+	Member         parley.Member `json:"member"`
+}
+
+// ConversationFrame is the `conversation` event.
+type ConversationFrame struct {
+	Ev           string                     `json:"ev"`
+	Change       string                     `json:"change"`
+	Conversation parley.ConversationSummary `json:"conversation"`
+}
+
+// TypingTTL is how long a typing indicator lasts without a refresh.
+const TypingTTL = 5 * time.Second
+
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("encode event: " + err.Error()) // only our own types are encoded
+	}
+	return b
+}
+
+// PresenceJSON encodes a presence event.
+func PresenceJSON(userID int64, online bool, lastSeen *time.Time) []byte {
+	return encode(PresenceFrame{Ev: "presence", UserID: userID, Online: online, LastSeen: lastSeen})
+}
+
+func (s *Service) publishMessage(ctx context.Context, m parley.Message, change string) {
+	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID,
+		Frame: encode(MessageFrame{Ev: "message", Change: change, Message: m})}
+	if change == "new" {
+		e.Seq = m.Seq
+	}
+	s.publish(ctx, parley.ConversationTopic(m.ConversationID), e)
+}

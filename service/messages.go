@@ -1,0 +1,282 @@
+package service
+
+import (
+	"context"
+	"sync"
+
+	"parley"
+)
+
+// convMeta caches what never changes about a conversation: its kind and,
+// for a direct one, its two members. It spares the send path queries.
+type convMeta struct {
+	kind  string
+	users [2]int64
+}
+
+type metaCache struct {
+	mu sync.Mutex
+	m  map[int64]convMeta
+}
+
+const metaCacheMax = 100_000
+
+func (s *Service) meta(ctx context.Context, id int64) (convMeta, error) {
+	s.metas.mu.Lock()
+	cm, ok := s.metas.m[id]
+	s.metas.mu.Unlock()
+	if ok {
+		return cm, nil
+	}
+	c, err := s.store.Conversation(ctx, id)
+	if err != nil {
+		return cm, err
+	}
+	cm.kind = c.Kind
+	if c.Kind == parley.KindDirect {
+		members, err := s.store.Members(ctx, id)
+		if err != nil {
+			return cm, err
+		}
+		for i := 0; i < len(members) && i < 2; i++ {
+			cm.users[i] = members[i].UserID
+		}
+	}
+	s.metas.mu.Lock()
+	if s.metas.m == nil || len(s.metas.m) >= metaCacheMax {
+		s.metas.m = make(map[int64]convMeta)
+	}
+	s.metas.m[id] = cm
+	s.metas.mu.Unlock()
+	return cm, nil
+}
+
+// Send stores a text message from userID and announces it. A resent
+// clientMsgID returns the original message with created=false.
+func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error) {
+	if err := parley.ValidateClientMsgID(clientMsgID); err != nil {
+		return parley.Message{}, false, err
+	} else if err := parley.ValidateText(text); err != nil {
+		return parley.Message{}, false, err
+	}
+	if conversationID <= 0 {
+		return parley.Message{}, false, parley.ErrNotFound
+	}
+	cm, err := s.meta(ctx, conversationID)
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	if cm.kind == parley.KindDirect {
+		peer := cm.users[0]
+		if peer == userID {
+			peer = cm.users[1]
+		}
+		if peer != userID && peer != 0 {
+			if cm.users[0] != userID && cm.users[1] != userID {
+				return parley.Message{}, false, parley.ErrNotFound
+			}
+			u, err := s.store.User(ctx, peer)
+			if err != nil {
+				return parley.Message{}, false, err
+			}
+			if !u.AcceptingMessages {
+				return parley.Message{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages.", u.Username)
+			}
+		}
+	}
+	m, created, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, SenderID: userID,
+		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now()})
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	if created {
+		s.publishMessage(ctx, m, "new")
+	}
+	return m, created, nil
+}
+
+// AppendSystem stores a system message (e.g. a call's outcome) and announces it.
+func (s *Service) AppendSystem(ctx context.Context, conversationID int64, info parley.SystemInfo) (parley.Message, error) {
+	m, _, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, Kind: parley.MessageSystem,
+		System: &info, CreatedAt: s.Now()})
+	if err != nil {
+		return m, err
+	}
+	s.publishMessage(ctx, m, "new")
+	return m, nil
+}
+
+// History returns a page of a conversation's messages for a member.
+func (s *Service) History(ctx context.Context, userID, conversationID int64, q parley.MessageQuery) ([]parley.Message, bool, error) {
+	if q.Limit == 0 {
+		q.Limit = parley.PageSizeDefault
+	}
+	if q.Limit < 1 || q.Limit > parley.PageSizeMax {
+		return nil, false, parley.FieldErrorf("limit", "limit must be 1 to %d.", parley.PageSizeMax)
+	}
+	if q.AfterSeq < 0 || q.BeforeSeq < 0 {
+		return nil, false, parley.FieldErrorf("after_seq", "after_seq and before_seq must not be negative.")
+	}
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return nil, false, err
+	}
+	q.Limit++ // one more tells whether more exist
+	msgs, err := s.store.Messages(ctx, conversationID, q)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(msgs) == q.Limit
+	if more {
+		if q.BeforeSeq > 0 {
+			msgs = msgs[1:]
+		} else {
+			msgs = msgs[:len(msgs)-1]
+		}
+	}
+	return msgs, more, nil
+}
+
+// Edit replaces the text of the user's own message.
+func (s *Service) Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error) {
+	if err := parley.ValidateText(text); err != nil {
+		return parley.Message{}, err
+	}
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return parley.Message{}, err
+	}
+	m, err := s.store.EditMessage(ctx, conversationID, seq, userID, text, s.Now())
+	if err != nil {
+		return m, err
+	}
+	s.publishMessage(ctx, m, "edited")
+	return m, nil
+}
+
+// Delete turns a message into a tombstone: the sender's own, or anyone's
+// for a group's admins.
+func (s *Service) Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error) {
+	mem, err := s.member(ctx, conversationID, userID)
+	if err != nil {
+		return parley.Message{}, err
+	}
+	m, err := s.store.DeleteMessage(ctx, conversationID, seq, userID, mem.CanModerate(), s.Now())
+	if err != nil {
+		return m, err
+	}
+	s.publishMessage(ctx, m, "deleted")
+	return m, nil
+}
+
+// Receipt moves the user's delivered and read marks forward and tells the
+// people concerned.
+func (s *Service) Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error) {
+	if delivered < 0 || read < 0 {
+		return parley.Member{}, parley.FieldErrorf("read_seq", "Marks must not be negative.")
+	}
+	if conversationID <= 0 {
+		return parley.Member{}, parley.ErrNotFound
+	}
+	m, changed, err := s.store.SetMarks(ctx, conversationID, userID, delivered, read)
+	if err != nil {
+		return m, err
+	}
+	if changed {
+		frame := encode(ReceiptFrame{Ev: "receipt", ConversationID: conversationID, UserID: userID,
+			DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
+		topic := parley.ConversationTopic(conversationID)
+		if c, err := s.store.Conversation(ctx, conversationID); err == nil && c.Kind == parley.KindGroup && c.MemberCount > s.cfg.LargeGroup {
+			topic = parley.UserTopic(userID)
+		}
+		s.publish(ctx, topic, parley.Event{Type: parley.EventFrame, ConversationID: conversationID, UserID: userID, Frame: frame})
+	}
+	return m, nil
+}
+
+// Typing tells the other members that the user is (or stopped) typing.
+func (s *Service) Typing(ctx context.Context, userID, conversationID int64, active bool, connID string) error {
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return err
+	}
+	frame := encode(TypingFrame{Ev: "typing", ConversationID: conversationID, UserID: userID, Active: active,
+		ExpiresInMS: int(TypingTTL.Milliseconds())})
+	s.publish(ctx, parley.ConversationTopic(conversationID), parley.Event{Type: parley.EventFrame,
+		ConversationID: conversationID, UserID: userID, ExceptConn: connID, Frame: frame})
+	return nil
+}
+
+// Cursor is what a device holds of a conversation.
+type Cursor struct {
+	Seq int64 `json:"seq"`
+	Mod int64 `json:"mod"`
+}
+
+// SyncResult is one conversation's part of a sync.
+type SyncResult struct {
+	Ev           string                     `json:"ev"`
+	Conversation parley.ConversationSummary `json:"conversation"`
+	Messages     []parley.Message           `json:"messages"`
+	Changes      []parley.Message           `json:"changes"`
+	Members      []parley.Member            `json:"members"`
+	HasMore      bool                       `json:"has_more"`
+}
+
+// Sync returns, for each of the user's conversations, what changed since the
+// device's cursor; conversations without a cursor come with their latest page.
+func (s *Service) Sync(ctx context.Context, userID int64, cursors map[int64]Cursor, emit func(SyncResult) error) error {
+	list, err := s.store.Conversations(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		fixSummary(&c)
+		r := SyncResult{Ev: "sync", Conversation: c, Messages: []parley.Message{}, Changes: []parley.Message{}}
+		cur, ok := cursors[c.ID]
+		switch {
+		case !ok:
+			msgs, err := s.store.Messages(ctx, c.ID, parley.MessageQuery{BeforeSeq: c.LastSeq + 1, Limit: parley.PageSizeDefault + 1})
+			if err != nil {
+				return err
+			}
+			if len(msgs) > parley.PageSizeDefault {
+				msgs, r.HasMore = msgs[1:], true
+			}
+			r.Messages = msgs
+		default:
+			if cur.Seq < c.LastSeq {
+				msgs, err := s.store.Messages(ctx, c.ID, parley.MessageQuery{AfterSeq: cur.Seq, Limit: parley.SyncPageSize + 1})
+				if err != nil {
+					return err
+				}
+				if len(msgs) > parley.SyncPageSize {
+					msgs, r.HasMore = msgs[:parley.SyncPageSize], true
+				}
+				r.Messages = msgs
+			}
+			if cur.Mod < c.LastMod && cur.Seq > 0 {
+				ch, err := s.store.Changes(ctx, c.ID, cur.Mod, min(cur.Seq, c.LastSeq), parley.SyncPageSize)
+				if err != nil {
+					return err
+				}
+				r.Changes = ch
+			}
+		}
+		if c.Kind == parley.KindDirect || c.MemberCount <= s.cfg.LargeGroup {
+			if r.Members, err = s.store.Members(ctx, c.ID); err != nil {
+				return err
+			}
+		} else {
+			if m, err := s.store.Member(ctx, c.ID, userID); err == nil {
+				r.Members = []parley.Member{m}
+			}
+		}
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Contacts lists the people whose presence userID may see.
+func (s *Service) Contacts(ctx context.Context, userID int64) ([]int64, error) {
+	return s.store.Contacts(ctx, userID, s.cfg.LargeGroup)
+}

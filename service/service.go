@@ -1,0 +1,115 @@
+// Package service is Parley's application layer: the rules of accounts,
+// conversations, messages and receipts, over a parley.Store, with every change
+// announced on a parley.Bus. The REST handlers (http/) and the WebSocket
+// connections (ws/) both call it, so a send over REST and a send over a
+// WebSocket are the same code.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"parley"
+)
+
+// Config holds the service's settings. Zero values are replaced by the
+// defaults written on each field.
+type Config struct {
+	// SessionTTL is how long a session lives without use. Zero value means 30 days.
+	SessionTTL time.Duration
+	// MaxGroupMembers is the member limit of a group. Zero value means 1000.
+	MaxGroupMembers int
+	// LargeGroup is the member count above which receipts go only to the
+	// member's own devices and presence is not shared. Zero value means 100.
+	LargeGroup int
+	// Hash sets the argon2id parameters of new password hashes.
+	Hash HashParams
+	// LoginWindow is the window of the login failure limits. Zero value means 15 min.
+	LoginWindow time.Duration
+	// LoginFailuresPerAccount limits failures per account and client address
+	// in LoginWindow. Zero value means 10.
+	LoginFailuresPerAccount int
+	// LoginFailuresPerAddress limits failures per client address in
+	// LoginWindow. Zero value means 100.
+	LoginFailuresPerAddress int
+}
+
+func (c Config) withDefaults() Config {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 30 * 24 * time.Hour
+	}
+	if c.MaxGroupMembers == 0 {
+		c.MaxGroupMembers = parley.DefaultMaxMembers
+	}
+	if c.LargeGroup == 0 {
+		c.LargeGroup = 100
+	}
+	if c.LoginWindow == 0 {
+		c.LoginWindow = 15 * time.Minute
+	}
+	if c.LoginFailuresPerAccount == 0 {
+		c.LoginFailuresPerAccount = 10
+	}
+	if c.LoginFailuresPerAddress == 0 {
+		c.LoginFailuresPerAddress = 100
+	}
+	return c
+}
+
+// Service implements Parley's use cases.
+type Service struct {
+	store parley.Store
+	bus   parley.Bus
+	cfg   Config
+	log   *slog.Logger
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+
+	dummyHash string // hashed at start so unknown users cost a hash too
+	metas     metaCache
+}
+
+// New returns a Service.
+func New(store parley.Store, bus parley.Bus, cfg Config, log *slog.Logger) (*Service, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	dummy, err := hashPassword("parley-dummy-password", cfg.Hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: store, bus: bus, cfg: cfg, log: log, Now: now, dummyHash: dummy}, nil
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Config returns the settings in force (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// Store returns the store, for read paths that need nothing more.
+func (s *Service) Store() parley.Store { return s.store }
+
+// Bus returns the bus.
+func (s *Service) Bus() parley.Bus { return s.bus }
+
+// Ready reports whether the store answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// member returns userID's membership of a conversation; ErrNotFound when the
+// conversation does not exist or userID is not a member.
+func (s *Service) member(ctx context.Context, conversationID, userID int64) (parley.Member, error) {
+	if conversationID <= 0 {
+		return parley.Member{}, parley.ErrNotFound
+	}
+	return s.store.Member(ctx, conversationID, userID)
+}
+
+// publish sends an event, logging (not returning) a failure: the change is
+// already committed, and clients converge through sync.
+func (s *Service) publish(ctx context.Context, topic string, e parley.Event) {
+	if err := s.bus.Publish(ctx, topic, parley.MarshalEvent(e)); err != nil {
+		s.log.Warn("bus publish failed", "topic", topic, "err", err)
+	}
+}
