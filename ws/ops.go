@@ -1,0 +1,311 @@
+package ws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"parley"
+	"parley/hub"
+	"parley/service"
+)
+
+// handle decodes and runs one operation and queues its reply.
+func (c *Conn) handle(ctx context.Context, data []byte) {
+	var req request
+	if err := json.Unmarshal(data, &req); err != nil || req.Op == "" {
+		c.send(errorReply(requestID(data), "bad_request", "A request is a JSON object with \"op\" and \"id\"."))
+		return
+	}
+	id := requestID(data)
+	var (
+		out any
+		err error
+	)
+	switch req.Op {
+	case "send":
+		out, err = c.opSend(ctx, data)
+	case "sync":
+		err = c.opSync(ctx, id, data)
+		if err == nil {
+			return // opSync replied
+		}
+	case "receipt":
+		out, err = c.opReceipt(ctx, data)
+	case "typing":
+		out, err = c.opTyping(ctx, data)
+	case "edit":
+		out, err = c.opEdit(ctx, data)
+	case "delete":
+		out, err = c.opDelete(ctx, data)
+	case "ping":
+		out = struct{}{}
+	default:
+		h := c.srv.handler(req.Op)
+		if h == nil {
+			c.send(errorReply(id, "unknown_op", "Unknown op "+strconv.Quote(req.Op)+"."))
+			return
+		}
+		out, err = h(ctx, c, data)
+	}
+	if err != nil {
+		if parley.ErrorCode(err) == parley.EINTERNAL {
+			c.srv.log.Error("ws op failed", "op", req.Op, "user", c.user.ID, "err", err)
+		}
+		c.send(encode(reply{Re: id, OK: false, Error: &replyError{Code: parley.ErrorCode(err),
+			Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}}))
+		return
+	}
+	c.send(okReply(id, out))
+}
+
+// decode reads an operation's fields strictly: unknown fields are an error.
+func decode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return parley.FieldErrorf(ute.Field, "%s has the wrong type.", ute.Field)
+		}
+		return parley.Errorf(parley.EINVALID, "Invalid request: %s.", cleanJSONError(err))
+	}
+	return nil
+}
+
+func cleanJSONError(err error) string {
+	msg := err.Error()
+	if i := bytes.IndexByte([]byte(msg), ':'); i >= 0 && bytes.HasPrefix([]byte(msg), []byte("json")) {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+// base are the fields every request has.
+type base struct {
+	Op string          `json:"op"`
+	ID json.RawMessage `json:"id"`
+}
+
+func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
+	var r struct {
+		base
+		ConversationID int64  `json:"conversation_id"`
+		ClientMsgID    string `json:"client_msg_id"`
+		Text           string `json:"text"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	m, created, err := c.srv.svc.Send(ctx, c.user.ID, r.ConversationID, r.ClientMsgID, r.Text)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Message   parley.Message `json:"message"`
+		Duplicate bool           `json:"duplicate"`
+	}{m, !created}, nil
+}
+
+func (c *Conn) opReceipt(ctx context.Context, data []byte) (any, error) {
+	var r struct {
+		base
+		ConversationID int64 `json:"conversation_id"`
+		DeliveredSeq   int64 `json:"delivered_seq"`
+		ReadSeq        int64 `json:"read_seq"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	m, err := c.srv.svc.Receipt(ctx, c.user.ID, r.ConversationID, r.DeliveredSeq, r.ReadSeq)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		DeliveredSeq int64 `json:"delivered_seq"`
+		ReadSeq      int64 `json:"read_seq"`
+	}{m.DeliveredSeq, m.ReadSeq}, nil
+}
+
+func (c *Conn) opTyping(ctx context.Context, data []byte) (any, error) {
+	var r struct {
+		base
+		ConversationID int64 `json:"conversation_id"`
+		Active         bool  `json:"active"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	return struct{}{}, c.srv.svc.Typing(ctx, c.user.ID, r.ConversationID, r.Active, c.id)
+}
+
+func (c *Conn) opEdit(ctx context.Context, data []byte) (any, error) {
+	var r struct {
+		base
+		ConversationID int64  `json:"conversation_id"`
+		Seq            int64  `json:"seq"`
+		Text           string `json:"text"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	m, err := c.srv.svc.Edit(ctx, c.user.ID, r.ConversationID, r.Seq, r.Text)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Message parley.Message `json:"message"`
+	}{m}, nil
+}
+
+func (c *Conn) opDelete(ctx context.Context, data []byte) (any, error) {
+	var r struct {
+		base
+		ConversationID int64 `json:"conversation_id"`
+		Seq            int64 `json:"seq"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, err
+	}
+	m, err := c.srv.svc.Delete(ctx, c.user.ID, r.ConversationID, r.Seq)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Message parley.Message `json:"message"`
+	}{m}, nil
+}
+
+// cursor accepts {"seq":N,"mod":M} or a plain N.
+type cursor service.Cursor
+
+func (cu *cursor) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var v struct {
+			Seq int64 `json:"seq"`
+			Mod int64 `json:"mod"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*cu = cursor{Seq: v.Seq, Mod: v.Mod}
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*cu = cursor{Seq: n}
+	return nil
+}
+
+// opSync streams the sync events, then `synced` and the reply, while live
+// events wait; the held events then follow, minus messages the sync carried.
+func (c *Conn) opSync(ctx context.Context, id string, data []byte) error {
+	var r struct {
+		base
+		Cursors map[string]cursor `json:"cursors"`
+	}
+	if err := decode(data, &r); err != nil {
+		return err
+	}
+	cursors := make(map[int64]service.Cursor, len(r.Cursors))
+	for k, v := range r.Cursors {
+		cid, err := strconv.ParseInt(k, 10, 64)
+		if err != nil || cid <= 0 || v.Seq < 0 || v.Mod < 0 {
+			return parley.FieldErrorf("cursors", "cursors maps conversation ids to {seq, mod} of non-negative numbers.")
+		}
+		cursors[cid] = service.Cursor(v)
+	}
+	c.mu.Lock()
+	c.syncing = true
+	c.mu.Unlock()
+	n := 0
+	err := c.srv.svc.Sync(ctx, c.user.ID, cursors, func(res service.SyncResult) error {
+		n++
+		var top int64
+		if k := len(res.Messages); k > 0 {
+			top = res.Messages[k-1].Seq
+		}
+		return c.sendSync(ctx, res.Conversation.ID, top, encode(res))
+	})
+	c.mu.Lock()
+	held := c.held
+	c.held, c.syncing = nil, false
+	if err == nil {
+		c.enqueueLocked([]byte(`{"ev":"synced"}`))
+		c.enqueueLocked(okReply(id, struct {
+			Conversations int `json:"conversations"`
+		}{n}))
+	}
+	for _, d := range held {
+		c.deliverLocked(d)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	c.sendPresence(ctx)
+	return nil
+}
+
+// sendSync queues one sync event, waiting for the writer to drain when the
+// queue is half full, so a large catch-up never trips the slow-consumer
+// limit.
+func (c *Conn) sendSync(ctx context.Context, convID, topSeq int64, frame []byte) error {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return parley.Errorf(parley.EUNAVAILABLE, "Connection closed.")
+		}
+		if c.queueBytes == 0 || c.queueBytes+len(frame) <= c.srv.cfg.QueueBytes/2 {
+			if topSeq > c.synced[convID] {
+				if c.synced == nil {
+					c.synced = make(map[int64]int64)
+				}
+				c.synced[convID] = topSeq
+			}
+			c.enqueueLocked(frame)
+			c.mu.Unlock()
+			return nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.drained:
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// sendPresence tells this connection which of the user's contacts are
+// online, and when the others were last seen.
+func (c *Conn) sendPresence(ctx context.Context) {
+	p := c.srv.presence
+	if p == nil {
+		return
+	}
+	contacts, err := c.srv.svc.Contacts(ctx, c.user.ID)
+	if err != nil || len(contacts) == 0 {
+		return
+	}
+	if len(contacts) > 1000 {
+		contacts = contacts[:1000]
+	}
+	online := p.OnlineUsers(contacts)
+	for _, uid := range contacts {
+		if online[uid] {
+			c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, true, nil)})
+			continue
+		}
+		u, err := c.srv.svc.Store().User(ctx, uid)
+		if err != nil {
+			continue
+		}
+		c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, false, u.LastSeen)})
+	}
+}

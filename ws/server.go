@@ -1,0 +1,222 @@
+// Package ws serves Parley's realtime WebSocket (/api/v1/ws): one reader and
+// one writer goroutine per connection, a bounded outbound queue, ping/pong
+// keepalive, operations over the same service layer as REST, and events from
+// the node's hub.Registry.
+package ws
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley"
+	"parley/hub"
+	"parley/service"
+)
+
+// Config holds the realtime limits. Zero values mean the defaults written on
+// each field; docs/protocol.md lists them.
+type Config struct {
+	// QueueFrames bounds a connection's outbound queue in frames. Zero value means 1024.
+	QueueFrames int
+	// QueueBytes bounds it in bytes. Zero value means 4 MiB.
+	QueueBytes int
+	// MaxFrame is the largest incoming frame. Zero value means 64 KiB.
+	MaxFrame int64
+	// OpsPerSecond and OpsBurst rate-limit operations per connection. Zero
+	// values mean 50 and 100.
+	OpsPerSecond float64
+	OpsBurst     int
+	// MaxRejected is how many rate-limited operations in a row close the
+	// connection (1008). Zero value means 200.
+	MaxRejected int
+	// MaxConnsPerUser bounds a user's connections on this node. Zero value means 20.
+	MaxConnsPerUser int
+	// PingInterval and PingTimeout drive keepalive. Zero values mean 25 s and 20 s.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	// AllowedOrigins are extra Origin host patterns allowed besides the
+	// server's own host (path.Match patterns, as in coder/websocket).
+	AllowedOrigins []string
+	// NodeID prefixes connection ids. Zero value means "n".
+	NodeID string
+}
+
+func (c Config) withDefaults() Config {
+	if c.QueueFrames == 0 {
+		c.QueueFrames = 1024
+	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = 4 << 20
+	}
+	if c.MaxFrame == 0 {
+		c.MaxFrame = 64 << 10
+	}
+	if c.OpsPerSecond == 0 {
+		c.OpsPerSecond = 50
+	}
+	if c.OpsBurst == 0 {
+		c.OpsBurst = 100
+	}
+	if c.MaxRejected == 0 {
+		c.MaxRejected = 200
+	}
+	if c.MaxConnsPerUser == 0 {
+		c.MaxConnsPerUser = 20
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.PingTimeout == 0 {
+		c.PingTimeout = 20 * time.Second
+	}
+	if c.NodeID == "" {
+		c.NodeID = "n"
+	}
+	return c
+}
+
+// Close codes (docs/protocol.md).
+const (
+	CloseGoingAway    = 1001
+	ClosePolicy       = 1008
+	CloseTooBig       = 1009
+	CloseSessionEnded = hub.CloseSessionEnded
+	CloseSlowConsumer = 4008
+)
+
+// OpHandler handles an operation the ws package does not know itself (call
+// signaling registers its ops here). It returns the reply's fields.
+type OpHandler func(ctx context.Context, c *Conn, raw []byte) (any, error)
+
+// Presence is what the server needs of the presence tracker.
+type Presence interface {
+	Connect(userID int64)
+	Disconnect(userID int64)
+	OnlineUsers(ids []int64) map[int64]bool
+}
+
+// Server accepts WebSocket connections and runs them.
+type Server struct {
+	svc      *service.Service
+	reg      *hub.Registry
+	cfg      Config
+	log      *slog.Logger
+	presence Presence
+
+	ops    map[string]OpHandler
+	opsMu  sync.RWMutex
+	nextID atomic.Int64
+	// mu guards closing, so no connection is added to wg once Shutdown
+	// has started waiting.
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+
+	// OnDisconnect, if set, is called after a connection ends (calls use it
+	// to end a call whose device went away).
+	OnDisconnect func(c *Conn)
+}
+
+// NewServer returns a Server. presence may be nil (no presence events).
+func NewServer(svc *service.Service, reg *hub.Registry, presence Presence, cfg Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{svc: svc, reg: reg, cfg: cfg.withDefaults(), log: log, presence: presence, ops: make(map[string]OpHandler)}
+}
+
+// Config returns the limits in force.
+func (s *Server) Config() Config { return s.cfg }
+
+// Handle registers a handler for an extra operation.
+func (s *Server) Handle(op string, h OpHandler) {
+	s.opsMu.Lock()
+	defer s.opsMu.Unlock()
+	s.ops[op] = h
+}
+
+func (s *Server) handler(op string) OpHandler {
+	s.opsMu.RLock()
+	defer s.opsMu.RUnlock()
+	return s.ops[op]
+}
+
+// Serve upgrades an authenticated request and runs the connection until it
+// ends. The caller has checked the session; ws checks Origin and the
+// per-user connection limit.
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User, sess parley.Session) {
+	if s.reg.Count(user.ID) >= s.cfg.MaxConnsPerUser {
+		w.Header().Set("Retry-After", "5")
+		writeHTTPError(w, http.StatusTooManyRequests, parley.ERATELIMITED, "Too many connections for this user.")
+		return
+	}
+	wsc, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	if err != nil {
+		// Accept has written the error (403 for a foreign Origin).
+		return
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		wsc.Close(CloseGoingAway, "server shutting down")
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	wsc.SetReadLimit(s.cfg.MaxFrame)
+	c := newConn(s, wsc, user, sess, s.cfg.NodeID+"-"+strconv.FormatInt(s.nextID.Add(1), 10))
+	c.run(r.Context())
+}
+
+// Shutdown closes every connection with 1001 so clients reconnect elsewhere,
+// and waits for them to end (or ctx).
+func (s *Server) Shutdown(ctx context.Context) {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.reg.CloseAll(CloseGoingAway, "server shutting down")
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// PresenceChanged delivers a presence event to the local connections of
+// the user's contacts. Every node does this for its own connections.
+func (s *Server) PresenceChanged(ctx context.Context, userID int64, online bool, lastSeen time.Time) {
+	var ls *time.Time
+	if !online {
+		t := lastSeen.UTC().Truncate(time.Microsecond)
+		ls = &t
+	}
+	contacts, err := s.svc.Contacts(ctx, userID)
+	if err != nil {
+		s.log.Warn("presence contacts", "err", err)
+		return
+	}
+	local := s.reg.Local(contacts)
+	if len(local) == 0 {
+		return
+	}
+	d := &hub.Delivery{Frame: service.PresenceJSON(userID, online, ls)}
+	for _, uid := range local {
+		s.reg.DeliverToUser(uid, d)
+	}
+}
+
+func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b := []byte(`{"error":{"code":"` + code + `","message":` + strconv.Quote(msg) + `}}`)
+	w.Write(b)
+}

@@ -1,0 +1,432 @@
+package ws_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/app"
+	"parley/servertest"
+)
+
+// peer is a raw WebSocket client for protocol-level tests.
+type peer struct {
+	t      *testing.T
+	c      *websocket.Conn
+	token  string
+	events chan map[string]any
+	done   chan error
+	n      int
+}
+
+func login(t *testing.T, srv *servertest.Server, name string) string {
+	t.Helper()
+	call(t, srv.URL, "", "POST", "/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name}, 201)
+	out := call(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": name, "password": "password-" + name}, 200)
+	return out["token"].(string)
+}
+
+func call(t *testing.T, base, token, method, path string, body any, want int) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
+	}
+	return out
+}
+
+func dial(t *testing.T, srv *servertest.Server, token string, read bool) *peer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/ws"
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadLimit(64 << 20)
+	p := &peer{t: t, c: c, token: token, events: make(chan map[string]any, 100000), done: make(chan error, 1)}
+	t.Cleanup(func() { c.CloseNow() })
+	if read {
+		go p.readLoop()
+	}
+	return p
+}
+
+func (p *peer) readLoop() {
+	for {
+		_, data, err := p.c.Read(context.Background())
+		if err != nil {
+			p.done <- err
+			close(p.events)
+			return
+		}
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				p.done <- fmt.Errorf("bad frame %q", line)
+				close(p.events)
+				return
+			}
+			p.events <- m
+		}
+	}
+}
+
+func (p *peer) request(op string, fields map[string]any) {
+	p.n++
+	m := map[string]any{"op": op, "id": fmt.Sprint(p.n)}
+	for k, v := range fields {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	if err := p.c.Write(context.Background(), websocket.MessageText, b); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// await returns the first frame that matches, failing after 10 s.
+func (p *peer) await(what string, match func(m map[string]any) bool) map[string]any {
+	p.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-p.events:
+			if !ok {
+				p.t.Fatalf("connection ended while waiting for %s: %v", what, <-p.done)
+			}
+			if match(m) {
+				return m
+			}
+		case <-timeout:
+			p.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func reply(id string) func(map[string]any) bool {
+	return func(m map[string]any) bool { return m["re"] == id }
+}
+
+func ev(name string) func(map[string]any) bool {
+	return func(m map[string]any) bool { return m["ev"] == name }
+}
+
+func TestNotAuthenticated(t *testing.T) {
+	srv := servertest.Start(t)
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/ws"
+	_, res, err := websocket.Dial(context.Background(), url, nil)
+	if err == nil || res == nil || res.StatusCode != 401 {
+		t.Fatalf("dial without a session: %v %v", err, res)
+	}
+	tok := login(t, srv, "alice")
+	_, res, err = websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPHeader: http.Header{
+		"Cookie": {"parley_session=" + tok}, "Origin": {"https://evil.example"}}})
+	if err == nil || res == nil || res.StatusCode != 403 {
+		t.Fatalf("dial from a foreign origin: %v %v", err, res)
+	}
+	c, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPHeader: http.Header{
+		"Cookie": {"parley_session=" + tok}, "Origin": {srv.URL}}})
+	if err != nil {
+		t.Fatalf("dial with cookie from own origin: %v", err)
+	}
+	c.CloseNow()
+}
+
+func TestOpsAndErrors(t *testing.T) {
+	srv := servertest.Start(t)
+	at, bt, mt := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "mallory")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	gid := g["id"]
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+
+	a := dial(t, srv, at, true)
+	hello := a.await("hello", ev("hello"))
+	if hello["user"].(map[string]any)["username"] != "alice" || hello["conn_id"] == "" {
+		t.Fatal(hello)
+	}
+	b := dial(t, srv, bt, true)
+	b.await("hello", ev("hello"))
+	m := dial(t, srv, mt, true)
+	m.await("hello", ev("hello"))
+
+	a.request("send", map[string]any{"conversation_id": gid, "client_msg_id": "c1", "text": "hi bob"})
+	r := a.await("send reply", reply("1"))
+	if r["ok"] != true || r["message"].(map[string]any)["seq"].(float64) != 3 || r["duplicate"] != false {
+		t.Fatal(r)
+	}
+	got := b.await("message", ev("message"))
+	if got["message"].(map[string]any)["text"] != "hi bob" || got["change"] != "new" {
+		t.Fatal(got)
+	}
+	a.request("send", map[string]any{"conversation_id": gid, "client_msg_id": "c1", "text": "hi bob"})
+	if r := a.await("resend reply", reply("2")); r["duplicate"] != true {
+		t.Fatal(r)
+	}
+
+	// Receipts reach the sender; typing reaches others.
+	b.request("receipt", map[string]any{"conversation_id": gid, "delivered_seq": 3, "read_seq": 3})
+	b.await("receipt reply", reply("1"))
+	rc := a.await("receipt", func(m map[string]any) bool {
+		return m["ev"] == "receipt" && m["user_id"] != hello["user"].(map[string]any)["id"]
+	})
+	if rc["read_seq"].(float64) != 3 {
+		t.Fatal(rc)
+	}
+	b.request("typing", map[string]any{"conversation_id": gid, "active": true})
+	ty := a.await("typing", ev("typing"))
+	if ty["active"] != true || ty["expires_in_ms"].(float64) != 5000 {
+		t.Fatal(ty)
+	}
+
+	// A stranger: not_found, exactly as for a missing conversation.
+	for i, op := range []map[string]any{
+		{"op": "send", "conversation_id": gid, "client_msg_id": "x", "text": "hi"},
+		{"op": "receipt", "conversation_id": gid, "read_seq": 1},
+		{"op": "typing", "conversation_id": gid, "active": true},
+		{"op": "edit", "conversation_id": gid, "seq": 3, "text": "x"},
+		{"op": "delete", "conversation_id": gid, "seq": 3},
+	} {
+		name := op["op"].(string)
+		delete(op, "op")
+		m.request(name, op)
+		r := m.await(name+" reply", reply(fmt.Sprint(i+1)))
+		if r["ok"] != false || r["error"].(map[string]any)["code"] != "not_found" {
+			t.Errorf("stranger %s: %v", name, r)
+		}
+	}
+	// Bad requests.
+	m.c.Write(context.Background(), websocket.MessageText, []byte(`{not json`))
+	if r := m.await("bad json", func(m map[string]any) bool { _, ok := m["re"]; return ok && m["ok"] == false }); r["error"].(map[string]any)["code"] != "bad_request" {
+		t.Fatal(r)
+	}
+	m.request("fly", nil)
+	if r := m.await("unknown op", reply("6")); r["error"].(map[string]any)["code"] != "unknown_op" {
+		t.Fatal(r)
+	}
+	m.request("send", map[string]any{"conversation_id": "seven", "client_msg_id": "x", "text": "hi"})
+	if r := m.await("wrong type", reply("7")); r["error"].(map[string]any)["code"] != "invalid" {
+		t.Fatal(r)
+	}
+}
+
+// TestSyncHoldsLiveEvents: a sync returns what was missed, then `synced`,
+// and messages racing with it arrive once.
+func TestSync(t *testing.T) {
+	srv := servertest.Start(t)
+	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	gid := g["id"].(float64)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	for i := 0; i < 30; i++ {
+		call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
+	}
+	call(t, srv.URL, at, "PATCH", fmt.Sprintf("/api/v1/conversations/%v/messages/5", gid), map[string]any{"text": "edited"}, 200)
+
+	b := dial(t, srv, bt, true)
+	b.await("hello", ev("hello"))
+	// Bob holds up to seq 10 with mod 10; he missed 11..32 and the edit of 5.
+	b.request("sync", map[string]any{"cursors": map[string]any{fmt.Sprint(int64(gid)): map[string]any{"seq": 10, "mod": 10}}})
+	// Meanwhile alice keeps sending.
+	go func() {
+		for i := 30; i < 60; i++ {
+			call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
+		}
+	}()
+	s := b.await("sync", ev("sync"))
+	msgs := s["messages"].([]any)
+	if first := msgs[0].(map[string]any)["seq"].(float64); first != 11 {
+		t.Fatalf("sync starts at %v", first)
+	}
+	ch := s["changes"].([]any)
+	if len(ch) != 1 || ch[0].(map[string]any)["text"] != "edited" {
+		t.Fatalf("changes %v", ch)
+	}
+	seen := map[float64]int{}
+	for _, m := range msgs {
+		seen[m.(map[string]any)["seq"].(float64)]++
+	}
+	b.await("synced", ev("synced"))
+	b.await("sync reply", reply("1"))
+	// Everything up to 62 arrives exactly once, from the sync or live.
+	last := 0.0
+	for _, m := range msgs {
+		last = max(last, m.(map[string]any)["seq"].(float64))
+	}
+	for last < 62 {
+		m := b.await("live message", ev("message"))
+		seq := m["message"].(map[string]any)["seq"].(float64)
+		seen[seq]++
+		last = max(last, seq)
+	}
+	for seq := 11.0; seq <= 62; seq++ {
+		if seen[seq] != 1 {
+			t.Fatalf("seq %v seen %d times", seq, seen[seq])
+		}
+	}
+
+	// A device with no cursor gets the latest page.
+	b2 := dial(t, srv, bt, true)
+	b2.await("hello", ev("hello"))
+	b2.request("sync", map[string]any{"cursors": map[string]any{}})
+	s = b2.await("sync", ev("sync"))
+	if n := len(s["messages"].([]any)); n != 50 || s["has_more"] != true {
+		t.Fatalf("fresh device sync: %d messages, has_more %v", n, s["has_more"])
+	}
+}
+
+// TestSlowConsumer: a connection that stops reading is closed (4008) and
+// the others keep receiving promptly.
+func TestSlowConsumer(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
+		c.Realtime.QueueFrames = 64
+		c.Realtime.QueueBytes = 64 << 10
+	}))
+	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	gid := g["id"].(float64)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	slow := dial(t, srv, bt, false) // never reads
+	fast := dial(t, srv, ct, true)
+	fast.await("hello", ev("hello"))
+	text := strings.Repeat("x", 4000)
+	// 16 MB: more than loopback's socket buffers can hide.
+	const senders, each = 8, 500
+	var wg sync.WaitGroup
+	for w := 0; w < senders; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(w, "-", i), "text": text}, 201)
+			}
+		}()
+	}
+	// The fast reader keeps up the whole time.
+	for got := 0; got < senders*each; {
+		m := fast.await("message", ev("message"))
+		if m["message"].(map[string]any)["kind"] == "text" {
+			got++
+		}
+	}
+	wg.Wait()
+	// The slow one was closed: with 4008 when the close frame got through,
+	// else by dropping the TCP connection its full buffers left.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		_, _, err := slow.c.Read(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatal("slow consumer still connected")
+			}
+			if code := websocket.CloseStatus(err); code != 4008 && code != -1 {
+				t.Fatalf("slow consumer closed with %d", code)
+			}
+			break
+		}
+	}
+	if n := srv.Node.Registry.Count(slow.userID(t, srv)); n != 0 {
+		t.Fatalf("slow consumer still registered (%d)", n)
+	}
+}
+
+func (p *peer) userID(t *testing.T, srv *servertest.Server) int64 {
+	me := call(t, srv.URL, p.token, "GET", "/api/v1/me", nil, 200)
+	return int64(me["user"].(map[string]any)["id"].(float64))
+}
+
+// TestRevokedSessionClosed: logout closes the session's sockets (4001).
+func TestRevokedSessionClosed(t *testing.T) {
+	srv := servertest.Start(t)
+	at := login(t, srv, "alice")
+	a := dial(t, srv, at, true)
+	a.await("hello", ev("hello"))
+	call(t, srv.URL, at, "POST", "/api/v1/auth/logout", nil, 204)
+	select {
+	case err := <-a.done:
+		if websocket.CloseStatus(err) != 4001 {
+			t.Fatalf("closed with %v, want 4001", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket still open 5 s after logout")
+	}
+}
+
+// TestRemovedMemberStopsReceiving: removal stops the events at once.
+func TestRemovedMemberStopsReceiving(t *testing.T) {
+	srv := servertest.Start(t)
+	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	gid := g["id"].(float64)
+	b := dial(t, srv, bt, true)
+	b.await("hello", ev("hello"))
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	b.await("added", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "added" })
+	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "1", "text": "before"}, 201)
+	b.await("message before", func(m map[string]any) bool {
+		return m["ev"] == "message" && m["message"].(map[string]any)["text"] == "before"
+	})
+	members := call(t, srv.URL, at, "GET", fmt.Sprintf("/api/v1/conversations/%v/members", gid), nil, 200)["members"].([]any)
+	bid := members[1].(map[string]any)["user_id"]
+	call(t, srv.URL, at, "DELETE", fmt.Sprintf("/api/v1/conversations/%v/members/%v", gid, bid), nil, 204)
+	b.await("removed", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "removed" })
+	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "2", "text": "after"}, 201)
+	b.request("ping", nil)
+	for {
+		m := b.await("ping reply", func(map[string]any) bool { return true })
+		if m["ev"] == "message" {
+			t.Fatalf("removed member got %v", m)
+		}
+		if m["re"] == "1" {
+			break
+		}
+	}
+}
+
+// TestNoGoroutinesLeft: after every client closes, the server's connection
+// goroutines are gone.
+func TestNoGoroutinesLeft(t *testing.T) {
+	srv := servertest.Start(t)
+	at := login(t, srv, "alice")
+	before := runtime.NumGoroutine()
+	var peers []*peer
+	for i := 0; i < 10; i++ {
+		p := dial(t, srv, at, true)
+		p.await("hello", ev("hello"))
+		peers = append(peers, p)
+	}
+	for _, p := range peers {
+		p.c.Close(websocket.StatusNormalClosure, "")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before || srv.Node.Registry.Conns() != 0 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
