@@ -1,0 +1,233 @@
+// Package http serves Parley's REST API under /api/v1/, the WebSocket
+// upgrade, health and metrics, and the embedded web app. routes.go lists the
+// whole API; handle_*.go hold the handlers; errors.go maps error codes to
+// statuses.
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parley"
+	"parley/service"
+	"parley/suggest"
+	"parley/ws"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 64 << 10
+
+// CookieName is the session cookie.
+const CookieName = "parley_session"
+
+// Options are what NewServer wires together.
+type Options struct {
+	Service  *service.Service
+	Realtime *ws.Server
+	Log      *slog.Logger
+	// Web serves the browser app at /; nil serves nothing there.
+	Web http.Handler
+	// Metrics is where the server registers its metrics; nil makes a
+	// private registry.
+	Metrics *prometheus.Registry
+	// Suggest is the AI suggestion provider; nil when the feature is off.
+	Suggest suggest.Provider
+	// SuggestLimiter limits suggestion requests per user; nil: no limit.
+	SuggestLimiter *suggest.Limiter
+	// SuggestContext is how many recent messages go to the provider. Zero means 20.
+	SuggestContext int
+	// Extra routes (calls, push) registered on the API mux.
+	Extra func(mux *http.ServeMux, auth func(h AuthedHandler) http.Handler)
+	// Features reported by GET /api/v1/features besides suggestions.
+	Features map[string]any
+	// TrustProxy takes the client address from X-Forwarded-For.
+	TrustProxy bool
+}
+
+// Server is the HTTP side of a node.
+type Server struct {
+	opt     Options
+	svc     *service.Service
+	log     *slog.Logger
+	handler http.Handler
+	metrics *metrics
+}
+
+// NewServer returns the node's http.Handler.
+func NewServer(opt Options) *Server {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = prometheus.NewRegistry()
+	}
+	if opt.SuggestContext == 0 {
+		opt.SuggestContext = 20
+	}
+	s := &Server{opt: opt, svc: opt.Service, log: opt.Log}
+	s.metrics = newMetrics(opt.Metrics)
+	s.handler = s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+// AuthedHandler is a handler that runs for a logged-in user.
+type AuthedHandler func(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session)
+
+// auth authenticates by cookie or bearer token and runs h, or answers 401.
+func (s *Server) auth(h AuthedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, sess, err := s.svc.Authenticate(r.Context(), token(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, u, sess)
+	})
+}
+
+// token takes the session token from "Authorization: Bearer" or the cookie.
+func token(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		return ""
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// clientIP is the address a request came from.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.opt.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// decode reads a JSON body strictly: one object, known fields only, at most
+// MaxBodyBytes.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return parley.Errorf(parley.ETOOLARGE, "The request body is over %d bytes.", MaxBodyBytes)
+		}
+		return parley.Errorf(parley.EINVALID, "Could not read the request body.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return parley.Errorf(parley.EINVALID, "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return parley.FieldErrorf(ute.Field, "%s must be a %s.", ute.Field, jsonType(ute.Type.Kind().String()))
+	case errors.As(err, &se):
+		return parley.Errorf(parley.EINVALID, "Malformed JSON at byte %d.", se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return parley.FieldErrorf(f, "Unknown field %q.", f)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return parley.Errorf(parley.EINVALID, "Malformed JSON: unexpected end.")
+	}
+	return parley.Errorf(parley.EINVALID, "Malformed JSON.")
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice":
+		return "list"
+	}
+	return kind
+}
+
+// pathID parses a positive integer path value; anything else is not found.
+func pathID(r *http.Request, name string) (int64, error) {
+	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, parley.ErrNotFound
+	}
+	return v, nil
+}
+
+// queryInt parses an optional non-negative integer query parameter.
+func queryInt(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, parley.FieldErrorf(name, "%s must be a non-negative integer.", name)
+	}
+	return n, nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain")
+	if err := s.svc.Ready(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
