@@ -1,0 +1,210 @@
+// Package app wires a Parley node together: store, bus, presence, service,
+// realtime, suggestions and the HTTP handler. cmd/parley's serve and the
+// end-to-end test helpers (servertest) build nodes with it, so tests run
+// exactly what production runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"parley"
+	"parley/hub"
+	phttp "parley/http"
+	pnats "parley/nats"
+	"parley/postgres"
+	"parley/presence"
+	"parley/service"
+	"parley/sqlite"
+	"parley/suggest"
+	"parley/web"
+	"parley/ws"
+)
+
+// Config is everything a node needs. Zero values mean the defaults written
+// on each field (and in docs/deploy.md).
+type Config struct {
+	// DataDir holds the SQLite database when DatabaseURL is empty. Zero value means ./parley-data.
+	DataDir string
+	// DatabaseURL selects PostgreSQL (postgres://...).
+	DatabaseURL string
+	// NATSURL selects the NATS bus; empty means the in-process bus (one node).
+	NATSURL string
+	// NATSPrefix prefixes NATS subjects, so deployments can share a NATS.
+	NATSPrefix string
+	// NodeID names this node in connection ids and presence. Zero value: host name and pid.
+	NodeID string
+
+	Service  service.Config
+	Realtime ws.Config
+	Presence presence.Config
+
+	// Suggest configures AI suggestions; SuggestRate is requests per user
+	// per minute (zero value means 10) and SuggestContext the number of recent
+	// messages sent as context (zero value means 20).
+	Suggest        suggest.Config
+	SuggestRate    int
+	SuggestContext int
+
+	// TrustProxy takes client addresses from X-Forwarded-For.
+	TrustProxy bool
+	// Extra registers more routes (calls) once the node exists.
+	Extra func(n *Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler)
+	// Features adds entries to GET /api/v1/features.
+	Features map[string]any
+	// NoWeb leaves the web app out (API-only nodes, tests).
+	NoWeb bool
+}
+
+// Node is a running node's parts.
+type Node struct {
+	Store    parley.Store
+	Bus      parley.Bus
+	Service  *service.Service
+	Registry *hub.Registry
+	Realtime *ws.Server
+	Presence *presence.Tracker
+	HTTP     *phttp.Server
+	Metrics  *prometheus.Registry
+	Log      *slog.Logger
+	NodeID   string
+}
+
+// New opens the store and bus and builds a node.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	n := &Node{Log: log, Metrics: prometheus.NewRegistry()}
+	n.NodeID = cfg.NodeID
+	if n.NodeID == "" {
+		host, _ := os.Hostname()
+		n.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	var err error
+	if cfg.DatabaseURL != "" {
+		n.Store, err = postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL: %w", err)
+		}
+	} else {
+		dir := cfg.DataDir
+		if dir == "" {
+			dir = "parley-data"
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		n.Store, err = sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite in %s: %w", dir, err)
+		}
+	}
+	if cfg.NATSURL != "" {
+		opts := []pnats.Option{pnats.WithLogger(log)}
+		if cfg.NATSPrefix != "" {
+			opts = append(opts, pnats.WithSubjectPrefix(cfg.NATSPrefix))
+		}
+		n.Bus, err = pnats.Open(cfg.NATSURL, opts...)
+		if err != nil {
+			n.Store.Close()
+			return nil, fmt.Errorf("connect to NATS: %w", err)
+		}
+	} else {
+		n.Bus = hub.NewBus()
+	}
+	n.Service, err = service.New(n.Store, n.Bus, cfg.Service, log)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.Registry = hub.NewRegistry(n.Bus, log)
+	rc := cfg.Realtime
+	if rc.NodeID == "" {
+		rc.NodeID = n.NodeID
+	}
+	// The tracker reports transitions; the realtime server tells local
+	// contacts. Created before the realtime server, so the callback goes
+	// through a variable.
+	var rt *ws.Server
+	n.Presence = presence.New(n.Bus, n.NodeID, cfg.Presence, func(userID int64, online bool, lastSeen time.Time) {
+		if rt == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if !online {
+			if err := n.Store.SetLastSeen(ctx, userID, lastSeen.UTC().Truncate(time.Microsecond)); err != nil {
+				log.Warn("set last seen", "err", err)
+			}
+		}
+		rt.PresenceChanged(ctx, userID, online, lastSeen)
+	})
+	rt = ws.NewServer(n.Service, n.Registry, n.Presence, rc, log)
+	n.Realtime = rt
+
+	provider, err := suggest.New(withLogger(cfg.Suggest, log))
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	rate := cfg.SuggestRate
+	if rate == 0 {
+		rate = 10
+	}
+	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
+		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustProxy: cfg.TrustProxy}
+	if provider != nil {
+		opt.Suggest = provider
+		opt.SuggestLimiter = suggest.NewLimiter(rate, 100_000)
+	}
+	if !cfg.NoWeb {
+		opt.Web = web.Handler()
+	}
+	if cfg.Extra != nil {
+		opt.Extra = func(mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler) { cfg.Extra(n, mux, auth) }
+	}
+	n.HTTP = phttp.NewServer(opt)
+	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "parley_ws_connections", Help: "Open WebSocket connections on this node.",
+	}, func() float64 { return float64(n.Registry.Conns()) }))
+	return n, nil
+}
+
+func withLogger(c suggest.Config, log *slog.Logger) suggest.Config {
+	if c.Logger == nil {
+		c.Logger = log
+	}
+	return c
+}
+
+// Shutdown closes WebSockets with 1001 (clients reconnect elsewhere), waiting
+// for them until ctx ends. Call it before http.Server.Shutdown.
+func (n *Node) Shutdown(ctx context.Context) {
+	if n.Realtime != nil {
+		n.Realtime.Shutdown(ctx)
+	}
+}
+
+// Close releases presence, the bus and the store.
+func (n *Node) Close() error {
+	var errs []error
+	if n.Presence != nil {
+		n.Presence.Close()
+	}
+	if n.Bus != nil {
+		errs = append(errs, n.Bus.Close())
+	}
+	if n.Store != nil {
+		errs = append(errs, n.Store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds cmd/parley once per test run.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "parley-bin")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "parley")
+		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		if err != nil {
+			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildOnce.err != nil {
+		t.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startBinary runs `parley serve` and waits until /healthz answers.
+func startBinary(t *testing.T, addr, dataDir string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), "serve", "--addr", addr, "--data-dir", dataDir, "--hash-memory", "8192", "--hash-time", "1", "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return cmd
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("server did not become healthy")
+	return nil
+}
+
+func post(t *testing.T, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// TestKill9KeepsAcknowledged: every message acknowledged before kill -9 is
+// there after a restart.
+func TestKill9KeepsAcknowledged(t *testing.T) {
+	dataDir := t.TempDir()
+	addr := freeAddr(t)
+	cmd := startBinary(t, addr, dataDir)
+	base := "http://" + addr + "/api/v1"
+	post(t, base+"/auth/signup", "", map[string]any{"username": "alice", "email": "a@example.com", "password": "password1"})
+	_, login := post(t, base+"/auth/login", "", map[string]any{"login": "alice", "password": "password1"})
+	tok := login["token"].(string)
+	_, g := post(t, base+"/groups", tok, map[string]any{"name": "G"})
+	gid := int64(g["conversation"].(map[string]any)["id"].(float64))
+
+	// 8 senders send as fast as they can; the server is killed while they do.
+	var mu sync.Mutex
+	acked := map[string]int64{}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cid := fmt.Sprintf("w%d-%d", w, i)
+				status, out := post(t, fmt.Sprintf("%s/conversations/%d/messages", base, gid), tok, map[string]any{"client_msg_id": cid, "text": cid})
+				if status != 201 {
+					return
+				}
+				mu.Lock()
+				acked[cid] = int64(out["message"].(map[string]any)["seq"].(float64))
+				mu.Unlock()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 300 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	close(stop)
+	wg.Wait()
+	if len(acked) < 300 {
+		t.Fatalf("only %d acknowledgements before the kill", len(acked))
+	}
+
+	startBinary(t, addr, dataDir)
+	stored := map[string]int64{}
+	after := 0
+	for {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/conversations/%d/messages?after_seq=%d&limit=200", base, gid, after), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Messages []struct {
+				Seq         int    `json:"seq"`
+				ClientMsgID string `json:"client_msg_id"`
+			} `json:"messages"`
+			HasMore bool `json:"has_more"`
+		}
+		json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		for _, m := range page.Messages {
+			if m.ClientMsgID != "" {
+				stored[m.ClientMsgID] = int64(m.Seq)
+			}
+			after = m.Seq
+		}
+		if !page.HasMore {
+			break
+		}
+	}
+	for cid, seq := range acked {
+		if stored[cid] != seq {
+			t.Fatalf("acknowledged %s (seq %d) is missing after kill -9 (stored: %d)", cid, seq, stored[cid])
+		}
+	}
+	t.Logf("%d acknowledged, %d stored after kill -9", len(acked), len(stored))
+}
+
+// TestServeFlagsAndEnv: bad settings are refused with a clear error; env
+// variables set defaults.
+func TestServeFlagsAndEnv(t *testing.T) {
+	env := map[string]string{"PARLEY_ADDR": "127.0.0.1:0", "PARLEY_MAX_GROUP_MEMBERS": "x"}
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"parley", "serve"}, func(k string) string { return env[k] }, nil, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_MAX_GROUP_MEMBERS") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := run(context.Background(), []string{"parley", "nope"}, func(string) string { return "" }, nil, io.Discard, &stderr); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "version"}, func(string) string { return "" }, nil, &out, &stderr); err != nil || !strings.HasPrefix(out.String(), "parley ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+}
+
+// TestServeRunsAndStops: run serves on the configured address and returns
+// when its context ends (SIGTERM's path).
+func TestServeRunsAndStops(t *testing.T) {
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	env := map[string]string{"PARLEY_ADDR": addr, "PARLEY_DATA_DIR": dir, "PARLEY_LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"parley", "serve"}, func(k string) string { return env[k] }, nil, pw, io.Discard); pw.Close() }()
+	line, _ := bufio.NewReader(pr).ReadString('\n')
+	if !strings.Contains(line, addr) {
+		t.Fatalf("first line %q", line)
+	}
+	go io.Copy(io.Discard, pr)
+	res, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", err, res)
+	}
+	res.Body.Close()
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "parley.db")); err != nil {
+		t.Fatal(err)
+	}
+}

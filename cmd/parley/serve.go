@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"time"
+
+	"parley/app"
+	"parley/service"
+	"parley/suggest"
+	"parley/web"
+)
+
+// serveConfig parses serve's flags and environment into an app.Config.
+func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (app.Config, string, *slog.Logger, error) {
+	f := newFlags("serve", getenv, stderr)
+	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
+	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
+	dbURL := f.String("database-url", "PARLEY_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty uses SQLite in the data dir")
+	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
+	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
+	nodeID := f.String("node-id", "PARLEY_NODE_ID", "", "this node's name (default: host name and pid)")
+	logLevel := f.String("log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error")
+	logFormat := f.String("log-format", "PARLEY_LOG_FORMAT", "text", "text or json")
+	sessionTTL := f.Duration("session-ttl", "PARLEY_SESSION_TTL", 30*24*time.Hour, "sessions expire after this long unused")
+	maxMembers := f.Int("max-group-members", "PARLEY_MAX_GROUP_MEMBERS", 1000, "members per group")
+	largeGroup := f.Int("large-group", "PARLEY_LARGE_GROUP", 100, "groups above this size share no presence and send receipts only to the member's devices")
+	origins := f.String("allowed-origins", "PARLEY_ALLOWED_ORIGINS", "", "comma-separated extra Origin host patterns allowed for WebSockets")
+	trustProxy := f.Bool("trust-proxy", "PARLEY_TRUST_PROXY", false, "take client addresses from X-Forwarded-For (only behind a proxy you run)")
+	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", 20, "WebSocket connections per user per node")
+	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
+	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
+	aiKey := f.String("ai-api-key", "PARLEY_AI_API_KEY", "", "API key for the AI endpoint")
+	aiModel := f.String("ai-model", "PARLEY_AI_MODEL", "", "model name (default "+suggest.DefaultModel+")")
+	aiTimeout := f.Duration("ai-timeout", "PARLEY_AI_TIMEOUT", 20*time.Second, "time limit of one suggestion request")
+	aiRate := f.Int("ai-rate", "PARLEY_AI_RATE", 10, "suggestion requests per user per minute")
+	aiContext := f.Int("ai-context", "PARLEY_AI_CONTEXT", 20, "recent messages sent to the model as context")
+	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", 19*1024, "argon2id memory in KiB for new password hashes")
+	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
+	if err := f.parse(args); err != nil {
+		return app.Config{}, "", nil, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return app.Config{}, "", nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	switch *logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return app.Config{}, "", nil, fmt.Errorf("--log-format must be text or json")
+	}
+	if *hashMem < 8*1024 || *hashTime < 1 {
+		return app.Config{}, "", nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
+	}
+	if *maxMembers < 2 || *largeGroup < 2 || *maxConns < 1 || *aiRate < 1 || *aiContext < 1 || *aiContext > 200 {
+		return app.Config{}, "", nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
+	}
+	cfg := app.Config{
+		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID,
+		Service: service.Config{SessionTTL: *sessionTTL, MaxGroupMembers: *maxMembers, LargeGroup: *largeGroup,
+			Hash: service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)}},
+		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
+		SuggestRate: *aiRate, SuggestContext: *aiContext,
+		TrustProxy: *trustProxy,
+	}
+	cfg.Realtime.AllowedOrigins = splitList(*origins)
+	cfg.Realtime.MaxConnsPerUser = *maxConns
+	configureCalls(f, &cfg)
+	return cfg, *addr, log, nil
+}
+
+// configureCalls is replaced by the calls wiring when it is built in.
+var configureCalls = func(f *flags, cfg *app.Config) {}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, addr, log, err := serveConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	node, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: node.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	store := "SQLite in " + cfg.DataDir
+	if cfg.DatabaseURL != "" {
+		store = "PostgreSQL"
+	}
+	bus := "in-process bus"
+	if cfg.NATSURL != "" {
+		bus = "NATS"
+	}
+	log.Info("parley is serving", "url", url, "store", store, "bus", bus, "node", node.NodeID)
+	fmt.Fprintf(stdout, "Parley is running at %s (%s, %s)\n", url, store, bus)
+	if !webBuilt() {
+		fmt.Fprintln(stdout, "The web app has not been built: run 'make run' (or 'make web') to build it. The API works without it.")
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	node.Shutdown(sctx)
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func webBuilt() bool { return web.Built() }
