@@ -1,0 +1,50 @@
+# Parley. `make run` builds the web app and the server and starts it on
+# http://127.0.0.1:8080 with SQLite in ./parley-data; `make test` runs every
+# test (Go, web unit, browser).
+
+GO        ?= go
+NPM       ?= npm
+BIN       := bin/parley
+WEB_STAMP := web/dist/app/index.html
+WEB_SRC   := $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+
+.PHONY: run build web web-deps test test-go test-web test-e2e vet fmt bench clean
+
+run: build
+	./$(BIN) serve
+
+build: web
+	$(GO) build -o $(BIN) ./cmd/parley
+
+web: $(WEB_STAMP)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+web-deps: web/node_modules/.package-lock.json
+
+$(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && $(NPM) run build
+
+# All tests: Go (with the race detector), web unit tests, browser tests.
+test: vet test-go test-web test-e2e
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test-go: web
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-web: web-deps
+	cd web && $(NPM) test
+
+test-e2e: build
+	cd web && PARLEY_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws
+
+clean:
+	rm -rf bin web/dist/app
