@@ -74,9 +74,10 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
             disabled={sugg.state.status === 'streaming'}
             className="mb-0.5 inline-flex h-10 shrink-0 items-center gap-1 rounded-full px-3 text-sm font-medium text-brand-700 hover:bg-brand-50 disabled:opacity-50"
             title="Suggest a message"
+            aria-label="Suggest"
           >
             <Icon d={icons.sparkle} className="h-4 w-4" />
-            <span>Suggest</span>
+            <span className="hidden sm:inline">Suggest</span>
           </button>
         )}
         <label htmlFor="composer" className="sr-only">
@@ -87,7 +88,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
           ref={ref}
           rows={1}
           value={text}
-          placeholder={online ? 'Write a message' : 'Write a message (sent when back online)'}
+          placeholder={online ? 'Write a message' : 'Write a message (offline)'}
           onChange={(e) => {
             setText(e.target.value);
             client.setTyping(conversationId, e.target.value.length > 0);

@@ -64,7 +64,7 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
       data-conversation-id={conv.id}
       className={`flex items-center gap-3 px-4 py-3 outline-none transition hover:bg-slate-50 focus-visible:bg-brand-50 ${active ? 'bg-brand-50' : ''}`}
     >
-      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id} online={direct ? !!presence?.online : undefined} />
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
       <span className="min-w-0 flex-1">
         <span className="flex items-baseline justify-between gap-2">
           <span className="truncate font-medium text-slate-900" data-testid="conversation-name">

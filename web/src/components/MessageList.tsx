@@ -91,6 +91,18 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     prev.current = { first, last, pending: pending.length, height: el.scrollHeight };
   }, [items, pending.length, cm, me]);
 
+  // The list shrinks when the composer grows or the keyboard opens: stay at
+  // the bottom if that is where the user was.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      if (nearBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
   // Fill a short screen: fetch older pages while there is nothing to scroll.
   useEffect(() => {
     const el = scroller.current;

@@ -92,7 +92,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
       <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
         <Icon d={icons.back} />
       </Link>
-      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id} online={direct ? !!presence?.online : undefined} />
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
       <div className="min-w-0 flex-1">
         <h1 className="truncate font-semibold leading-tight" data-testid="conversation-title">
           {conv.name}

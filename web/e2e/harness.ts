@@ -1,0 +1,112 @@
+// What the browser tests stand on: the real Parley server, built from this
+// repository and started on a free loopback port with a fresh data dir, and
+// Debian's Chromium driven by playwright-core (no browser download).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoDir = resolve(webDir, '..');
+export const resultsDir = join(webDir, 'test-results');
+export const screenshotsDir = join(resultsDir, 'screenshots');
+
+export const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * haveChromium tells whether the browser tests can run. Under CI=true a
+ * missing Chromium is an error: the run fails instead of skipping.
+ */
+export function haveChromium(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); the browser tests must not be skipped in CI`);
+  console.warn(`skipping browser tests: ${CHROMIUM} not found (set CI=true to make this an error)`);
+  return false;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * startServer builds the web app and the parley binary (or uses $PARLEY_BIN,
+ * which must embed a current build, as `make test-e2e` arranges), runs it on
+ * a free port with a fresh temporary data dir, and waits for /healthz.
+ */
+export async function startServer(): Promise<RunningServer> {
+  const tmp = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  let bin = process.env.PARLEY_BIN;
+  if (!bin) {
+    // Build the web app first so the binary embeds the current code.
+    // (Vitest sets NODE_ENV=test, which would give a development build.)
+    execFileSync('npm', ['run', 'build'], { cwd: webDir, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+    bin = join(tmp, 'parley');
+    execFileSync('go', ['build', '-o', bin, './cmd/parley'], { cwd: repoDir, stdio: 'inherit' });
+  }
+  const port = await freePort();
+  const dataDir = join(tmp, 'data');
+  mkdirSync(resultsDir, { recursive: true });
+  const log = createWriteStream(join(resultsDir, 'server.log'));
+  const proc: ChildProcess = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug', '--hash-memory', '8192', '--hash-time', '1'], {
+    cwd: tmp,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PARLEY_AI: process.env.PARLEY_AI ?? 'builtin' },
+  });
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  let exited: number | null = null;
+  proc.on('exit', (code) => (exited = code ?? -1));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`parley exited with ${exited} before it was ready; see test-results/server.log`);
+    try {
+      const r = await fetch(url + '/healthz');
+      if (r.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error('parley did not answer /healthz within 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async stop() {
+      if (exited === null) {
+        const done = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await done;
+        clearTimeout(t);
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
