@@ -1,0 +1,347 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley"
+)
+
+// messageColumns selects a message from alias m and its sender from alias u
+// (users, left-joined on the sender). Every column may be NULL, so that it
+// also serves outer joins; scanMessage reports a NULL message as ID 0.
+func messageColumns(m, u string) string {
+	return fmt.Sprintf(`coalesce(%[1]s.id, 0), coalesce(%[1]s.conversation_id, 0), coalesce(%[1]s.seq, 0),
+		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
+		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
+		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name`, m, u)
+}
+
+// selectMessage reads messages as m with senders as u.
+var selectMessage = `SELECT ` + messageColumns("m", "u") + ` FROM messages m LEFT JOIN users u ON u.id = m.sender_id `
+
+// messageScan holds the destinations of messageColumns.
+type messageScan struct {
+	msg         parley.Message
+	system      []byte
+	createdAt   *time.Time
+	username    *string
+	displayName *string
+}
+
+func (s *messageScan) dest() []any {
+	m := &s.msg
+	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
+		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName}
+}
+
+// message finishes a scanned message: times in UTC, System decoded, Sender
+// filled.
+func (s *messageScan) message() (parley.Message, error) {
+	m := s.msg
+	if m.ID == 0 {
+		return parley.Message{}, nil
+	}
+	if s.createdAt != nil {
+		m.CreatedAt = utc(*s.createdAt)
+	}
+	m.EditedAt, m.DeletedAt = utcp(m.EditedAt), utcp(m.DeletedAt)
+	if s.system != nil {
+		m.System = new(parley.SystemInfo)
+		if err := json.Unmarshal(s.system, m.System); err != nil {
+			return parley.Message{}, fmt.Errorf("postgres: message %d: system: %w", m.ID, err)
+		}
+	}
+	if m.SenderID != 0 && s.username != nil {
+		m.Sender = &parley.UserRef{ID: m.SenderID, Username: *s.username, DisplayName: deref(s.displayName)}
+	}
+	return m, nil
+}
+
+func scanMessage(row pgx.Row) (parley.Message, error) {
+	var s messageScan
+	if err := row.Scan(s.dest()...); err != nil {
+		return parley.Message{}, err
+	}
+	return s.message()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// appendSQL appends a message to conversation $1 unless it may not be:
+// unless $8 (no membership needed) the sender $2 must be a member, and the
+// sender must not have sent client_msg_id $3 in the conversation already. It
+// advances last_seq and last_mod (which locks the conversation's row, if the
+// transaction does not hold the lock already), stores the message, moves the
+// sender's marks to it, and returns its id, seq, mod and sender's names; no
+// row if it was refused.
+//
+// The checks read this statement's snapshot, so the caller must hold the
+// conversation's lock when the statement starts (lockSQL) for them to see
+// every committed append.
+const appendSQL = `
+WITH c AS (
+	UPDATE conversations
+	SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = $7
+	WHERE id = $1
+		AND ($8::boolean OR EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2))
+		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
+	RETURNING last_seq, last_mod
+), m AS (
+	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at)
+	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz
+	FROM c
+	RETURNING id, seq, mod, sender_id
+), marks AS (
+	UPDATE members
+	SET delivered_seq = greatest(delivered_seq, m.seq), read_seq = greatest(read_seq, m.seq)
+	FROM m
+	WHERE members.conversation_id = $1 AND members.user_id = $2
+)
+SELECT m.id, m.seq, m.mod, u.username, u.display_name
+FROM m LEFT JOIN users u ON u.id = m.sender_id`
+
+// lockSQL locks a conversation's row for a change to its history. NO KEY
+// UPDATE is the lock UPDATE takes: it does not block foreign key checks.
+const lockSQL = `SELECT kind, member_count FROM conversations WHERE id = $1 FOR NO KEY UPDATE`
+
+func appendArgs(nm parley.NewMessage, system []byte, anySender bool) []any {
+	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender}
+}
+
+// scanAppended reads appendSQL's row into the message being appended.
+func scanAppended(row pgx.Row, nm parley.NewMessage) (parley.Message, error) {
+	var (
+		m                     parley.Message
+		username, displayName *string
+	)
+	if err := row.Scan(&m.ID, &m.Seq, &m.Mod, &username, &displayName); err != nil {
+		return parley.Message{}, err
+	}
+	m.ConversationID, m.SenderID, m.ClientMsgID = nm.ConversationID, nm.SenderID, nm.ClientMsgID
+	m.Kind, m.Text, m.CreatedAt = nm.Kind, nm.Text, nm.CreatedAt
+	if nm.System != nil {
+		sys := *nm.System
+		m.System = &sys
+	}
+	if m.SenderID != 0 && username != nil {
+		m.Sender = &parley.UserRef{ID: m.SenderID, Username: *username, DisplayName: deref(displayName)}
+	}
+	return m, nil
+}
+
+// prepareNew checks a new message's kind and normalizes its time, and
+// encodes its system info.
+func prepareNew(nm *parley.NewMessage) ([]byte, error) {
+	if nm.Kind != parley.MessageText && nm.Kind != parley.MessageSystem {
+		return nil, parley.Errorf(parley.EINVALID, "Unknown message kind %q.", nm.Kind)
+	}
+	if nm.CreatedAt.IsZero() {
+		nm.CreatedAt = time.Now()
+	}
+	nm.CreatedAt = utc(nm.CreatedAt)
+	if nm.System == nil {
+		return nil, nil
+	}
+	return json.Marshal(nm.System)
+}
+
+// AppendMessage stores a message with the conversation's next seq. Appends
+// that arrive together are committed together (see appender); each returns
+// after the commit.
+//
+// A resent ClientMsgID (also one sent concurrently: the second append waits
+// for the first's lock and then sees its message) stores nothing and returns
+// the original with created=false. This holds for a sender who has left the
+// conversation since, as their resend only repeats what they sent as a
+// member.
+func (s *Store) AppendMessage(ctx context.Context, nm parley.NewMessage) (parley.Message, bool, error) {
+	system, err := prepareNew(&nm)
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	return s.appender.append(&appendOp{ctx: ctx, nm: nm, system: system})
+}
+
+// appendSystem appends a system message by actor (0 for none) in tx, which
+// must hold the conversation's lock.
+func appendSystem(ctx context.Context, tx pgx.Tx, conversationID, actor int64, info parley.SystemInfo, at time.Time) (parley.Message, error) {
+	nm := parley.NewMessage{
+		ConversationID: conversationID,
+		SenderID:       actor,
+		Kind:           parley.MessageSystem,
+		System:         &info,
+		CreatedAt:      at,
+	}
+	system, err := prepareNew(&nm)
+	if err != nil {
+		return parley.Message{}, err
+	}
+	return scanAppended(tx.QueryRow(ctx, appendSQL, appendArgs(nm, system, true)...), nm)
+}
+
+// Messages returns a page of history in ascending seq order. A Limit out of
+// 1..PageSizeMax means PageSizeDefault or PageSizeMax.
+func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.MessageQuery) ([]parley.Message, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = parley.PageSizeDefault
+	}
+	limit = min(limit, parley.PageSizeMax)
+	if q.BeforeSeq > 0 {
+		rows, err := s.pool.Query(ctx, selectMessage+`
+			WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
+			conversationID, q.BeforeSeq, limit)
+		if err != nil {
+			return nil, mapError(err)
+		}
+		msgs, err := collectMessages(rows)
+		slices.Reverse(msgs)
+		return msgs, err
+	}
+	rows, err := s.pool.Query(ctx, selectMessage+`
+		WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
+		conversationID, q.AfterSeq, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return collectMessages(rows)
+}
+
+func collectMessages(rows pgx.Rows) ([]parley.Message, error) {
+	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.Message, error) { return scanMessage(row) })
+	return msgs, mapError(err)
+}
+
+// Message returns one message by seq.
+func (s *Store) Message(ctx context.Context, conversationID, seq int64) (parley.Message, error) {
+	return message(ctx, s.pool, conversationID, seq)
+}
+
+func message(ctx context.Context, q querier, conversationID, seq int64) (parley.Message, error) {
+	m, err := scanMessage(q.QueryRow(ctx, selectMessage+`WHERE m.conversation_id = $1 AND m.seq = $2`, conversationID, seq))
+	return m, mapError(err)
+}
+
+// Changes returns the edited or deleted messages with seq <= maxSeq whose
+// mod is above afterMod, in mod order, at most limit (PageSizeDefault if
+// limit <= 0).
+func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq int64, limit int) ([]parley.Message, error) {
+	if limit <= 0 {
+		limit = parley.PageSizeDefault
+	}
+	rows, err := s.pool.Query(ctx, selectMessage+`
+		WHERE m.conversation_id = $1 AND m.mod > $2 AND m.seq <= $3
+			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
+		ORDER BY m.mod LIMIT $4`,
+		conversationID, afterMod, maxSeq, limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return collectMessages(rows)
+}
+
+// changeMessage locks the conversation, loads message seq and lets check
+// decide: an error refuses the change, false leaves the message as it is,
+// true applies set (SQL assignments with $3, $4 as args) with a new mod.
+func (s *Store) changeMessage(ctx context.Context, conversationID, seq int64, check func(parley.Message) (bool, error), set string, args ...any) (parley.Message, error) {
+	var out parley.Message
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			kind        string
+			memberCount int
+		)
+		if err := tx.QueryRow(ctx, lockSQL, conversationID).Scan(&kind, &memberCount); err != nil {
+			return err
+		}
+		m, err := message(ctx, tx, conversationID, seq)
+		if err != nil {
+			return err
+		}
+		change, err := check(m)
+		if err != nil || !change {
+			out = m
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			WITH c AS (UPDATE conversations SET last_mod = last_mod + 1 WHERE id = $1 RETURNING last_mod)
+			UPDATE messages SET mod = c.last_mod, `+set+`
+			FROM c WHERE conversation_id = $1 AND seq = $2`,
+			append([]any{conversationID, seq}, args...)...); err != nil {
+			return err
+		}
+		out, err = message(ctx, tx, conversationID, seq)
+		return err
+	})
+	if err != nil {
+		return parley.Message{}, err
+	}
+	return out, nil
+}
+
+// EditMessage replaces the text of a text message.
+func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (parley.Message, error) {
+	return s.changeMessage(ctx, conversationID, seq, func(m parley.Message) (bool, error) {
+		switch {
+		case m.Kind != parley.MessageText:
+			return false, parley.Errorf(parley.EINVALID, "A system message cannot be edited.")
+		case m.SenderID != editor:
+			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender may edit a message.")
+		case m.DeletedAt != nil:
+			return false, parley.Errorf(parley.EINVALID, "A deleted message cannot be edited.")
+		}
+		return true, nil
+	}, `body = $3, edited_at = $4`, text, utc(now))
+}
+
+// DeleteMessage turns a text message into a tombstone.
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (parley.Message, error) {
+	return s.changeMessage(ctx, conversationID, seq, func(m parley.Message) (bool, error) {
+		switch {
+		case m.Kind != parley.MessageText:
+			return false, parley.Errorf(parley.EINVALID, "A system message cannot be deleted.")
+		case m.SenderID != actor && !byModerator:
+			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator may delete a message.")
+		}
+		return m.DeletedAt == nil, nil
+	}, `body = '', deleted_at = $3`, utc(now))
+}
+
+// SetMarks moves a member's marks forward, clamped to last_seq; read
+// implies delivered. Concurrent calls never move a mark back: each UPDATE
+// computes greatest(current, new) on the row version it locked.
+func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (parley.Member, bool, error) {
+	m, err := scanMember(s.pool.QueryRow(ctx, `
+		WITH upd AS (
+			UPDATE members m SET
+				read_seq = greatest(m.read_seq, least($4::bigint, c.last_seq)),
+				delivered_seq = greatest(m.delivered_seq, least(greatest($3::bigint, $4::bigint), c.last_seq))
+			FROM conversations c
+			WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id
+				AND (least($4::bigint, c.last_seq) > m.read_seq
+					OR least(greatest($3::bigint, $4::bigint), c.last_seq) > m.delivered_seq)
+			RETURNING m.*
+		)
+		SELECT `+memberColumns+` FROM upd m JOIN users u ON u.id = m.user_id`,
+		conversationID, userID, deliveredSeq, readSeq))
+	if err == nil {
+		return m, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return parley.Member{}, false, mapError(err)
+	}
+	// Nothing moved, or not a member.
+	m, err = s.Member(ctx, conversationID, userID)
+	return m, false, err
+}

@@ -1,0 +1,347 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"parley"
+	"parley/postgres"
+	"parley/storetest"
+)
+
+// The tests run against the PostgreSQL named by PARLEY_TEST_DATABASE_URL, by
+// default the one on this machine. Each store lives in a fresh schema that
+// is dropped when its test ends. Without a database the tests skip, unless
+// CI=true, where they fail.
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func baseURL() string {
+	if u := os.Getenv("PARLEY_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return defaultTestURL
+}
+
+var reach struct {
+	once sync.Once
+	err  error
+}
+
+// needDB skips the test (or fails it, on CI) when PostgreSQL cannot be
+// reached.
+func needDB(t testing.TB) {
+	t.Helper()
+	reach.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := connect(ctx)
+		if err == nil {
+			err = conn.Ping(ctx)
+			conn.Close(ctx)
+		}
+		reach.err = err
+	})
+	if reach.err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL at %s is unreachable (CI=true, so this fails): %v", redact(baseURL()), reach.err)
+	}
+	t.Skipf("PostgreSQL at %s is unreachable; set PARLEY_TEST_DATABASE_URL to run these tests: %v", redact(baseURL()), reach.err)
+}
+
+// connect opens a plain connection to the test database (pool_*
+// parameters in the URL are for the pool, not the server).
+func connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(baseURL())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
+}
+
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxx")
+		}
+		return u.String()
+	}
+	return s
+}
+
+// withParams returns the URL (or key=value string) raw with extra runtime
+// parameters.
+func withParams(t testing.TB, raw string, params map[string]string) string {
+	t.Helper()
+	if !strings.Contains(raw, "://") {
+		for k, v := range params {
+			raw += fmt.Sprintf(" %s='%s'", k, v)
+		}
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("PARLEY_TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// newSchema returns a fresh schema name, dropped (if created) when the test
+// ends.
+func newSchema(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "parley_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := connect(ctx)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// newStore opens a store in a fresh schema, closed and dropped when the test
+// ends.
+func newStore(t testing.TB) *postgres.Store {
+	t.Helper()
+	needDB(t)
+	s, err := postgres.Open(context.Background(), withParams(t, baseURL(), map[string]string{"search_path": newSchema(t)}))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) parley.Store { return newStore(t) })
+}
+
+// Nodes starting together apply the migrations once.
+func TestMigrateConcurrently(t *testing.T) {
+	needDB(t)
+	u := withParams(t, baseURL(), map[string]string{"search_path": newSchema(t)})
+
+	const nodes = 3
+	var (
+		start  = make(chan struct{})
+		wg     sync.WaitGroup
+		stores [nodes]*postgres.Store
+		errs   [nodes]error
+	)
+	for i := range nodes {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = postgres.Open(t.Context(), u)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: Open: %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+
+	ctx := t.Context()
+	rows, err := stores[0].Pool().Query(ctx,
+		`SELECT version_id, count(*) FROM goose_db_version GROUP BY version_id ORDER BY version_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
+		var v [2]int64
+		return v, r.Scan(&v[0], &v[1])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) < 2 {
+		t.Fatalf("goose_db_version = %v, want version 0 and the migrations", counts)
+	}
+	for _, c := range counts {
+		if c[1] != 1 {
+			t.Fatalf("migration %d recorded %d times, want once (all: %v)", c[0], c[1], counts)
+		}
+	}
+
+	// Every node works on the one schema.
+	for i, s := range stores {
+		u := parley.User{Username: fmt.Sprintf("node%d", i)}
+		if err := s.CreateUser(ctx, &u, "h"); err != nil {
+			t.Fatalf("node %d: CreateUser: %v", i, err)
+		}
+		if _, err := stores[(i+1)%nodes].User(ctx, u.ID); err != nil {
+			t.Fatalf("node %d's user seen from node %d: %v", i, (i+1)%nodes, err)
+		}
+	}
+}
+
+// A database that cannot be reached fails Open with EUNAVAILABLE, and no
+// driver text in the message a client would see.
+func TestOpenUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	_, err := postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	if code := parley.ErrorCode(err); code != parley.EUNAVAILABLE {
+		t.Fatalf("Open(port 1): code %q (%v), want %q", code, err, parley.EUNAVAILABLE)
+	}
+	if msg := parley.ErrorMessage(err); msg != parley.ErrUnavailable.Message {
+		t.Fatalf("client message = %q", msg)
+	}
+}
+
+// eventually calls f every 20ms until it returns nil, and fails the test if
+// it still fails after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
+		}
+		<-tick.C
+	}
+}
+
+// When the database goes away, methods fail with EUNAVAILABLE; when it is
+// back, the same Store works again.
+func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
+	needDB(t)
+	db, err := url.Parse(baseURL())
+	if err != nil || db.Host == "" {
+		t.Skipf("needs a URL with a host to put a proxy in front of: %s", redact(baseURL()))
+	}
+	p := startProxy(t, db.Host)
+	viaProxy := *db
+	viaProxy.Host = p.addr
+	u := withParams(t, viaProxy.String(), map[string]string{"search_path": newSchema(t), "connect_timeout": "2"})
+	s, err := postgres.Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+
+	ctx := t.Context()
+	alice := storetest.MustUser(t, s, "alice")
+	group := storetest.MustGroup(t, s, "g", alice)
+
+	p.stop()
+	call := func(what string, f func(ctx context.Context) error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if code := parley.ErrorCode(f(ctx)); code != parley.EUNAVAILABLE {
+			t.Fatalf("%s with the database gone: code %q, want %q", what, code, parley.EUNAVAILABLE)
+		}
+	}
+	call("User", func(ctx context.Context) error { _, err := s.User(ctx, alice.ID); return err })
+	call("AppendMessage", func(ctx context.Context) error {
+		_, _, err := s.AppendMessage(ctx, parley.NewMessage{
+			ConversationID: group.ID, SenderID: alice.ID, ClientMsgID: "m1",
+			Kind: parley.MessageText, Text: "hello", CreatedAt: time.Now(),
+		})
+		return err
+	})
+	call("CreateGroup", func(ctx context.Context) error {
+		_, _, err := s.CreateGroup(ctx, "h", "code-h", alice.ID, time.Now())
+		return err
+	})
+	call("Ping", s.Ping)
+
+	p.restart(t)
+	eventually(t, 15*time.Second, "User after the database came back", func() error {
+		_, err := s.User(ctx, alice.ID)
+		return err
+	})
+	storetest.MustSend(t, s, group.ID, alice, "back again")
+}
+
+// A server-side termination of the store's connections (57P01
+// admin_shutdown, as in a restart) gives EUNAVAILABLE or, when the pool
+// notices first, success; never an internal error. The pool then recovers.
+func TestConnectionsTerminated(t *testing.T) {
+	needDB(t)
+	app := "parley_test_" + strings.TrimPrefix(newSchema(t), "parley_test_")
+	u := withParams(t, baseURL(), map[string]string{"search_path": app, "application_name": app})
+	s, err := postgres.Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	alice := storetest.MustUser(t, s, "alice")
+
+	// Hold several connections so several are killed.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { s.User(ctx, alice.ID) })
+	}
+	wg.Wait()
+
+	admin, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no connection of the store to terminate")
+	}
+	for i := range 8 {
+		_, err := s.User(ctx, alice.ID)
+		if code := parley.ErrorCode(err); code != "" && code != parley.EUNAVAILABLE {
+			t.Fatalf("call %d after termination: code %q (%v), want success or %q", i, code, err, parley.EUNAVAILABLE)
+		}
+	}
+	eventually(t, 10*time.Second, "User after termination", func() error {
+		_, err := s.User(ctx, alice.ID)
+		return err
+	})
+}
+
+// A closed store answers EUNAVAILABLE.
+func TestClosed(t *testing.T) {
+	s := newStore(t)
+	s.Close()
+	_, err := s.User(t.Context(), 1)
+	if code := parley.ErrorCode(err); code != parley.EUNAVAILABLE {
+		t.Fatalf("User on a closed store: code %q (%v), want %q", code, err, parley.EUNAVAILABLE)
+	}
+}

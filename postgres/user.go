@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"parley"
+)
+
+const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen`
+
+func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
+	var u parley.User
+	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &u.CreatedAt, &u.LastSeen}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return parley.User{}, err
+	}
+	u.CreatedAt = utc(u.CreatedAt)
+	u.LastSeen = utcp(u.LastSeen)
+	return u, nil
+}
+
+// CreateUser stores a new user and sets u.ID and u.CreatedAt (now, unless
+// the caller set it).
+func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
+	created := u.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	created = utc(created)
+	var id int64
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO users (username, email, display_name, accepting_messages, password_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING id`,
+		u.Username, u.Email, u.DisplayName, u.AcceptingMessages, passwordHash, created,
+	).Scan(&id)
+	if err != nil {
+		return mapError(err)
+	}
+	u.ID, u.CreatedAt = id, created
+	return nil
+}
+
+// User returns a user by id.
+func (s *Store) User(ctx context.Context, id int64) (parley.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return u, mapError(err)
+}
+
+// UserByUsername returns a user by username, without regard to case.
+func (s *Store) UserByUsername(ctx context.Context, username string) (parley.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx,
+		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username))
+	return u, mapError(err)
+}
+
+// UserByLogin returns the user whose username or email equals login, without
+// regard to case, and the password hash. An empty login finds nobody.
+func (s *Store) UserByLogin(ctx context.Context, login string) (parley.User, string, error) {
+	if login == "" {
+		return parley.User{}, "", parley.ErrNotFound
+	}
+	// Usernames cannot contain '@', so at most one user matches.
+	var hash string
+	u, err := scanUser(s.pool.QueryRow(ctx, `
+		SELECT `+userColumns+`, password_hash FROM users
+		WHERE lower(username) = lower($1)
+		UNION ALL
+		SELECT `+userColumns+`, password_hash FROM users
+		WHERE lower(email) = lower($1) AND email <> ''
+		LIMIT 1`, login), &hash)
+	if err != nil {
+		return parley.User{}, "", mapError(err)
+	}
+	return u, hash, nil
+}
+
+// likeEscaper makes LIKE wildcards in a prefix plain characters.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// SearchUsers returns up to limit users whose username starts with prefix,
+// ordered by username (byte order).
+func (s *Store) SearchUsers(ctx context.Context, prefix string, limit int) ([]parley.User, error) {
+	if limit <= 0 {
+		return []parley.User{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+userColumns+` FROM users
+		WHERE lower(username) LIKE $1
+		ORDER BY lower(username)
+		LIMIT $2`,
+		likeEscaper.Replace(strings.ToLower(prefix))+"%", limit)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return users, nil
+}
+
+// UpdateUser changes the non-nil fields of upd and returns the user.
+func (s *Store) UpdateUser(ctx context.Context, id int64, upd parley.UserUpdate) (parley.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `
+		UPDATE users SET
+			display_name = coalesce($2, display_name),
+			accepting_messages = coalesce($3, accepting_messages)
+		WHERE id = $1
+		RETURNING `+userColumns,
+		id, upd.DisplayName, upd.AcceptingMessages))
+	return u, mapError(err)
+}
+
+// SetLastSeen records when a user was last online; ENOTFOUND if there is no
+// such user.
+func (s *Store) SetLastSeen(ctx context.Context, id int64, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET last_seen = $2 WHERE id = $1`, id, utc(at))
+	if err != nil {
+		return mapError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return parley.ErrNotFound
+	}
+	return nil
+}
+
+// AddLoginFailure records one failure at time at for each key.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO login_failures (key, failed_at) SELECT k, $2 FROM unnest($1::text[]) AS k`,
+		keys, utc(at))
+	return mapError(err)
+}
+
+// LoginFailures counts the failures of key at or after since.
+func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at >= $2`,
+		key, utc(since)).Scan(&n)
+	return n, mapError(err)
+}
+
+// ClearLoginFailures forgets the failures of key.
+func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
+	return mapError(err)
+}
