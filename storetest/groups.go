@@ -401,3 +401,29 @@ func testSetCode(t *testing.T, s parley.Store) {
 	_, _, err = s.SetCode(ctx, a.ID+b.ID+1000, "delta4", alice.ID, at(5))
 	wantCode(t, err, parley.ENOTFOUND, "SetCode(unknown)")
 }
+
+// testUnknownUser: a change naming a user who does not exist is ENOTFOUND
+// and stores nothing.
+func testUnknownUser(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	g := MustGroup(t, s, "Club", alice)
+	nobody := alice.ID + 1000
+
+	_, _, err := s.CreateGroup(ctx, "Ghost town", "ghosts", nobody, at(1))
+	wantCode(t, err, parley.ENOTFOUND, "CreateGroup(unknown owner)")
+	_, err = s.GroupByCode(ctx, "ghosts")
+	wantCode(t, err, parley.EGROUPNOTFOUND, "GroupByCode after refused CreateGroup")
+
+	_, _, _, err = s.AddMember(ctx, g.ID, nobody, 10, at(2))
+	wantCode(t, err, parley.ENOTFOUND, "AddMember(unknown user)")
+	same(t, "group after refused AddMember", mustConversation(t, s, g.ID), g)
+
+	_, _, err = s.Direct(ctx, alice.ID, nobody, at(3))
+	wantCode(t, err, parley.ENOTFOUND, "Direct(unknown user)")
+	ids, err := s.ConversationIDs(ctx, alice.ID)
+	ok(t, err, "ConversationIDs")
+	if len(ids) != 1 {
+		t.Fatalf("alice's conversations after refused Direct = %v, want only the group", ids)
+	}
+}

@@ -78,6 +78,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Group/Rename", testRenameGroup},
 		{"Group/SetCode", testSetCode},
 
+		{"Group/UnknownUser", testUnknownUser},
+
 		{"Direct/OnePerPair", testDirect},
 		{"Direct/Concurrent", testDirectConcurrent},
 

@@ -1,0 +1,135 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley"
+	"parley/storetest"
+)
+
+// BenchmarkAppend sends one message at a time: each send is its own commit
+// (one fsync).
+func BenchmarkAppend(b *testing.B) {
+	s := open(b)
+	alice := storetest.MustUser(b, s, "alice")
+	g := storetest.MustGroup(b, s, "Bench", alice)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := s.AppendMessage(ctx, parley.NewMessage{
+			ConversationID: g.ID, SenderID: alice.ID, ClientMsgID: fmt.Sprintf("m%d", i),
+			Kind: parley.MessageText, Text: "hello, this is a benchmark message", CreatedAt: time.Now(),
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkAppendParallel sends from many goroutines at once (GOMAXPROCS ×
+// 16 with the default -cpu) into 16 groups: the writer commits the sends
+// waiting together in one transaction, so throughput is far above one
+// commit per send.
+func BenchmarkAppendParallel(b *testing.B) {
+	s := open(b)
+	const groups = 16
+	users := make([]parley.User, groups)
+	convs := make([]parley.Conversation, groups)
+	for i := range groups {
+		users[i] = storetest.MustUser(b, s, fmt.Sprintf("user%d", i))
+		convs[i] = storetest.MustGroup(b, s, fmt.Sprintf("Bench %d", i), users[i])
+	}
+	ctx := context.Background()
+	var worker atomic.Int64
+	batches0, writes0 := s.BatchStats()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := worker.Add(1)
+		k := w % groups
+		for i := 0; pb.Next(); i++ {
+			if _, _, err := s.AppendMessage(ctx, parley.NewMessage{
+				ConversationID: convs[k].ID, SenderID: users[k].ID, ClientMsgID: fmt.Sprintf("w%d-%d", w, i),
+				Kind: parley.MessageText, Text: "hello, this is a benchmark message", CreatedAt: time.Now(),
+			}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	batches, writes := s.BatchStats()
+	b.ReportMetric(float64(writes-writes0)/float64(batches-batches0), "msgs/commit")
+}
+
+// BenchmarkMessagesPage reads a page of 50 messages from the middle of a
+// 10,000-message history.
+func BenchmarkMessagesPage(b *testing.B) {
+	s := open(b)
+	alice := storetest.MustUser(b, s, "alice")
+	bob := storetest.MustUser(b, s, "bob")
+	d := storetest.MustDirect(b, s, alice, bob)
+	fill(b, s, d.ID, []parley.User{alice, bob}, 10_000)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ms, err := s.Messages(ctx, d.ID, parley.MessageQuery{BeforeSeq: int64(5000 + i%4000), Limit: 50})
+		if err != nil || len(ms) != 50 {
+			b.Fatalf("Messages: %d messages, %v", len(ms), err)
+		}
+	}
+}
+
+// BenchmarkConversations lists the conversations of a user with 100 direct
+// chats and 20 groups, each with some history.
+func BenchmarkConversations(b *testing.B) {
+	s := open(b)
+	me := storetest.MustUser(b, s, "me")
+	for i := range 100 {
+		peer := storetest.MustUser(b, s, fmt.Sprintf("peer%d", i))
+		d := storetest.MustDirect(b, s, me, peer)
+		fill(b, s, d.ID, []parley.User{me, peer}, 20)
+	}
+	for i := range 20 {
+		g := storetest.MustGroup(b, s, fmt.Sprintf("Group %d", i), me)
+		fill(b, s, g.ID, []parley.User{me}, 20)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		list, err := s.Conversations(ctx, me.ID)
+		if err != nil || len(list) != 120 {
+			b.Fatalf("Conversations: %d rows, %v", len(list), err)
+		}
+	}
+}
+
+// fill appends n messages to a conversation, from the given members in
+// turn, concurrently so that they commit in batches.
+func fill(b *testing.B, s parley.Store, conversationID int64, from []parley.User, n int) {
+	b.Helper()
+	ctx := context.Background()
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			u := from[i%len(from)]
+			_, _, err := s.AppendMessage(ctx, parley.NewMessage{
+				ConversationID: conversationID, SenderID: u.ID, ClientMsgID: fmt.Sprintf("fill%d", i),
+				Kind: parley.MessageText, Text: fmt.Sprintf("message %d", i), CreatedAt: time.Now(),
+			})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+}

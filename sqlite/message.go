@@ -1,0 +1,330 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"parley"
+)
+
+// msgCols and msgFrom read a message with its sender's names.
+const (
+	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name`
+	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
+)
+
+// msgRow holds msgCols. Every column is nullable so that a LEFT JOIN that
+// found no message scans too (ok reports whether one was found).
+type msgRow struct {
+	id, conv, seq, mod, sender        sql.NullInt64
+	clientMsgID, kind, text, system   sql.NullString
+	created, edited, deleted          sql.NullInt64
+	senderUsername, senderDisplayName sql.NullString
+}
+
+func (r *msgRow) dest() []any {
+	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
+		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName}
+}
+
+func (r *msgRow) ok() bool { return r.id.Valid }
+
+func (r *msgRow) message() (parley.Message, error) {
+	m := parley.Message{
+		ID:             r.id.Int64,
+		ConversationID: r.conv.Int64,
+		Seq:            r.seq.Int64,
+		Mod:            r.mod.Int64,
+		SenderID:       r.sender.Int64,
+		ClientMsgID:    r.clientMsgID.String,
+		Kind:           r.kind.String,
+		Text:           r.text.String,
+		CreatedAt:      tm(r.created.Int64),
+		EditedAt:       tmp(r.edited),
+		DeletedAt:      tmp(r.deleted),
+	}
+	if r.sender.Valid {
+		m.Sender = &parley.UserRef{ID: r.sender.Int64, Username: r.senderUsername.String, DisplayName: r.senderDisplayName.String}
+	}
+	if r.system.Valid {
+		m.System = new(parley.SystemInfo)
+		if err := json.Unmarshal([]byte(r.system.String), m.System); err != nil {
+			return parley.Message{}, err
+		}
+	}
+	return m, nil
+}
+
+func scanMessage(sc scanner) (parley.Message, error) {
+	var r msgRow
+	if err := sc.Scan(r.dest()...); err != nil {
+		return parley.Message{}, err
+	}
+	return r.message()
+}
+
+func getMessage(ctx context.Context, q queryer, conversationID, seq int64) (parley.Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx,
+		`SELECT `+msgCols+` FROM `+msgFrom+` WHERE m.conversation_id = ? AND m.seq = ?`, conversationID, seq))
+	return m, dbErr(err)
+}
+
+// AppendMessage stores a message with the next seq and returns it once
+// committed (see the package comment on group commit).
+func (s *Store) AppendMessage(ctx context.Context, nm parley.NewMessage) (parley.Message, bool, error) {
+	var (
+		m       parley.Message
+		created bool
+	)
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
+		m, created, err = appendTx(ctx, tx, nm)
+		return err
+	})
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	return m, created, nil
+}
+
+// appendTx appends a message inside tx: the seq and mod come from the
+// conversation row, advanced in the same transaction; the sender's marks
+// move to the new message. Every change of a conversation that records a
+// system message uses it.
+func appendTx(ctx context.Context, tx *wtx, nm parley.NewMessage) (parley.Message, bool, error) {
+	switch {
+	case nm.Kind == parley.MessageText && nm.SenderID == 0:
+		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "A text message needs a sender.")
+	case nm.Kind == parley.MessageSystem && nm.System == nil:
+		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "A system message needs its event.")
+	case nm.Kind != parley.MessageText && nm.Kind != parley.MessageSystem:
+		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "Unknown message kind.")
+	}
+
+	// Exactly once: the sender's earlier message with this id, if any.
+	if nm.ClientMsgID != "" && nm.SenderID != 0 {
+		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM `+msgFrom+`
+			WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_msg_id = ?`,
+			nm.ConversationID, nm.SenderID, nm.ClientMsgID))
+		if err == nil {
+			return m, false, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return parley.Message{}, false, err
+		}
+	}
+
+	// The sender: a current member for a text message, any user for a
+	// system message.
+	var sender *parley.UserRef
+	if nm.SenderID != 0 {
+		sender = &parley.UserRef{ID: nm.SenderID}
+		query := `SELECT username, display_name FROM users WHERE id = ?2`
+		if nm.Kind == parley.MessageText {
+			query = `SELECT u.username, u.display_name FROM members mb JOIN users u ON u.id = mb.user_id
+				WHERE mb.conversation_id = ?1 AND mb.user_id = ?2`
+		}
+		err := tx.QueryRowContext(ctx, query, nm.ConversationID, nm.SenderID).Scan(&sender.Username, &sender.DisplayName)
+		if err != nil {
+			return parley.Message{}, false, dbErr(err)
+		}
+	}
+
+	created := nm.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	created = tm(ts(created))
+	var seq, mod int64
+	err := tx.QueryRowContext(ctx, `
+		UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?
+		WHERE id = ? RETURNING last_seq, last_mod`, ts(created), nm.ConversationID).Scan(&seq, &mod)
+	if err != nil {
+		return parley.Message{}, false, dbErr(err)
+	}
+
+	var system sql.NullString
+	var info *parley.SystemInfo
+	if nm.System != nil {
+		b, err := json.Marshal(nm.System)
+		if err != nil {
+			return parley.Message{}, false, err
+		}
+		system = sql.NullString{String: string(b), Valid: true}
+		info = new(*nm.System)
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
+	).Scan(&id)
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	if nm.SenderID != 0 {
+		_, err := tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?1, read_seq = ?1
+			WHERE conversation_id = ?2 AND user_id = ?3`, seq, nm.ConversationID, nm.SenderID)
+		if err != nil {
+			return parley.Message{}, false, err
+		}
+	}
+	return parley.Message{
+		ID:             id,
+		ConversationID: nm.ConversationID,
+		Seq:            seq,
+		Mod:            mod,
+		SenderID:       nm.SenderID,
+		Sender:         sender,
+		ClientMsgID:    nm.ClientMsgID,
+		Kind:           nm.Kind,
+		Text:           nm.Text,
+		System:         info,
+		CreatedAt:      created,
+	}, true, nil
+}
+
+// Messages returns a page of history in ascending seq order.
+func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.MessageQuery) ([]parley.Message, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = parley.PageSizeDefault
+	}
+	if q.BeforeSeq > 0 {
+		ms, err := collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+			WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
+			conversationID, q.BeforeSeq, limit)
+		slices.Reverse(ms)
+		return ms, err
+	}
+	return collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+		WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+		conversationID, q.AfterSeq, limit)
+}
+
+// Message returns one message by seq.
+func (s *Store) Message(ctx context.Context, conversationID, seq int64) (parley.Message, error) {
+	return getMessage(ctx, s.rd, conversationID, seq)
+}
+
+// Changes returns messages with seq <= maxSeq edited or deleted after mod
+// afterMod, in mod order, at most limit.
+func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq int64, limit int) ([]parley.Message, error) {
+	if limit <= 0 {
+		limit = parley.PageSizeDefault
+	}
+	// The WHERE repeats the condition of the partial index messages_changed.
+	return collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+		WHERE m.conversation_id = ? AND m.mod > ? AND m.seq <= ?
+			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
+		ORDER BY m.mod LIMIT ?`, conversationID, afterMod, maxSeq, limit)
+}
+
+// changeMessage loads a text message for an edit or deletion.
+func changeMessage(ctx context.Context, tx *wtx, conversationID, seq int64) (parley.Message, error) {
+	m, err := getMessage(ctx, tx, conversationID, seq)
+	if err != nil {
+		return m, err
+	}
+	if m.Kind != parley.MessageText {
+		return m, parley.Errorf(parley.EINVALID, "Only text messages can be changed.")
+	}
+	return m, nil
+}
+
+// nextMod advances the conversation's change counter and returns it.
+func nextMod(ctx context.Context, tx *wtx, conversationID int64) (int64, error) {
+	var mod int64
+	err := tx.QueryRowContext(ctx, `UPDATE conversations SET last_mod = last_mod + 1 WHERE id = ? RETURNING last_mod`,
+		conversationID).Scan(&mod)
+	return mod, dbErr(err)
+}
+
+// EditMessage replaces the text of the editor's own text message.
+func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (parley.Message, error) {
+	var m parley.Message
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
+		if m, err = changeMessage(ctx, tx, conversationID, seq); err != nil {
+			return err
+		}
+		switch {
+		case m.SenderID != editor:
+			return parley.Errorf(parley.EFORBIDDEN, "Only the sender can edit a message.")
+		case m.DeletedAt != nil:
+			return parley.Errorf(parley.EINVALID, "A deleted message cannot be edited.")
+		}
+		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
+			return err
+		}
+		m.Text, m.EditedAt = text, new(tm(ts(now)))
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited_at = ?, mod = ? WHERE id = ?`,
+			m.Text, ts(now), m.Mod, m.ID)
+		return err
+	})
+	if err != nil {
+		return parley.Message{}, err
+	}
+	return m, nil
+}
+
+// DeleteMessage turns a text message into a tombstone.
+func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (parley.Message, error) {
+	var m parley.Message
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
+		if m, err = changeMessage(ctx, tx, conversationID, seq); err != nil {
+			return err
+		}
+		switch {
+		case m.SenderID != actor && !byModerator:
+			return parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator can delete a message.")
+		case m.DeletedAt != nil:
+			return nil
+		}
+		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
+			return err
+		}
+		m.Text, m.DeletedAt = "", new(tm(ts(now)))
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ? WHERE id = ?`,
+			ts(now), m.Mod, m.ID)
+		return err
+	})
+	if err != nil {
+		return parley.Message{}, err
+	}
+	return m, nil
+}
+
+// SetMarks moves a member's delivered and read marks forward, clamped to
+// the conversation's last seq; read implies delivered.
+func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (parley.Member, bool, error) {
+	var (
+		m       parley.Member
+		changed bool
+	)
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
+		if m, err = getMember(ctx, tx, conversationID, userID); err != nil {
+			return err
+		}
+		var last int64
+		err = tx.QueryRowContext(ctx, `SELECT last_seq FROM conversations WHERE id = ?`, conversationID).Scan(&last)
+		if err != nil {
+			return err
+		}
+		read := max(m.ReadSeq, min(readSeq, last))
+		delivered := max(m.DeliveredSeq, min(deliveredSeq, last), read)
+		if read == m.ReadSeq && delivered == m.DeliveredSeq {
+			return nil
+		}
+		changed, m.ReadSeq, m.DeliveredSeq = true, read, delivered
+		_, err = tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?, read_seq = ?
+			WHERE conversation_id = ? AND user_id = ?`, delivered, read, conversationID, userID)
+		return err
+	})
+	if err != nil {
+		return parley.Member{}, false, err
+	}
+	return m, changed, nil
+}
