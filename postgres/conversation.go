@@ -55,7 +55,10 @@ func member(ctx context.Context, q querier, conversationID, userID int64) (parle
 }
 
 // lockGroup locks a group's row (lockSQL) and returns its member count:
-// ENOTFOUND if there is no such conversation, EINVALID for a direct one.
+// ENOTFOUND if there is no such conversation, EINVALID for a direct one. The
+// membership and group methods (AddMember, RemoveMember, SetRole,
+// RenameGroup, SetCode) all start with it, so they refuse direct
+// conversations with EINVALID.
 func lockGroup(ctx context.Context, tx pgx.Tx, id int64) (memberCount int, err error) {
 	var kind string
 	if err := tx.QueryRow(ctx, lockSQL, id).Scan(&kind, &memberCount); err != nil {

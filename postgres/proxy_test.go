@@ -11,8 +11,8 @@ import (
 // every connection, as a database going away would; restart listens again on
 // the same address.
 type proxy struct {
-	target string
-	addr   string
+	network, target string
+	addr            string
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -20,13 +20,13 @@ type proxy struct {
 	wg    sync.WaitGroup
 }
 
-func startProxy(t *testing.T, target string) *proxy {
+func startProxy(t *testing.T, network, target string) *proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
+	p := &proxy{network: network, target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)
 	t.Cleanup(p.stop)
 	return p
@@ -72,7 +72,7 @@ func (p *proxy) forward(client net.Conn) {
 	if !p.track(client) {
 		return
 	}
-	server, err := net.Dial("tcp", p.target)
+	server, err := net.Dial(p.network, p.target)
 	if err != nil {
 		client.Close()
 		return

@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,6 +143,7 @@ func newStore(t testing.TB) *postgres.Store {
 }
 
 func TestStore(t *testing.T) {
+	needDB(t)
 	storetest.Run(t, func(t *testing.T) parley.Store { return newStore(t) })
 }
 
@@ -241,14 +245,20 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() error
 // back, the same Store works again.
 func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	needDB(t)
-	db, err := url.Parse(baseURL())
-	if err != nil || db.Host == "" {
-		t.Skipf("needs a URL with a host to put a proxy in front of: %s", redact(baseURL()))
+	cfg, err := pgxpool.ParseConfig(baseURL())
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := startProxy(t, db.Host)
-	viaProxy := *db
-	viaProxy.Host = p.addr
-	u := withParams(t, viaProxy.String(), map[string]string{"search_path": newSchema(t), "connect_timeout": "2"})
+	network, target := "tcp", net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	if strings.HasPrefix(cfg.ConnConfig.Host, "/") {
+		network, target = "unix", filepath.Join(cfg.ConnConfig.Host, fmt.Sprintf(".s.PGSQL.%d", cfg.ConnConfig.Port))
+	}
+	p := startProxy(t, network, target)
+	proxyHost, proxyPort, _ := net.SplitHostPort(p.addr)
+	u := withParams(t, baseURL(), map[string]string{
+		"host": proxyHost, "port": proxyPort, // override the URL's
+		"search_path": newSchema(t), "connect_timeout": "2",
+	})
 	s, err := postgres.Open(t.Context(), u)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
