@@ -715,7 +715,10 @@ func (r *Realtime) serve(cn *wsConn) (live bool, err error) {
 		return false, err
 	}
 	for {
-		typ, data, err := cn.ws.Read(cn.ctx)
+		// No context: one that can end would cost a timer per frame. The
+		// read ends when the connection is closed, which Close, disconnect,
+		// the sync timer, a failed keepalive or a failed write all do.
+		typ, data, err := cn.ws.Read(context.Background())
 		if err != nil {
 			return r.isLive(cn), err
 		}
@@ -1126,7 +1129,7 @@ func (r *Realtime) page(ctx context.Context, id int64) error {
 		}
 		after := cs.seq
 		r.mu.Unlock()
-		msgs, more, err := r.c.History(ctx, id, parley.MessageQuery{AfterSeq: after, Limit: parley.SyncPageSize})
+		msgs, more, err := r.c.History(ctx, id, parley.MessageQuery{AfterSeq: after, Limit: parley.PageSizeMax})
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusNotFound {
 			r.forget(id) // no longer a member
@@ -1157,7 +1160,7 @@ func (r *Realtime) fillGap(id int64) {
 		}
 		after, upto := cs.seq, cs.minPending()
 		r.mu.Unlock()
-		limit := int(min(upto-after-1, parley.SyncPageSize))
+		limit := int(min(upto-after-1, parley.PageSizeMax))
 		msgs, _, err := r.c.History(r.ctx, id, parley.MessageQuery{AfterSeq: after, Limit: max(limit, 1)})
 		if err != nil {
 			r.log.Debug("realtime: filling a gap failed", "conversation", id, "err", err)
