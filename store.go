@@ -117,7 +117,10 @@ type ConversationStore interface {
 	// == userID) or SysRemoved. ENOTFOUND if not a member. When the owner
 	// leaves, the longest-standing admin, or else member, becomes owner.
 	RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (Message, error)
-	// SetRole changes a member's role and appends SysRoleChanged.
+	// SetRole changes a member's role and appends SysRoleChanged. Making
+	// someone owner hands ownership over: the previous owner becomes admin
+	// in the same transaction. The owner's role changes only that way
+	// (EINVALID otherwise).
 	SetRole(ctx context.Context, conversationID, userID int64, role string, actor int64, now time.Time) (Member, Message, error)
 	// RenameGroup renames a group and appends SysRenamed.
 	RenameGroup(ctx context.Context, conversationID int64, name string, actor int64, now time.Time) (Conversation, Message, error)

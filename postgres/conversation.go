@@ -365,7 +365,9 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, actor 
 
 var roles = map[string]bool{parley.RoleOwner: true, parley.RoleAdmin: true, parley.RoleMember: true}
 
-// SetRole changes a member's role.
+// SetRole changes a member's role. Making someone owner hands ownership
+// over: the previous owner becomes admin in the same transaction. The
+// owner's role changes only that way.
 func (s *Store) SetRole(ctx context.Context, conversationID, userID int64, role string, actor int64, now time.Time) (parley.Member, parley.Message, error) {
 	if !roles[role] {
 		return parley.Member{}, parley.Message{}, parley.FieldErrorf("role", "Role must be owner, admin or member.")
@@ -378,13 +380,21 @@ func (s *Store) SetRole(ctx context.Context, conversationID, userID int64, role 
 		if _, err := lockGroup(ctx, tx, conversationID); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`,
-			conversationID, userID, role)
+		cur, err := member(ctx, tx, conversationID, userID)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return parley.ErrNotFound
+		switch {
+		case cur.Role == parley.RoleOwner && role != parley.RoleOwner:
+			return parley.FieldErrorf("role", "The owner stays owner until handing ownership to another member.")
+		case role == parley.RoleOwner && cur.Role != parley.RoleOwner:
+			if _, err := tx.Exec(ctx, `UPDATE members SET role = 'admin' WHERE conversation_id = $1 AND role = 'owner'`, conversationID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2`,
+			conversationID, userID, role); err != nil {
+			return err
 		}
 		sys, err = appendSystem(ctx, tx, conversationID, actor,
 			parley.SystemInfo{Event: parley.SysRoleChanged, ActorID: actor, TargetID: userID, Name: role}, now)

@@ -291,26 +291,21 @@ func (s *Service) SetRole(ctx context.Context, userID, id, target int64, role st
 	if tm.Role == role {
 		return tm, nil
 	}
-	now := s.Now()
-	var sysMsgs []parley.Message
-	if role == parley.RoleOwner {
-		// Hand over: the old owner becomes admin.
-		_, sys, err := s.store.SetRole(ctx, id, userID, parley.RoleAdmin, userID, now)
-		if err != nil {
-			return parley.Member{}, err
-		}
-		sysMsgs = append(sysMsgs, sys)
-	}
-	m, sys, err := s.store.SetRole(ctx, id, target, role, userID, now)
+	m, sys, err := s.store.SetRole(ctx, id, target, role, userID, s.Now())
 	if err != nil {
 		return parley.Member{}, err
 	}
-	sysMsgs = append(sysMsgs, sys)
-	for _, sm := range sysMsgs {
-		s.publishMessage(ctx, sm, "new")
+	s.publishMessage(ctx, sys, "new")
+	changed := []parley.Member{m}
+	if role == parley.RoleOwner { // the previous owner is admin now
+		if prev, err := s.store.Member(ctx, id, actor.UserID); err == nil {
+			changed = append(changed, prev)
+		}
 	}
-	s.publish(ctx, parley.ConversationTopic(id), parley.Event{Type: parley.EventFrame, ConversationID: id,
-		Frame: encode(MemberFrame{Ev: "member", ConversationID: id, Change: "role", Member: m})})
+	for _, cm := range changed {
+		s.publish(ctx, parley.ConversationTopic(id), parley.Event{Type: parley.EventFrame, ConversationID: id,
+			Frame: encode(MemberFrame{Ev: "member", ConversationID: id, Change: "role", Member: cm})})
+	}
 	return m, nil
 }
 

@@ -335,7 +335,19 @@ func testSetRole(t *testing.T, s parley.Store) {
 	wantCode(t, err, parley.EINVALID, "SetRole(unknown role)")
 	_, _, err = s.SetRole(ctx, c.ID, carol.ID, parley.RoleAdmin, alice.ID, at(3))
 	wantCode(t, err, parley.ENOTFOUND, "SetRole(non-member)")
+	_, _, err = s.SetRole(ctx, c.ID, alice.ID, parley.RoleAdmin, alice.ID, at(3))
+	wantCode(t, err, parley.EINVALID, "SetRole(demote the owner)")
 	same(t, "group after refused role changes", mustConversation(t, s, c.ID), before)
+
+	// Handing over ownership: the previous owner becomes admin.
+	m, _, err = s.SetRole(ctx, c.ID, bob.ID, parley.RoleOwner, alice.ID, at(4))
+	ok(t, err, "SetRole(owner)")
+	if m.Role != parley.RoleOwner {
+		t.Fatalf("new owner's role = %q", m.Role)
+	}
+	if prev := mustMember(t, s, c.ID, alice.ID); prev.Role != parley.RoleAdmin {
+		t.Fatalf("previous owner's role = %q, want admin", prev.Role)
+	}
 }
 
 func testRenameGroup(t *testing.T, s parley.Store) {
