@@ -208,7 +208,8 @@ func (c *Conn) readLoop(ctx context.Context) {
 				c.CloseWith(ClosePolicy, "rate limit exceeded")
 				return
 			}
-			c.send(errorReply(requestID(data), parley.ERATELIMITED, "Too many operations; slow down."))
+			c.send(encode(reply{Re: requestID(data), Error: &replyError{Code: parley.ERATELIMITED,
+				Message: "Too many operations; slow down.", RetryAfterMS: c.retryAfterMS()}}))
 			continue
 		}
 		c.rejected = 0
@@ -335,6 +336,16 @@ type replyError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfterMS comes with rate_limited: when the next op will be allowed.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
+}
+
+// retryAfterMS is how long until the limiter allows one more operation.
+func (c *Conn) retryAfterMS() int64 {
+	r := c.limiter.Reserve()
+	d := r.Delay()
+	r.Cancel()
+	return max(1, d.Milliseconds())
 }
 
 func errorReply(id, code, msg string) []byte {
