@@ -52,7 +52,12 @@ func (s *Service) meta(ctx context.Context, id int64) (convMeta, error) {
 }
 
 // Send stores a text message from userID and announces it. A resent
-// clientMsgID returns the original message with created=false.
+// clientMsgID returns the original message with created=false and announces
+// it again: a resend means the sender never got the acknowledgement, so the
+// first announcement may have been lost too (the node that stored the
+// message died, or lost the database's answer, before announcing it), and
+// members connected elsewhere would otherwise not hear of the message until
+// they sync. Clients already holding it drop the repeat by seq.
 func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error) {
 	if err := parley.ValidateClientMsgID(clientMsgID); err != nil {
 		return parley.Message{}, false, err
@@ -89,9 +94,7 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 	if err != nil {
 		return parley.Message{}, false, err
 	}
-	if created {
-		s.publishMessage(ctx, m, "new")
-	}
+	s.publishMessage(ctx, m, "new")
 	return m, created, nil
 }
 
@@ -218,6 +221,9 @@ type SyncResult struct {
 	Changes      []parley.Message           `json:"changes"`
 	Members      []parley.Member            `json:"members"`
 	HasMore      bool                       `json:"has_more"`
+	// ChangesMore says more changes remain: sync again from the last
+	// change's mod.
+	ChangesMore bool `json:"changes_more"`
 }
 
 // Sync returns, for each of the user's conversations, what changed since the
@@ -253,9 +259,12 @@ func (s *Service) Sync(ctx context.Context, userID int64, cursors map[int64]Curs
 				r.Messages = msgs
 			}
 			if cur.Mod < c.LastMod && cur.Seq > 0 {
-				ch, err := s.store.Changes(ctx, c.ID, cur.Mod, min(cur.Seq, c.LastSeq), parley.SyncPageSize)
+				ch, err := s.store.Changes(ctx, c.ID, cur.Mod, min(cur.Seq, c.LastSeq), parley.SyncPageSize+1)
 				if err != nil {
 					return err
+				}
+				if len(ch) > parley.SyncPageSize {
+					ch, r.ChangesMore = ch[:parley.SyncPageSize], true
 				}
 				r.Changes = ch
 			}
