@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
 
 const run = haveChromium();
@@ -18,6 +18,8 @@ interface Person {
   context: BrowserContext;
   page: Page;
   dialogs: string[];
+  /** Error replies the server sent on the WebSocket: the client misused the protocol. */
+  wsErrors: string[];
 }
 
 let server: RunningServer;
@@ -28,7 +30,13 @@ async function person(name: string, viewport = { width: 1280, height: 800 }): Pr
   const context = await browser.newContext({ baseURL: server.url, viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
-  const p: Person = { name, username: `${name.toLowerCase()}_${stamp}`, password: 'correct horse battery', context, page, dialogs: [] };
+  const p: Person = { name, username: `${name.toLowerCase()}_${stamp}`, password: 'correct horse battery', context, page, dialogs: [], wsErrors: [] };
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => {
+      const text = typeof f.payload === 'string' ? f.payload : f.payload.toString();
+      for (const line of text.split('\n')) if (line.includes('"ok":false')) p.wsErrors.push(line);
+    }),
+  );
   page.on('dialog', (d) => {
     p.dialogs.push(d.message());
     void d.dismiss();
@@ -93,6 +101,16 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
+  });
+
+  // On a failure, print what each person's client holds, to see why.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      for (const p of Object.values(people)) {
+        const state = await p.page.evaluate(() => JSON.stringify((window as unknown as { __parleyState?: () => unknown }).__parleyState?.() ?? null)).catch((e) => String(e));
+        console.error(`--- ${p.name} at ${p.page.url()}:\n${state.slice(0, 20_000)}`);
+      }
+    });
   });
 
   afterAll(async () => {
@@ -338,6 +356,65 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
     await bubble(bob.page, `${text} (edited)`).waitFor();
   });
 
+  it('loads older history when scrolling back', async () => {
+    const { Bob: bob } = people;
+    await bob.page.getByRole('link', { name: 'Back to conversations' }).click();
+    await openConversation(bob.page, groupName);
+    const id = Number(new URL(bob.page.url()).pathname.split('/').pop());
+    // 130 more messages (through REST, with Bob's session cookie).
+    for (let i = 1; i <= 130; i++) {
+      const r = await bob.context.request.post(`/api/v1/conversations/${id}/messages`, { data: { client_msg_id: `bulk-${stamp}-${i}`, text: `Filler ${i}` } });
+      expect(r.status()).toBe(201);
+    }
+    await bob.page.reload();
+    await bubble(bob.page, 'Filler 130').waitFor();
+    expect(await countExact(bob.page, 'Hello Bob!')).toBe(0); // not in the first page
+    const list = bob.page.getByTestId('message-list');
+    await eventually(async () => {
+      await list.evaluate((el) => (el.scrollTop = 0));
+      return (await countExact(bob.page, 'Hello Bob!')) === 1;
+    }, 'the first message after scrolling back');
+    // Every message exactly once, in order.
+    const texts = await messages(bob.page).allTextContents();
+    const fillers = texts.filter((t) => t.startsWith('Filler ')).map((t) => Number(t.slice(7)));
+    expect(fillers).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
+  });
+
+  it('lets the owner rename, change the code and remove; members can leave', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    await alice.page.goto('/');
+    await openConversation(alice.page, groupName);
+    await alice.page.getByRole('button', { name: 'Group info and members' }).click();
+    const panel = alice.page.getByTestId('members-panel');
+    await panel.getByTestId('member-list').getByText(people.Carol.username, { exact: false }).first().waitFor();
+    const oldName = groupName;
+    groupName = `Crag crew ${stamp}`;
+    await panel.getByLabel('Group name').fill(groupName);
+    await panel.getByRole('button', { name: 'Rename' }).click();
+    await bob.page.getByTestId('conversation-title').filter({ hasText: groupName }).waitFor();
+    expect(oldName).not.toBe(groupName);
+
+    await panel.getByLabel('New code (optional)').fill(`crew-${stamp}`);
+    await panel.getByRole('button', { name: 'Change' }).click();
+    await panel.getByTestId('join-code').filter({ hasText: `crew-${stamp}` }).waitFor();
+    await shot(alice.page, 'members-panel');
+
+    await panel.getByRole('button', { name: `Remove ${people.Carol.username}` }).click();
+    await eventually(async () => (await panel.getByTestId('member-list').getByText(`@${people.Carol.username}`).count()) === 0, 'Carol removed');
+    await bob.page.getByTestId('conversation-subtitle').filter({ hasText: '2 members' }).waitFor();
+
+    // Bob is no admin: he sees no remove buttons, and can leave.
+    await bob.page.getByRole('button', { name: 'Group info and members' }).click();
+    const bobPanel = bob.page.getByTestId('members-panel');
+    await bobPanel.getByRole('button', { name: 'Leave group' }).waitFor();
+    expect(await bobPanel.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+    await bobPanel.getByRole('button', { name: 'Leave group' }).click();
+    await bobPanel.getByRole('button', { name: 'Leave group' }).click();
+    await bob.page.waitForURL((u) => u.pathname === '/');
+    await eventually(async () => (await bob.page.getByTestId('conversation-item').filter({ hasText: groupName }).count()) === 0, 'group gone from Bob’s list');
+    await alice.page.getByTestId('conversation-subtitle').filter({ hasText: '1 member' }).waitFor();
+  });
+
   it('sends a signed-out visitor to login and back to where they were', async () => {
     const { Carol: carol } = people;
     const fresh = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
@@ -370,6 +447,10 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
     await alice.page.waitForURL(/\/login\?next=%2F/);
     const status = await alice.page.evaluate(async () => (await fetch('/api/v1/me')).status);
     expect(status).toBe(401);
+  });
+
+  it('never got an error reply on the WebSocket', () => {
+    for (const p of Object.values(people)) expect(p.wsErrors, p.name).toEqual([]);
   });
 
   it('has About and Not Found pages', async () => {

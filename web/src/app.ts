@@ -96,3 +96,7 @@ export function updateMe(user: User) {
   session.set((s) => ({ ...s, user }));
   chat.set((s) => ({ ...s, me: user }));
 }
+
+// A read-only look at the client's state for debugging (and the browser
+// tests' failure reports): `__parleyState()` in the console.
+(window as unknown as { __parleyState: () => unknown }).__parleyState = () => chat.get();

@@ -549,11 +549,9 @@ export class RealtimeClient {
       if (m.seq > top) top = m.seq;
       if (m.sender_id === me.id && m.client_msg_id && this.outbox?.has(m.client_msg_id)) this.outbox.remove(m.client_msg_id);
     }
-    // My own newest message: I have read everything up to it.
-    const conv = this.store.get().conversations[id];
-    const mineNewest = msgs.find((m) => m.seq === top && m.sender_id === me.id && !m.deleted_at);
-    if (mineNewest && conv && (conv.read_seq ?? 0) >= top - 1) this.markRead(id, top);
-    else this.want(id, 0, top);
+    // (A message of mine has already moved my marks, on the server and in
+    // applyMessages; the others are reported delivered.)
+    this.want(id, 0, top);
   }
 
   /** markRead reports that the user has seen the conversation up to seq. */

@@ -145,6 +145,16 @@ describe('receipts', () => {
     expect(markOf(mine, s.members[7], 1)).toEqual({ status: 'read', readBy: 3, others: 3 });
   });
 
+  it('a message raises its sender\'s marks, as the server does when storing it', () => {
+    let s: ChatState = { ...withConv(conv(7, { read_seq: 0 })), members: { 7: [member(7, 1), member(7, 2, { delivered_seq: 1, read_seq: 1 })] } };
+    s = applyMessages(s, 7, [msg(7, 1), msg(7, 2, { sender_id: 1 }), msg(7, 3, { sender_id: 2 })]);
+    // Bob sent 3: he has read my 2.
+    expect(markOf(msg(7, 2, { sender_id: 1 }), s.members[7], 1).status).toBe('read');
+    expect(s.members[7].find((m) => m.user_id === 2)).toMatchObject({ delivered_seq: 3, read_seq: 3 });
+    // I sent 2: I have read up to 2; only Bob's 3 is unread.
+    expect(s.conversations[7]).toMatchObject({ read_seq: 2, unread: 1 });
+  });
+
   it('my own receipt from another device lowers my unread count', () => {
     let s = applyMessages(withConv(), 7, [msg(7, 1), msg(7, 2), msg(7, 3)]);
     expect(s.conversations[7].unread).toBe(3);

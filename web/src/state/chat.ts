@@ -192,10 +192,26 @@ export function applyMessages(s: ChatState, conversationId: number, msgs: Messag
     const same = u.last_seq === conv.last_seq && u.last_mod === conv.last_mod && u.last_message === conv.last_message && u.last_activity === conv.last_activity && u.unread === conv.unread;
     if (!same) next = { ...next, conversations: { ...next.conversations, [conversationId]: u } };
   }
+  next = raiseSendersMarks(next, conversationId, msgs);
   const mod = Math.max(next.cursorMod[conversationId] ?? 0, ...msgs.map((m) => m.mod));
   if (conv && mod !== next.cursorMod[conversationId]) {
     // Only a conversation we have synced keeps a change cursor.
     if (conversationId in next.cursorMod) next = { ...next, cursorMod: { ...next.cursorMod, [conversationId]: mod } };
+  }
+  return next;
+}
+
+/**
+ * raiseSendersMarks applies what a message implies: the server moves the
+ * sender's delivered and read marks up to the message's seq when it stores
+ * it (and sends no receipt event for that).
+ */
+function raiseSendersMarks(s: ChatState, id: number, msgs: Message[]): ChatState {
+  const top = new Map<number, number>();
+  for (const m of msgs) if (m.sender_id) top.set(m.sender_id, Math.max(top.get(m.sender_id) ?? 0, m.seq));
+  let next = s;
+  for (const [user, seq] of top) {
+    next = applyReceipt(next, { conversation_id: id, user_id: user, delivered_seq: seq, read_seq: seq });
   }
   return next;
 }
