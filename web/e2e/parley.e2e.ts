@@ -415,6 +415,36 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
     await alice.page.getByTestId('conversation-subtitle').filter({ hasText: '1 member' }).waitFor();
   });
 
+  it('changes the display name and who may start direct chats', async () => {
+    const { Bob: bob, Carol: carol } = people;
+    await bob.page.goto('/settings');
+    await bob.page.getByLabel('Display name').fill('Bob the Belayer');
+    await bob.page.getByLabel('Accept direct messages').uncheck();
+    await bob.page.getByRole('button', { name: 'Save' }).click();
+    await bob.page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await bob.page.getByTestId('me-name').filter({ hasText: 'Bob the Belayer' }).waitFor({ state: 'attached' });
+    await shot(bob.page, 'settings-mobile');
+
+    // Carol cannot message Bob now. docs/protocol.md says starting the chat
+    // is refused (not_accepting, shown by the field); the server as built
+    // creates the chat and refuses the messages: both must be clear.
+    await carol.page.goto('/new/direct');
+    await carol.page.getByLabel('Username').fill(bob.username);
+    await carol.page.getByRole('button', { name: 'Message', exact: true }).click();
+    const field = carol.page.getByLabel('Username');
+    const notice = carol.page.getByTestId('not-accepting');
+    await eventually(async () => (await field.getAttribute('aria-invalid').catch(() => null)) === 'true' || (await notice.count()) > 0, 'a refusal or a not-accepting notice');
+    if (await notice.count()) {
+      await send(carol.page, 'Hello Bob?');
+      await carol.page.getByTestId('pending-message').getByText('Not sent').waitFor();
+      await carol.page.getByTestId('pending-message').getByRole('button', { name: 'Discard' }).click();
+      await eventually(async () => (await carol.page.getByTestId('pending-message').count()) === 0, 'discarded');
+      await shot(carol.page, 'not-accepting');
+    }
+    // Refusals of a send are the protocol working, not a client mistake.
+    carol.wsErrors = carol.wsErrors.filter((l) => !l.includes('not_accepting'));
+  });
+
   it('sends a signed-out visitor to login and back to where they were', async () => {
     const { Carol: carol } = people;
     const fresh = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });

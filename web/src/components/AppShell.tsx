@@ -1,6 +1,6 @@
 // The signed-in layout: conversations on the left, the open page on the
 // right. On a narrow screen only one of the two shows at a time.
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { chat, session } from '../app';
 import { nameOf } from '../lib/format';
 import { Link } from '../lib/router';
@@ -12,7 +12,9 @@ import { Avatar, Icon, icons } from './ui';
 export function AppShell({ children, activeId, showList }: { children: ReactNode; activeId: number | null; showList: boolean }) {
   const user = useStore(session, (s) => s.user);
   const unreadTotal = useStore(chat, (s) => Object.values(s.conversations).reduce((n, c) => n + (c.unread ?? 0), 0));
-  if (typeof document !== 'undefined') document.title = unreadTotal > 0 ? `(${unreadTotal}) Parley` : 'Parley';
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${unreadTotal}) Parley` : 'Parley';
+  }, [unreadTotal]);
   return (
     <div className="flex h-full flex-col">
       <ConnectionBanner />

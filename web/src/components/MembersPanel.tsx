@@ -77,7 +77,7 @@ export function MembersPanel({ conv, onClose }: { conv: Conversation; onClose: (
                 {isAdmin && m.user_id !== me?.id && m.role !== 'owner' && (
                   <span className="flex gap-1">
                     <button type="button" className="rounded px-1.5 py-1 text-xs text-slate-600 hover:bg-slate-100" onClick={() => void setRole(m, m.role === 'admin' ? 'member' : 'admin')} aria-label={m.role === 'admin' ? `Remove admin role from ${nameOf(m)}` : `Make ${nameOf(m)} an admin`}>
-                      {m.role === 'admin' ? 'Unadmin' : 'Admin'}
+                      {m.role === 'admin' ? 'Remove admin' : 'Make admin'}
                     </button>
                     <button type="button" className="rounded px-1.5 py-1 text-xs text-red-600 hover:bg-red-50" onClick={() => void remove(m)} aria-label={`Remove ${nameOf(m)}`}>
                       Remove

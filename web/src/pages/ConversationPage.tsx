@@ -76,6 +76,11 @@ function ConversationView({ conv }: { conv: Conversation }) {
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
         </div>
+        {conv.kind === 'direct' && conv.peer?.accepting_messages === false && (
+          <p role="note" className="border-t border-amber-200 bg-amber-50 px-4 py-2 text-center text-sm text-amber-900" data-testid="not-accepting">
+            {nameOf(conv.peer)} is not accepting direct messages right now.
+          </p>
+        )}
         <Composer conversationId={conv.id} onSent={() => setDividerAfter(null)} />
       </section>
       {group && showMembers && <MembersPanel conv={conv} onClose={() => setShowMembers(false)} />}

@@ -579,6 +579,7 @@ export class RealtimeClient {
     const all = [...this.wantMarks.entries()];
     this.wantMarks.clear();
     for (const [id, w] of all) {
+      if (!(id in this.store.get().conversations)) continue; // left or removed meanwhile
       const fields: Record<string, unknown> = { conversation_id: id, delivered_seq: w.delivered };
       if (w.read > 0) fields.read_seq = w.read;
       this.request('receipt', fields).then(
@@ -609,7 +610,7 @@ export class RealtimeClient {
 
   /** setTyping tells the others the user is (or stopped) typing. */
   setTyping(id: number, active: boolean) {
-    if (this.status !== 'online') return;
+    if (this.status !== 'online' || !(id in this.store.get().conversations)) return;
     const last = this.typingSent.get(id) ?? 0;
     const now = Date.now();
     if (active) {
