@@ -76,7 +76,14 @@ type Node struct {
 	Metrics  *prometheus.Registry
 	Log      *slog.Logger
 	NodeID   string
+
+	closers []func() // see OnClose
 }
+
+// OnClose registers f to run when the node closes, before the bus and the
+// store do (in reverse order of registration). Parts added by Config.Extra
+// (calls) stop their timers and goroutines with it.
+func (n *Node) OnClose(f func()) { n.closers = append(n.closers, f) }
 
 // New opens the store and bus and builds a node.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
@@ -194,9 +201,14 @@ func (n *Node) Shutdown(ctx context.Context) {
 	}
 }
 
-// Close releases presence, the bus and the store.
+// Close runs the OnClose functions, then releases presence, the bus and the
+// store.
 func (n *Node) Close() error {
 	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		n.closers[i]()
+	}
+	n.closers = nil
 	if n.Presence != nil {
 		n.Presence.Close()
 	}

@@ -43,6 +43,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	aiContext := f.Int("ai-context", "PARLEY_AI_CONTEXT", 20, "recent messages sent to the model as context")
 	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", 19*1024, "argon2id memory in KiB for new password hashes")
 	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
+	applyCalls := configureCalls(f)
 	if err := f.parse(args); err != nil {
 		return app.Config{}, "", nil, err
 	}
@@ -76,12 +77,18 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
-	configureCalls(f, &cfg)
+	if err := applyCalls(&cfg); err != nil {
+		return app.Config{}, "", nil, err
+	}
 	return cfg, *addr, log, nil
 }
 
-// configureCalls is replaced by the calls wiring when it is built in.
-var configureCalls = func(f *flags, cfg *app.Config) {}
+// configureCalls is replaced by the calls wiring (calls.go): it declares
+// the call flags on f before parsing and returns what applies them to cfg
+// after.
+var configureCalls = func(f *flags) func(cfg *app.Config) error {
+	return func(*app.Config) error { return nil }
+}
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, addr, log, err := serveConfig(args, getenv, stderr)
