@@ -219,7 +219,10 @@ func TestServeRunsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, []string{"parley", "serve"}, func(k string) string { return env[k] }, nil, pw, io.Discard); pw.Close() }()
+	go func() {
+		errc <- run(ctx, []string{"parley", "serve"}, func(k string) string { return env[k] }, nil, pw, io.Discard)
+		pw.Close()
+	}()
 	line, _ := bufio.NewReader(pr).ReadString('\n')
 	if !strings.Contains(line, addr) {
 		t.Fatalf("first line %q", line)
