@@ -83,6 +83,9 @@ export function signedOut(notice?: string) {
 }
 
 export async function logout() {
+  // Stop first: the server closes our sockets (4001) as the session ends,
+  // which is expected here and not "your session has ended".
+  client.stop();
   try {
     await api.logout();
   } catch {
