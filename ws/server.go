@@ -39,8 +39,14 @@ type Config struct {
 	// MaxConnsPerUser bounds a user's connections on this node. Zero value means 20.
 	MaxConnsPerUser int
 	// PingInterval and PingTimeout drive keepalive. Zero values mean 25 s and 20 s.
+	// PingTimeout also bounds one write.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
+	// WriteInterval is the shortest time between two writes to one
+	// connection: frames queued meanwhile go out together in the next
+	// write. Zero value means 10 ms; a negative value writes as soon as
+	// anything is queued.
+	WriteInterval time.Duration
 	// AllowedOrigins are extra Origin host patterns allowed besides the
 	// server's own host (path.Match patterns, as in coder/websocket).
 	AllowedOrigins []string
@@ -75,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PingTimeout == 0 {
 		c.PingTimeout = 20 * time.Second
+	}
+	if c.WriteInterval == 0 {
+		c.WriteInterval = 10 * time.Millisecond
 	}
 	if c.NodeID == "" {
 		c.NodeID = "n"
