@@ -17,10 +17,18 @@ import (
 	"parley/web"
 )
 
+// listenConfig is where serve listens: the node's address and, if set, a
+// separate address for the profiler.
+type listenConfig struct {
+	addr  string
+	pprof string
+}
+
 // serveConfig parses serve's flags and environment into an app.Config.
-func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (app.Config, string, *slog.Logger, error) {
+func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (app.Config, listenConfig, *slog.Logger, error) {
 	f := newFlags("serve", getenv, stderr)
 	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
+	pprofAddr := f.String("pprof", "PARLEY_PPROF", "", "address for the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; off when empty; never expose it publicly")
 	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
 	dbURL := f.String("database-url", "PARLEY_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty uses SQLite in the data dir")
 	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
@@ -34,6 +42,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	origins := f.String("allowed-origins", "PARLEY_ALLOWED_ORIGINS", "", "comma-separated extra Origin host patterns allowed for WebSockets")
 	trustProxy := f.Bool("trust-proxy", "PARLEY_TRUST_PROXY", false, "take client addresses from X-Forwarded-For (only behind a proxy you run)")
 	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", 20, "WebSocket connections per user per node")
+	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 10*time.Millisecond, "shortest time between two writes to one WebSocket (events queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
 	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
 	aiKey := f.String("ai-api-key", "PARLEY_AI_API_KEY", "", "API key for the AI endpoint")
@@ -45,11 +54,11 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
 	applyCalls := configureCalls(f)
 	if err := f.parse(args); err != nil {
-		return app.Config{}, "", nil, err
+		return app.Config{}, listenConfig{}, nil, err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return app.Config{}, "", nil, fmt.Errorf("--log-level: %w", err)
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var log *slog.Logger
@@ -59,13 +68,13 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	case "json":
 		log = slog.New(slog.NewJSONHandler(stderr, opts))
 	default:
-		return app.Config{}, "", nil, fmt.Errorf("--log-format must be text or json")
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--log-format must be text or json")
 	}
 	if *hashMem < 8*1024 || *hashTime < 1 {
-		return app.Config{}, "", nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
 	}
 	if *maxMembers < 2 || *largeGroup < 2 || *maxConns < 1 || *aiRate < 1 || *aiContext < 1 || *aiContext > 200 {
-		return app.Config{}, "", nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
 	}
 	cfg := app.Config{
 		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID,
@@ -77,10 +86,11 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
+	cfg.Realtime.WriteInterval = *writeInterval
 	if err := applyCalls(&cfg); err != nil {
-		return app.Config{}, "", nil, err
+		return app.Config{}, listenConfig{}, nil, err
 	}
-	return cfg, *addr, log, nil
+	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr}, log, nil
 }
 
 // configureCalls is replaced by the calls wiring (calls.go): it declares
@@ -91,16 +101,26 @@ var configureCalls = func(f *flags) func(cfg *app.Config) error {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, addr, log, err := serveConfig(args, getenv, stderr)
+	cfg, lc, log, err := serveConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if _, err := raiseFileLimit(); err != nil {
+		log.Warn("raise the open file limit", "err", err)
+	}
+	if lc.pprof != "" {
+		stopProfiler, err := serveProfiler(lc.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
 	}
 	node, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", lc.addr)
 	if err != nil {
 		return err
 	}
