@@ -69,3 +69,12 @@ export function initials(name: string): string {
   const s = parts.length === 1 ? [...parts[0]].slice(0, 2).join('') : [...parts[0]][0] + [...parts[parts.length - 1]][0];
   return s.toUpperCase();
 }
+
+/** formatWhen is a short moment: "today at 14:02", "yesterday at 09:10", "3 Mar, 14:02". */
+export function formatWhen(iso: string): string {
+  const d = new Date(iso);
+  const n = daysAgo(d);
+  if (n === 0) return `today at ${time.format(d)}`;
+  if (n === 1) return `yesterday at ${time.format(d)}`;
+  return `${shortDate.format(d)}, ${time.format(d)}`;
+}

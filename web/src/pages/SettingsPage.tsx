@@ -4,7 +4,7 @@ import { api } from '../api/http';
 import type { Session } from '../api/types';
 import { logout, session, updateMe } from '../app';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
-import { formatFull } from '../lib/format';
+import { formatWhen } from '../lib/format';
 import { Link } from '../lib/router';
 import { useStore } from '../state/store';
 
@@ -72,7 +72,7 @@ function ProfileForm() {
           <input type="checkbox" checked={accepting} onChange={(e) => (setAccepting(e.target.checked), setSaved(false))} className="mt-1 h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500" />
           <span>
             <span className="block text-sm font-medium">Accept direct messages</span>
-            <span className="block text-xs text-slate-500">When off, people cannot start new direct chats with you. Groups are not affected.</span>
+            <span className="block text-xs text-slate-500">When off, nobody can send you new direct messages. Groups are not affected.</span>
           </span>
         </label>
         <FormError>{error.form}</FormError>
@@ -143,7 +143,7 @@ function SessionsList() {
                   {s.current && <span className="ml-2 rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-700">This device</span>}
                 </span>
                 <span className="block truncate text-xs text-slate-500">
-                  {s.ip} · last used {formatFull(s.last_used)}
+                  {s.ip} · last used {formatWhen(s.last_used)}
                 </span>
               </span>
               {!s.current && (
