@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	pbench "parley/bench"
+)
+
+// benchCommon are the flags every scenario has: where the server is and
+// how to report.
+type benchCommon struct {
+	url, serverFlags, pprof *string
+	cpuProfile              *string
+	spawn, json, keep       *bool
+	pid, concurrency        *int
+	hashMemory, hashTime    *int
+	waitIdle                *time.Duration
+	serverArgs              func() []string // scenario-specific serve flags
+	notes                   []string
+}
+
+func addCommonFlags(f *flags, scenario string) *benchCommon {
+	// Sign-ups for thousands of users would take minutes at the server's
+	// default hashing cost; auth measures exactly that cost, so it keeps
+	// the default.
+	mem, tm := 8*1024, 1
+	if scenario == "auth" {
+		mem, tm = 19*1024, 2
+	}
+	return &benchCommon{
+		url:         f.String("url", "PARLEY_BENCH_URL", "", "base URL of a running Parley server (or use --spawn)"),
+		spawn:       f.Bool("spawn", "PARLEY_BENCH_SPAWN", false, "start 'parley serve' as a child process on a free loopback port, SQLite in a temporary folder"),
+		pid:         f.Int("server-pid", "PARLEY_BENCH_SERVER_PID", 0, "process id of the --url server, to report its CPU and memory"),
+		json:        f.Bool("json", "PARLEY_BENCH_JSON", false, "print one JSON object per run instead of a table"),
+		concurrency: f.Int("concurrency", "PARLEY_BENCH_CONCURRENCY", 32, "REST calls in flight while setting up (sign-ups, logins, joins)"),
+		hashMemory:  f.Int("hash-memory", "PARLEY_BENCH_HASH_MEMORY", mem, "--spawn: the server's argon2id memory in KiB"),
+		hashTime:    f.Int("hash-time", "PARLEY_BENCH_HASH_TIME", tm, "--spawn: the server's argon2id iterations"),
+		serverFlags: f.String("server-flags", "PARLEY_BENCH_SERVER_FLAGS", "", "--spawn: more flags for 'parley serve', space-separated"),
+		pprof:       f.String("pprof", "PARLEY_BENCH_PPROF", "", "--spawn: serve the server's profiler on this address (e.g. 127.0.0.1:6060)"),
+		keep:        f.Bool("keep", "PARLEY_BENCH_KEEP", false, "--spawn: keep the server's temporary folder (database and log)"),
+		waitIdle:    f.Duration("wait-idle", "PARLEY_BENCH_WAIT_IDLE", 0, "before each measured run, wait up to this long for the machine to be quiet (0: don't wait)"),
+		cpuProfile:  f.String("cpuprofile", "PARLEY_BENCH_CPUPROFILE", "", "write the load generator's own CPU profile to this file"),
+	}
+}
+
+// target starts or names the server. stop ends a spawned server.
+func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Target, func(), error) {
+	t := pbench.Target{URL: *c.url, PID: *c.pid, Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle}
+	switch {
+	case *c.spawn && *c.url != "":
+		return t, nil, fmt.Errorf("give --url or --spawn, not both")
+	case !*c.spawn && *c.url == "":
+		return t, nil, fmt.Errorf("give --url of a running server or --spawn")
+	case !*c.spawn:
+		if t.PID == 0 {
+			c.notes = append(c.notes, "server at "+t.URL+" (no --server-pid: no CPU or memory figures)")
+		} else {
+			c.notes = append(c.notes, fmt.Sprintf("server at %s, pid %d", t.URL, t.PID))
+		}
+		return t, func() {}, nil
+	}
+	args := []string{"--hash-memory", strconv.Itoa(*c.hashMemory), "--hash-time", strconv.Itoa(*c.hashTime)}
+	if c.serverArgs != nil {
+		args = append(args, c.serverArgs()...)
+	}
+	if *c.pprof != "" {
+		args = append(args, "--pprof", *c.pprof)
+	}
+	args = append(args, strings.Fields(*c.serverFlags)...)
+	s, err := spawnServer(ctx, args, stderr)
+	if err != nil {
+		return t, nil, err
+	}
+	t.URL, t.PID = s.url, s.cmd.Process.Pid
+	t.Hash = fmt.Sprintf("argon2id m=%d KiB t=%d p=1", *c.hashMemory, *c.hashTime)
+	c.notes = append(c.notes, fmt.Sprintf("server: spawned 'parley serve %s' (pid %d), SQLite in %s", strings.Join(args, " "), t.PID, s.dir))
+	return t, func() { s.stop(*c.keep, stderr) }, nil
+}
+
+// spawned is a 'parley serve' child process.
+type spawned struct {
+	cmd  *exec.Cmd
+	url  string
+	dir  string
+	wait chan error
+}
+
+// spawnServer starts this binary's 'serve' on a free loopback port with a
+// fresh data folder and waits until it answers /healthz.
+func spawnServer(ctx context.Context, args []string, stderr io.Writer) (*spawned, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+		"--log-level", "warn", "--ai", "off"}, args...)
+	cmd := exec.Command(exe, full...)
+	// The child takes its settings from flags only.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PARLEY_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Stderr = logFile
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// If the bench dies, so does its server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("spawn server: %w", err)
+	}
+	s := &spawned{cmd: cmd, dir: dir, wait: make(chan error, 1)}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "Parley is running at "); ok {
+				select {
+				case urls <- strings.Fields(rest)[0]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	go func() { s.wait <- cmd.Wait() }()
+	fail := func(err error) (*spawned, error) {
+		s.stop(true, io.Discard)
+		return nil, fmt.Errorf("spawn server: %w (log: %s)", err, filepath.Join(dir, "server.log"))
+	}
+	select {
+	case s.url = <-urls:
+	case err := <-s.wait:
+		s.wait <- err
+		return fail(fmt.Errorf("server exited: %v", err))
+	case <-time.After(60 * time.Second):
+		return fail(fmt.Errorf("server did not start within 60 s"))
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return fail(fmt.Errorf("server at %s not healthy", s.url))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Fprintf(stderr, "bench: spawned server at %s (pid %d)\n", s.url, cmd.Process.Pid)
+	return s, nil
+}
+
+// stop ends the server (SIGTERM, then SIGKILL after 20 s) and removes its
+// folder unless keep.
+func (s *spawned) stop(keep bool, stderr io.Writer) {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.wait:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.wait
+	}
+	if keep {
+		fmt.Fprintf(stderr, "bench: server folder kept: %s\n", s.dir)
+		return
+	}
+	os.RemoveAll(s.dir)
+}
