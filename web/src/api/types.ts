@@ -105,7 +105,7 @@ export type ServerEvent =
   | { ev: 'presence'; user_id: number; online: boolean; last_seen?: string | null }
   | { ev: 'member'; conversation_id: number; change: 'joined' | 'left' | 'removed' | 'role'; member: Member }
   | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'removed'; conversation: Conversation }
-  | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean }
+  | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean; changes_more?: boolean }
   | { ev: 'synced' }
   | { ev: 'call'; [k: string]: unknown };
 

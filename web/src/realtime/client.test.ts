@@ -133,6 +133,27 @@ describe('connection and sync', () => {
     expect(store.get().messages[7].items.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('syncs again from the last change when the server says more changes remain', async () => {
+    client.start(me);
+    handshake(socks.current, [syncEv(conv(7, { last_seq: 2, last_mod: 2 }), [msg(7, 1), msg(7, 2)])]);
+    await vi.advanceTimersByTimeAsync(0);
+    socks.current.drop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    const ws = socks.current;
+    ws.open();
+    ws.receive({ ev: 'hello', user: me, session_id: 1, conn_id: 'x' });
+    const first = ws.last('sync');
+    expect(first.cursors).toEqual({ '7': { seq: 2, mod: 2 } });
+    ws.receive(
+      { ev: 'sync', conversation: conv(7, { last_seq: 2, last_mod: 500 }), messages: [], changes: [msg(7, 1, { mod: 300, text: 'edited' })], members: [], has_more: false, changes_more: true },
+      { ev: 'synced' },
+      { re: first.id, ok: true },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ws.ops('sync')).toHaveLength(2);
+    expect(ws.last('sync').cursors).toEqual({ '7': { seq: 2, mod: 300 } });
+  });
+
   it('drops conversations the sync no longer lists', async () => {
     client.start(me);
     handshake(socks.current, [syncEv(conv(7)), syncEv(conv(8), [msg(8, 1)])]);

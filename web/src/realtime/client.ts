@@ -60,10 +60,13 @@ export interface ClientOptions {
 /** ReplyError is a server's refusal of one request. */
 export class ReplyError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** For rate_limited: when the server will take the next operation. */
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, retryAfterMs?: number) {
     super(message);
     this.name = 'ReplyError';
     this.code = code;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -355,7 +358,7 @@ export class RealtimeClient {
       this.pending.delete(String(r.re));
       clearTimeout(p.timer);
       if (r.ok) p.resolve(r);
-      else p.reject(new ReplyError(r.error?.code ?? 'internal', r.error?.message ?? 'Request failed.'));
+      else p.reject(new ReplyError(r.error?.code ?? 'internal', r.error?.message ?? 'Request failed.', typeof r.retry_after_ms === 'number' ? r.retry_after_ms : undefined));
       return;
     }
     if ('ev' in obj) this.event(obj as ServerEvent);
@@ -376,6 +379,7 @@ export class RealtimeClient {
         s.set((st) => applySync(st, ev as SyncEvent, this.syncCursors.has(id)));
         this.afterMessages(id, ev.messages);
         if (ev.has_more && this.syncCursors.has(id)) void this.fillAfter(id);
+        if (ev.changes_more) this.resyncWanted = true; // continue from the last change's mod
         break;
       }
       case 'synced': {
@@ -677,7 +681,8 @@ export class RealtimeClient {
           this.inFlight.delete(id);
           if (e instanceof ConnectionLost) return; // sent again after the reconnect
           if (e instanceof ReplyError && (TRANSIENT.has(e.code) || e.code === 'timeout')) {
-            if (!this.flushTimer) this.flushTimer = setTimeout(() => ((this.flushTimer = null), this.flushOutbox()), 2000);
+            const wait = Math.min(30_000, Math.max(200, e.retryAfterMs ?? 2000));
+            if (!this.flushTimer) this.flushTimer = setTimeout(() => ((this.flushTimer = null), this.flushOutbox()), wait);
             return;
           }
           this.outbox?.update(id, { error: e.message || 'The message was not accepted.' });

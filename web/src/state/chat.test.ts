@@ -79,6 +79,29 @@ describe('conversation state', () => {
     expect(s.members[7]).toHaveLength(2);
   });
 
+  it('when more changes remain, the change cursor stops at the last change carried', () => {
+    let s = withConv(conv(7, { last_seq: 3, last_mod: 3 }));
+    s = applySync(s, { conversation: conv(7, { last_seq: 3, last_mod: 3 }), messages: [msg(7, 1), msg(7, 2), msg(7, 3)], changes: [], members: [], has_more: false }, false);
+    s = applySync(
+      s,
+      { conversation: conv(7, { last_seq: 4, last_mod: 900 }), messages: [msg(7, 4, { mod: 900 })], changes: [msg(7, 1, { mod: 400, text: 'e1' }), msg(7, 2, { mod: 410, text: 'e2' })], members: [], has_more: false, changes_more: true },
+      true,
+    );
+    expect(cursorFor(s, 7)).toEqual({ seq: 4, mod: 410 });
+    // The follow-up sync finishes: now caught up with last_mod.
+    s = applySync(s, { conversation: conv(7, { last_seq: 4, last_mod: 900 }), messages: [], changes: [msg(7, 3, { mod: 420, text: 'e3' })], members: [], has_more: false, changes_more: false }, true);
+    expect(cursorFor(s, 7)).toEqual({ seq: 4, mod: 900 });
+    expect(s.messages[7].items.map((m) => m.text)).toEqual(['e1', 'e2', 'e3', 'message 4']);
+  });
+
+  it('a large group\'s sync lists only me: other members are kept', () => {
+    let s = withConv(conv(7, { member_count: 150 }));
+    s = { ...s, members: { 7: [member(7, 1), member(7, 2, { read_seq: 5 }), member(7, 3)] } };
+    s = applySync(s, { conversation: conv(7, { member_count: 150 }), messages: [], changes: [], members: [member(7, 1, { read_seq: 9 })], has_more: false }, true);
+    expect(s.members[7].map((m) => m.user_id).sort()).toEqual([1, 2, 3]);
+    expect(s.members[7].find((m) => m.user_id === 1)?.read_seq).toBe(9);
+  });
+
   it('dedupes a live event that the sync also carried', () => {
     let s = withConv();
     s = applyMessages(s, 7, [msg(7, 1)]);

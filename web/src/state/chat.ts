@@ -167,7 +167,7 @@ export function upsertConversation(s: ChatState, conv: Conversation): ChatState 
  * applyMessages stores messages (new, edited or deleted) and moves the
  * conversation's summary forward: last message, activity, unread.
  */
-export function applyMessages(s: ChatState, conversationId: number, msgs: Message[]): ChatState {
+export function applyMessages(s: ChatState, conversationId: number, msgs: Message[], opts: { moveCursor?: boolean } = {}): ChatState {
   if (msgs.length === 0) return s;
   const cm = s.messages[conversationId];
   const items = mergeMessages(cm?.items ?? [], msgs);
@@ -193,8 +193,9 @@ export function applyMessages(s: ChatState, conversationId: number, msgs: Messag
     if (!same) next = { ...next, conversations: { ...next.conversations, [conversationId]: u } };
   }
   next = raiseSendersMarks(next, conversationId, msgs);
+  // Live changes move the change cursor (a sync sets it itself: see applySync).
   const mod = Math.max(next.cursorMod[conversationId] ?? 0, ...msgs.map((m) => m.mod));
-  if (conv && mod !== next.cursorMod[conversationId]) {
+  if (opts.moveCursor !== false && conv && mod !== next.cursorMod[conversationId]) {
     // Only a conversation we have synced keeps a change cursor.
     if (conversationId in next.cursorMod) next = { ...next, cursorMod: { ...next.cursorMod, [conversationId]: mod } };
   }
@@ -229,6 +230,8 @@ export interface SyncEvent {
   changes: Message[];
   members: Member[];
   has_more: boolean;
+  /** More than one sync's worth of changes remain: sync again from the last change's mod. */
+  changes_more?: boolean;
 }
 
 /**
@@ -240,10 +243,18 @@ export function applySync(s: ChatState, ev: SyncEvent, fromCursor: boolean): Cha
   const id = ev.conversation.id;
   let next = upsertConversation(s, ev.conversation);
   if (!next.messages[id]) next = { ...next, messages: { ...next.messages, [id]: { items: [], hasOlder: false } } };
-  next = applyMessages(next, id, [...ev.changes, ...ev.messages]);
+  next = applyMessages(next, id, [...ev.changes, ...ev.messages], { moveCursor: false });
   if (!fromCursor) next = setHasOlder(next, id, ev.has_more);
-  next = { ...next, cursorMod: { ...next.cursorMod, [id]: Math.max(next.cursorMod[id] ?? 0, ev.conversation.last_mod) } };
-  if (ev.members) next = setMembers(next, id, ev.members);
+  // Caught up with every change, unless more remain: then only up to the
+  // last change carried, so the next sync continues from there.
+  const had = next.cursorMod[id] ?? 0;
+  const mod = ev.changes_more && ev.changes.length > 0 ? Math.max(had, ...ev.changes.map((m) => m.mod)) : Math.max(had, ev.conversation.last_mod);
+  next = { ...next, cursorMod: { ...next.cursorMod, [id]: mod } };
+  if (ev.members) {
+    // Large groups list only me: keep what else is known rather than forget it.
+    const partial = ev.members.length < (ev.conversation.member_count ?? 0);
+    next = partial ? mergeMembers(next, id, ev.members) : setMembers(next, id, ev.members);
+  }
   return next;
 }
 
@@ -255,6 +266,14 @@ export function setMembers(s: ChatState, id: number, members: Member[]): ChatSta
     return o ? { ...m, delivered_seq: Math.max(m.delivered_seq, o.delivered_seq), read_seq: Math.max(m.read_seq, o.read_seq) } : m;
   });
   return { ...s, members: { ...s.members, [id]: merged } };
+}
+
+/** mergeMembers updates the listed members and keeps the others. */
+export function mergeMembers(s: ChatState, id: number, members: Member[]): ChatState {
+  const incoming = new Map(members.map((m) => [m.user_id, m]));
+  const kept = (s.members[id] ?? []).filter((m) => !incoming.has(m.user_id));
+  const next = setMembers(s, id, members);
+  return { ...next, members: { ...next.members, [id]: [...kept, ...next.members[id]] } };
 }
 
 export function removeConversation(s: ChatState, id: number): ChatState {
