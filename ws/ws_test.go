@@ -300,8 +300,10 @@ func TestSync(t *testing.T) {
 // the others keep receiving promptly.
 func TestSlowConsumer(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
-		c.Realtime.QueueFrames = 64
-		c.Realtime.QueueBytes = 64 << 10
+		// Small enough for 16 MB to overflow it, large enough for a
+		// reader that keeps up (writes are batched every few ms).
+		c.Realtime.QueueFrames = 512
+		c.Realtime.QueueBytes = 1 << 20
 	}))
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
 	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
