@@ -355,6 +355,21 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
     await bubble(bob.page, 'Psst, just you and me').waitFor();
     await bubble(alice.page, 'Psst, just you and me').locator('[data-testid="message-mark"][data-status="read"]').waitFor();
     await alice.page.locator('[data-slot="call-buttons"]').waitFor({ state: 'attached' });
+
+    // Read means seen: while Bob's tab is hidden, a new message is only delivered.
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      bob.page.evaluate((v) => {
+        Object.defineProperty(document, 'visibilityState', { value: v, configurable: true });
+        Object.defineProperty(document, 'hidden', { value: v === 'hidden', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    await send(alice.page, 'Are you looking?');
+    await bubble(bob.page, 'Are you looking?').waitFor();
+    const mark = bubble(alice.page, 'Are you looking?').getByTestId('message-mark');
+    await eventually(async () => (await mark.getAttribute('data-status')) === 'delivered', 'delivered, not read');
+    await setVisibility('visible');
+    await eventually(async () => (await mark.getAttribute('data-status')) === 'read', 'read once the tab is visible');
   });
 
   it('suggests replies as chips; picking one fills the composer for editing, not sending', async () => {

@@ -188,6 +188,21 @@ describe('connection and sync', () => {
   });
 });
 
+describe('extension', () => {
+  it('passes events it does not own (calls) to listeners', async () => {
+    client.start(me);
+    const ws = socks.current;
+    handshake(ws, []);
+    await vi.advanceTimersByTimeAsync(0);
+    const got: unknown[] = [];
+    const off = client.onEvent((e) => got.push(e.ev));
+    ws.receive({ ev: 'call', call_id: 'x', state: 'ringing' }, { ev: 'presence', user_id: 2, online: true });
+    off();
+    ws.receive({ ev: 'call', call_id: 'x', state: 'ended' });
+    expect(got).toEqual(['call', 'presence']);
+  });
+});
+
 describe('backoffDelay', () => {
   it('doubles up to the cap, with jitter in the upper half', () => {
     expect(backoffDelay(1, () => 0, 500, 30_000)).toBe(250);

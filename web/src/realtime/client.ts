@@ -130,6 +130,7 @@ export class RealtimeClient {
   private typingSent = new Map<number, number>();
   private filling = new Set<number>();
   private sessionEnded = false;
+  private eventListeners = new Set<(ev: ServerEvent) => void>();
   private onOnline = () => this.networkUp();
   private onOffline = () => this.networkDown();
 
@@ -364,7 +365,28 @@ export class RealtimeClient {
     if ('ev' in obj) this.event(obj as ServerEvent);
   }
 
+  /**
+   * onEvent lets another feature (calls) hear server events, after the
+   * client has applied them to the store; with request() it can also send
+   * its own operations over the same connection. Returns an unsubscribe.
+   */
+  onEvent(listener: (ev: ServerEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
   private event(ev: ServerEvent) {
+    this.apply(ev);
+    for (const l of [...this.eventListeners]) {
+      try {
+        l(ev);
+      } catch (e) {
+        console.error('event listener failed', e);
+      }
+    }
+  }
+
+  private apply(ev: ServerEvent) {
     const s = this.store;
     switch (ev.ev) {
       case 'hello':
