@@ -23,6 +23,11 @@ import (
 // order; the writer goroutine (writeLoop) is the only one writing data
 // frames. Everything else enqueues under mu, which is never held while
 // writing to the socket or calling the registry.
+//
+// The writer runs only while there is something to write: enqueueing to a
+// connection without a writer starts one (under mu), and the writer ends
+// when it finds the queue empty (under mu), so at most one runs and an idle
+// connection costs no writer goroutine. Keepalive pings come from a timer.
 type Conn struct {
 	srv  *Server
 	ws   *websocket.Conn
@@ -36,21 +41,32 @@ type Conn struct {
 	mu         sync.Mutex
 	queue      [][]byte
 	queueBytes int
+	writing    bool // a writer goroutine runs
 	closed     bool
 	closeCode  int
 	closeMsg   string
 	syncing    bool
 	held       []*hub.Delivery
 	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
-	wake       chan struct{}
 	drained    chan struct{}
 	done       chan struct{}
+	writers    sync.WaitGroup // the writer, while it runs
+
+	ctx    context.Context // the connection's, for pings
+	pinger *time.Timer     // keepalive
+
+	// Owned by the running writer (handed from one to the next under mu).
+	spare    [][]byte // the last batch, emptied: the next queue
+	buf      []byte   // frames joined for one write
+	last     time.Time
+	hold     *time.Timer // waits out WriteInterval
+	watchdog *time.Timer // bounds a write
 }
 
 func newConn(s *Server, wsc *websocket.Conn, u parley.User, sess parley.Session, id string) *Conn {
 	return &Conn{srv: s, ws: wsc, id: id, user: u, sess: sess,
 		limiter: rate.NewLimiter(rate.Limit(s.cfg.OpsPerSecond), s.cfg.OpsBurst),
-		wake:    make(chan struct{}, 1), drained: make(chan struct{}, 1), done: make(chan struct{})}
+		drained: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // ID is the connection id, unique in the deployment.
@@ -101,10 +117,17 @@ func (c *Conn) enqueueLocked(frame []byte) {
 	}
 	c.queue = append(c.queue, frame)
 	c.queueBytes += len(frame)
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	c.startWriterLocked()
+}
+
+// startWriterLocked starts the writer unless it runs.
+func (c *Conn) startWriterLocked() {
+	if c.writing {
+		return
 	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
 }
 
 // send queues a frame produced for this connection alone (a reply).
@@ -128,16 +151,18 @@ func (c *Conn) closeLocked(code int, reason string) {
 	c.closed, c.closeCode, c.closeMsg = true, code, reason
 	c.queue, c.held = nil, nil
 	close(c.done)
+	c.startWriterLocked() // it sends the close frame
 	// A writer stuck on a peer that stopped reading cannot send the close
 	// frame; drop the TCP connection if the close has not finished by then.
 	time.AfterFunc(3*time.Second, func() { c.ws.CloseNow() })
 }
 
-// run registers the connection, starts the writer, reads operations until
-// the connection ends, then cleans up.
+// run registers the connection, reads operations until the connection
+// ends, then cleans up.
 func (c *Conn) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
+	c.ctx = ctx
 	s := c.srv
 	ids, err := s.svc.Store().ConversationIDs(ctx, c.user.ID)
 	if err != nil {
@@ -158,11 +183,8 @@ func (c *Conn) run(parent context.Context) {
 	if s.presence != nil {
 		s.presence.Connect(c.user.ID)
 	}
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop(ctx)
-	}()
+	c.pinger = time.AfterFunc(time.Hour, c.keepalive) // armed once assigned
+	c.pinger.Reset(s.cfg.PingInterval)
 	c.send(encode(helloFrame{Ev: "hello", User: c.user, SessionID: c.sess.ID, ConnID: c.id, Limits: limitsOf(s.cfg)}))
 
 	c.readLoop(ctx)
@@ -170,7 +192,9 @@ func (c *Conn) run(parent context.Context) {
 	c.mu.Lock()
 	c.closeLocked(int(websocket.StatusNormalClosure), "")
 	c.mu.Unlock()
-	<-writerDone
+	// Once closed, nothing starts a writer: this waits for the last one.
+	c.writers.Wait()
+	c.pinger.Stop()
 	s.reg.Unregister(c)
 	if s.presence != nil {
 		s.presence.Disconnect(c.user.ID)
@@ -222,8 +246,9 @@ func isTooBig(err error) bool {
 }
 
 // writeLoop writes everything queued, many frames per WebSocket message
-// (joined by '\n') and so per system call, and keeps the peer alive with
-// pings.
+// (joined by '\n') and so per system call, until the queue is empty; then
+// it ends (the next enqueue starts a new one). It sends the close frame when
+// the connection is closed.
 //
 // It writes at most once per WriteInterval: the first frame after a quiet
 // spell goes out at once, frames that follow it closely wait for the rest
@@ -234,68 +259,40 @@ func isTooBig(err error) bool {
 // A write that does not finish within PingTimeout (a peer that stopped
 // reading) drops the connection. The deadline is one timer per connection,
 // reset for each write, not a context per write.
-func (c *Conn) writeLoop(ctx context.Context) {
+func (c *Conn) writeLoop() {
+	defer c.writers.Done()
 	s := c.srv
-	ping := time.NewTicker(s.cfg.PingInterval)
-	defer ping.Stop()
-	watchdog := time.AfterFunc(time.Hour, func() { c.ws.CloseNow() })
-	watchdog.Stop()
-	defer watchdog.Stop()
-	var (
-		buf  []byte
-		last time.Time   // end of the last write
-		hold *time.Timer // waits out the write interval
-	)
 	for {
-		select {
-		case <-c.wake:
-		case <-c.done:
-		case <-ping.C:
-			go c.ping(ctx)
-			continue
-		}
-		if wait := s.cfg.WriteInterval - time.Since(last); wait > 0 {
-			if hold == nil {
-				hold = time.NewTimer(wait)
-			} else {
-				hold.Reset(wait)
-			}
-			select {
-			case <-hold.C:
-			case <-c.done:
-			}
-		}
 		c.mu.Lock()
-		batch := c.queue
-		c.queue, c.queueBytes = nil, 0
-		closed, code, reason := c.closed, c.closeCode, c.closeMsg
-		c.mu.Unlock()
-		if closed {
+		if c.closed {
+			code, reason := c.closeCode, c.closeMsg
+			c.mu.Unlock()
 			c.closeSocket(code, reason)
 			return
 		}
-		if len(batch) == 0 {
+		if len(c.queue) == 0 {
+			c.writing = false
+			if cap(c.spare) > 64 {
+				c.spare = nil // don't keep a burst's queue on an idle connection
+			}
+			if cap(c.buf) > 64<<10 {
+				c.buf = nil
+			}
+			c.mu.Unlock()
+			return
+		}
+		if wait := s.cfg.WriteInterval - time.Since(c.last); wait > 0 {
+			c.mu.Unlock()
+			c.pause(wait)
 			continue
 		}
-		var msg []byte
-		if len(batch) == 1 {
-			msg = batch[0]
-		} else {
-			buf = buf[:0]
-			for i, f := range batch {
-				if i > 0 {
-					buf = append(buf, '\n')
-				}
-				buf = append(buf, f...)
-			}
-			msg = buf
-		}
-		watchdog.Reset(s.cfg.PingTimeout)
-		// No deadline in the context: coder/websocket would arm a timer
-		// per write for it. The watchdog bounds the write instead.
-		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
-		watchdog.Stop()
-		last = time.Now()
+		batch := c.queue
+		c.queue, c.queueBytes = c.spare[:0], 0
+		c.mu.Unlock()
+
+		err := c.write(batch)
+		clear(batch)
+		c.spare = batch[:0]
 		if err != nil {
 			c.CloseWith(int(websocket.StatusGoingAway), "")
 			c.ws.CloseNow()
@@ -305,10 +302,46 @@ func (c *Conn) writeLoop(ctx context.Context) {
 		case c.drained <- struct{}{}:
 		default:
 		}
-		if cap(buf) > 256<<10 {
-			buf = nil // don't keep a burst's buffer on an idle connection
-		}
 	}
+}
+
+// pause waits d, or until the connection closes.
+func (c *Conn) pause(d time.Duration) {
+	if c.hold == nil {
+		c.hold = time.NewTimer(d)
+	} else {
+		c.hold.Reset(d)
+	}
+	select {
+	case <-c.hold.C:
+	case <-c.done:
+	}
+}
+
+// write sends a batch of frames as one WebSocket message.
+func (c *Conn) write(batch [][]byte) error {
+	msg := batch[0]
+	if len(batch) > 1 {
+		c.buf = c.buf[:0]
+		for i, f := range batch {
+			if i > 0 {
+				c.buf = append(c.buf, '\n')
+			}
+			c.buf = append(c.buf, f...)
+		}
+		msg = c.buf
+	}
+	if c.watchdog == nil {
+		c.watchdog = time.AfterFunc(c.srv.cfg.PingTimeout, func() { c.ws.CloseNow() })
+	} else {
+		c.watchdog.Reset(c.srv.cfg.PingTimeout)
+	}
+	// No deadline in the context: coder/websocket would arm a timer per
+	// write for it. The watchdog bounds the write instead.
+	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	c.watchdog.Stop()
+	c.last = time.Now()
+	return err
 }
 
 func (c *Conn) closeSocket(code int, reason string) {
@@ -324,6 +357,21 @@ func (c *Conn) closeSocket(code int, reason string) {
 	case <-done:
 	case <-time.After(2 * time.Second):
 		c.ws.CloseNow()
+	}
+}
+
+// keepalive pings the peer every PingInterval, on the timer's goroutine.
+func (c *Conn) keepalive() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.ping(c.ctx)
+	select {
+	case <-c.done:
+	default:
+		c.pinger.Reset(c.srv.cfg.PingInterval)
 	}
 }
 
