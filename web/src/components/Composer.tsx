@@ -16,12 +16,11 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   const online = useStore(chat, (s) => s.connection.status === 'online');
   const sugg = useSuggestions(conversationId);
 
-  // A draft per conversation would be nice; a clean box per visit is simpler.
+  // A clean box for each conversation opened.
   useEffect(() => {
     setText('');
     sugg.reset();
     ref.current?.focus();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId]);
 
   // Grow with the text, up to a limit.

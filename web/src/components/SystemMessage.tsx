@@ -1,13 +1,12 @@
 // System messages (joined, left, renamed, …) as a centred note.
 import type { Message } from '../api/types';
 
-export function systemText(m: Message, name: (id: number) => string, meId?: number): string {
+export function systemText(m: Message, name: (id: number) => string): string {
   const s = m.system;
   if (!s) return m.text || 'Update';
   const actor = s.actor_id ? name(s.actor_id) : 'Someone';
   const target = s.target_id ? name(s.target_id) : 'someone';
   const self = s.actor_id !== undefined && s.actor_id === s.target_id;
-  void meId;
   switch (s.event) {
     case 'created':
       return s.name ? `${actor} created the group “${s.name}”` : `${actor} created the conversation`;

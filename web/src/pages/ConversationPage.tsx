@@ -36,7 +36,7 @@ export function ConversationPage({ id }: { id: number }) {
 
   useEffect(() => {
     if (conv) void client.ensureLoaded(id).catch(() => {});
-  }, [id, !!conv]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [id, !!conv]); // once the conversation is known, not on every change of it
 
   if (!conv) {
     if (missing || (everSynced && Number.isNaN(id)))
