@@ -12,13 +12,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parley"
-	"parley/hub"
 	phttp "parley/http"
+	"parley/hub"
 	pnats "parley/nats"
 	"parley/postgres"
 	"parley/presence"
@@ -115,8 +116,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("open SQLite in %s: %w", dir, err)
 		}
 	}
+	// The realtime server is built after the bus; the bus's reconnect
+	// handler, which runs on another goroutine, finds it here.
+	var realtime atomic.Pointer[ws.Server]
 	if cfg.NATSURL != "" {
-		opts := []pnats.Option{pnats.WithLogger(log)}
+		opts := []pnats.Option{pnats.WithLogger(log), pnats.WithName(n.NodeID),
+			// Events published while the bus was away may be lost: every
+			// client of this node reconnects and syncs (docs/protocol.md).
+			pnats.WithReconnectHandler(func() {
+				if rt := realtime.Load(); rt != nil {
+					log.Warn("bus reconnected: closing WebSockets so that clients resync", "conns", n.Registry.Conns())
+					rt.Resync()
+				}
+			})}
 		if cfg.NATSPrefix != "" {
 			opts = append(opts, pnats.WithSubjectPrefix(cfg.NATSPrefix))
 		}
@@ -139,10 +151,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		rc.NodeID = n.NodeID
 	}
 	// The tracker reports transitions; the realtime server tells local
-	// contacts. Created before the realtime server, so the callback goes
-	// through a variable.
-	var rt *ws.Server
-	n.Presence = presence.New(n.Bus, n.NodeID, cfg.Presence, func(userID int64, online bool, lastSeen time.Time) {
+	// contacts. Created before the realtime server, so the callback (which
+	// runs on the tracker's goroutine, possibly at once: peers announce
+	// their users as soon as the tracker subscribes) finds it through
+	// realtime.
+	pc := cfg.Presence
+	if pc.Logger == nil {
+		pc.Logger = log
+	}
+	n.Presence = presence.New(n.Bus, n.NodeID, pc, func(userID int64, online bool, lastSeen time.Time) {
+		rt := realtime.Load()
 		if rt == nil {
 			return
 		}
@@ -155,8 +173,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		}
 		rt.PresenceChanged(ctx, userID, online, lastSeen)
 	})
-	rt = ws.NewServer(n.Service, n.Registry, n.Presence, rc, log)
+	rt := ws.NewServer(n.Service, n.Registry, n.Presence, rc, log)
 	n.Realtime = rt
+	realtime.Store(rt)
 
 	provider, err := suggest.New(withLogger(cfg.Suggest, log))
 	if err != nil {

@@ -17,7 +17,8 @@
 // published (up to the reconnect buffer, after which Publish fails); its
 // subscriptions are restored on reconnect, but what was published while a
 // subscriber was away is lost. That is by design: the database is the
-// source of truth, and clients converge through sync.
+// source of truth, and clients converge through sync; WithReconnectHandler
+// tells the node when to ask them to.
 //
 // Each subscription has its own delivery goroutine (nats.go's), which calls
 // the handler for one message at a time. A handler that blocks holds up only
@@ -73,6 +74,7 @@ type options struct {
 	name           string
 	publishTimeout time.Duration
 	reconnectBuf   int
+	onReconnect    func()
 	natsOpts       []natsgo.Option
 }
 
@@ -97,6 +99,14 @@ func WithPublishTimeout(d time.Duration) Option { return func(o *options) { o.pu
 // reconnecting; beyond that, Publish fails until the connection is back.
 // Zero means DefaultReconnectBufSize; -1 disables the buffer.
 func WithReconnectBufSize(n int) Option { return func(o *options) { o.reconnectBuf = n } }
+
+// WithReconnectHandler sets a function called each time the Bus has
+// reconnected to a server, after its subscriptions were sent again. Events
+// published while it was away may have been lost (to this node's
+// subscribers, and those of this node's publishes that did not fit the
+// reconnect buffer), so a node uses it to tell its clients to resync. f runs
+// on nats.go's callback goroutine and must not block.
+func WithReconnectHandler(f func()) Option { return func(o *options) { o.onReconnect = f } }
 
 // WithNATSOptions passes options to nats.go (credentials, TLS, ...). They
 // are applied after the Bus's own, so they may override them.
@@ -163,6 +173,9 @@ func Open(serverURL string, opts ...Option) (*Bus, error) {
 		natsgo.DisconnectErrHandler(b.onDisconnect),
 		natsgo.ReconnectHandler(func(nc *natsgo.Conn) {
 			b.log.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Reconnects)
+			if o.onReconnect != nil && !b.closing.Load() {
+				o.onReconnect()
+			}
 		}),
 		natsgo.ClosedHandler(func(*natsgo.Conn) { b.log.Debug("nats: connection closed") }),
 		natsgo.LameDuckModeHandler(func(nc *natsgo.Conn) {

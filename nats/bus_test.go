@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,8 +187,10 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	port := s.Addr().(*net.TCPAddr).Port
 	url := s.ClientURL()
 	logs := &logRecorder{}
+	var reconnects atomic.Int32
 	open := func() *nats.Bus {
-		b, err := nats.Open(url, nats.WithLogger(slog.New(logs)))
+		b, err := nats.Open(url, nats.WithLogger(slog.New(logs)),
+			nats.WithReconnectHandler(func() { reconnects.Add(1) }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,6 +238,9 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 			t.Errorf("nothing logged starting %q", want)
 		}
 	}
+	// The reconnect handler ran once per node (on nats.go's callback
+	// goroutine, which may lag the reconnect itself).
+	eventually(t, "the reconnect handler to run on both nodes", func() bool { return reconnects.Load() == 2 })
 }
 
 // stallingServer accepts NATS clients, completes the handshake, and then

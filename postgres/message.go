@@ -191,14 +191,17 @@ func appendSystem(ctx context.Context, tx pgx.Tx, conversationID, actor int64, i
 	return scanAppended(tx.QueryRow(ctx, appendSQL, appendArgs(nm, system, true)...), nm)
 }
 
-// Messages returns a page of history in ascending seq order. A Limit out of
-// 1..PageSizeMax means PageSizeDefault or PageSizeMax.
+// Messages returns a page of history in ascending seq order. A Limit of 0
+// or less means PageSizeDefault. Callers ask for one message more than a
+// page (up to PageSizeMax+1) to learn whether more exist, so a cap here
+// must not be below that: capping at PageSizeMax made a full page always
+// say has_more=false, and clients stopped paging 200 messages short.
 func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.MessageQuery) ([]parley.Message, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = parley.PageSizeDefault
 	}
-	limit = min(limit, parley.PageSizeMax)
+	limit = min(limit, max(parley.PageSizeMax, parley.SyncPageSize)+1)
 	if q.BeforeSeq > 0 {
 		rows, err := s.pool.Query(ctx, selectMessage+`
 			WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,

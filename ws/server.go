@@ -200,6 +200,15 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 }
 
+// Resync closes every connection with 1001 so that each client reconnects
+// and syncs. The node calls it when its bus has reconnected: events
+// published while the bus was away may never have reached this node's
+// connections, which are otherwise up to date only through live events.
+// It does not block. New connections are accepted as usual (and sync).
+func (s *Server) Resync() {
+	s.reg.CloseAll(CloseGoingAway, "events were interrupted: reconnect and sync")
+}
+
 // PresenceChanged delivers a presence event to the local connections of
 // the user's contacts. Every node does this for its own connections.
 func (s *Server) PresenceChanged(ctx context.Context, userID int64, online bool, lastSeen time.Time) {

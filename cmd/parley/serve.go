@@ -53,6 +53,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", 19*1024, "argon2id memory in KiB for new password hashes")
 	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
 	applyCalls := configureCalls(f)
+	applyPresence := presenceFlags(f)
 	if err := f.parse(args); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
@@ -88,6 +89,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	cfg.Realtime.MaxConnsPerUser = *maxConns
 	cfg.Realtime.WriteInterval = *writeInterval
 	if err := applyCalls(&cfg); err != nil {
+		return app.Config{}, listenConfig{}, nil, err
+	}
+	if err := applyPresence(&cfg); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr}, log, nil
