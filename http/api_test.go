@@ -284,7 +284,12 @@ func TestGroupsAndDirect(t *testing.T) {
 
 	// Not accepting messages: direct sends refused, groups unaffected.
 	carol.must(200, "PATCH", "/api/v1/me", map[string]any{"accepting_messages": false})
+	if r := alice.do("POST", "/api/v1/direct", map[string]any{"username": "carol"}); r.status != 403 || r.code() != "not_accepting" {
+		t.Fatal(r.raw)
+	}
+	carol.must(200, "PATCH", "/api/v1/me", map[string]any{"accepting_messages": true})
 	cd := alice.must(201, "POST", "/api/v1/direct", map[string]any{"username": "carol"}).obj("conversation")
+	carol.must(200, "PATCH", "/api/v1/me", map[string]any{"accepting_messages": false})
 	if r := alice.do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", id(cd, "id")), map[string]any{"client_msg_id": "a1", "text": "hi"}); r.status != 403 || r.code() != "not_accepting" {
 		t.Fatal(r.raw)
 	}

@@ -153,14 +153,24 @@ func (s *Service) Direct(ctx context.Context, userID int64, username string) (pa
 	if other.ID == userID {
 		return parley.ConversationSummary{}, false, parley.FieldErrorf("username", "You cannot start a direct chat with yourself.")
 	}
+	if !other.AcceptingMessages {
+		// No new direct chat with someone who does not accept messages;
+		// an existing one is still returned (sends to it are refused).
+		list, err := s.store.Conversations(ctx, userID)
+		if err != nil {
+			return parley.ConversationSummary{}, false, err
+		}
+		for _, c := range list {
+			if c.Kind == parley.KindDirect && c.Peer != nil && c.Peer.ID == other.ID {
+				fixSummary(&c)
+				return c, false, nil
+			}
+		}
+		return parley.ConversationSummary{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting direct messages.", other.Username)
+	}
 	c, created, err := s.store.Direct(ctx, userID, other.ID, s.Now())
 	if err != nil {
 		return parley.ConversationSummary{}, false, err
-	}
-	if created && !other.AcceptingMessages {
-		// Created but not announced to the other person; it stays empty
-		// until they accept messages.
-		s.log.Debug("direct chat with a user not accepting messages", "conversation", c.ID)
 	}
 	sum, err := s.Conversation(ctx, userID, c.ID)
 	if err != nil {
