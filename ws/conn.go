@@ -52,8 +52,9 @@ type Conn struct {
 	done       chan struct{}
 	writers    sync.WaitGroup // the writer, while it runs
 
-	ctx    context.Context // the connection's, for pings
-	pinger *time.Timer     // keepalive
+	ctx    context.Context // the connection's: ends when it does
+	cancel context.CancelFunc
+	pinger *time.Timer // keepalive
 
 	// Owned by the running writer (handed from one to the next under mu).
 	spare    [][]byte // the last batch, emptied: the next queue
@@ -157,22 +158,22 @@ func (c *Conn) closeLocked(code int, reason string) {
 	time.AfterFunc(3*time.Second, func() { c.ws.CloseNow() })
 }
 
-// run registers the connection, reads operations until the connection
-// ends, then cleans up.
-func (c *Conn) run(parent context.Context) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	defer cancel()
-	c.ctx = ctx
+// start registers the connection and queues the hello. It reports false,
+// having closed the socket, if the connection cannot be served.
+func (c *Conn) start(parent context.Context) bool {
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(parent))
 	s := c.srv
-	ids, err := s.svc.Store().ConversationIDs(ctx, c.user.ID)
+	ids, err := s.svc.Store().ConversationIDs(c.ctx, c.user.ID)
 	if err != nil {
+		c.cancel()
 		c.ws.Close(websocket.StatusInternalError, "try again")
-		return
+		return false
 	}
 	if _, err := s.reg.Register(c, ids); err != nil {
 		s.reg.Unregister(c)
+		c.cancel()
 		c.ws.Close(websocket.StatusInternalError, "try again")
-		return
+		return false
 	}
 	s.mu.Lock()
 	closing := s.closing
@@ -186,8 +187,14 @@ func (c *Conn) run(parent context.Context) {
 	c.pinger = time.AfterFunc(time.Hour, c.keepalive) // armed once assigned
 	c.pinger.Reset(s.cfg.PingInterval)
 	c.send(encode(helloFrame{Ev: "hello", User: c.user, SessionID: c.sess.ID, ConnID: c.id, Limits: limitsOf(s.cfg)}))
+	return true
+}
 
-	c.readLoop(ctx)
+// serve reads operations until the connection ends, then cleans up.
+func (c *Conn) serve() {
+	defer c.cancel()
+	s := c.srv
+	c.readLoop(c.ctx)
 
 	c.mu.Lock()
 	c.closeLocked(int(websocket.StatusNormalClosure), "")

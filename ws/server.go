@@ -157,9 +157,10 @@ func (s *Server) handler(op string) OpHandler {
 	return s.ops[op]
 }
 
-// Serve upgrades an authenticated request and runs the connection until it
-// ends. The caller has checked the session; ws checks Origin and the
-// per-user connection limit.
+// Serve upgrades an authenticated request and starts the connection, which
+// runs on its own goroutine until it ends (Shutdown waits for it). The
+// caller has checked the session; ws checks Origin and the per-user
+// connection limit.
 func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User, sess parley.Session) {
 	if s.reg.Count(user.ID) >= s.cfg.MaxConnsPerUser {
 		w.Header().Set("Retry-After", "5")
@@ -179,10 +180,19 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
 	wsc.SetReadLimit(s.cfg.MaxFrame)
 	c := newConn(s, wsc, user, sess, s.cfg.NodeID+"-"+strconv.FormatInt(s.nextID.Add(1), 10))
-	c.run(r.Context())
+	if !c.start(r.Context()) {
+		s.wg.Done()
+		return
+	}
+	// The connection reads on a fresh goroutine: this one's stack has grown
+	// with the handshake (session lookup, store queries), and an idle
+	// connection should not keep it. It is freed when the handler returns.
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
 }
 
 // Shutdown closes every connection with 1001 so clients reconnect elsewhere,
