@@ -31,6 +31,7 @@ import (
 type Conn struct {
 	srv  *Server
 	ws   *websocket.Conn
+	sock *socketWriter // under ws; nil if the upgrade did not go through hijacker
 	id   string
 	user parley.User
 	sess parley.Session
@@ -345,7 +346,17 @@ func (c *Conn) write(batch [][]byte) error {
 	}
 	// No deadline in the context: coder/websocket would arm a timer per
 	// write for it. The watchdog bounds the write instead.
+	if c.sock == nil {
+		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+		c.watchdog.Stop()
+		c.last = time.Now()
+		return err
+	}
+	c.sock.gather()
 	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	if ferr := c.sock.flush(); err == nil {
+		err = ferr
+	}
 	c.watchdog.Stop()
 	c.last = time.Now()
 	return err

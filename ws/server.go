@@ -167,7 +167,8 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 		writeHTTPError(w, http.StatusTooManyRequests, parley.ERATELIMITED, "Too many connections for this user.")
 		return
 	}
-	wsc, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	hj := &hijacker{ResponseWriter: w}
+	wsc, err := websocket.Accept(hj, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
 	if err != nil {
 		// Accept has written the error (403 for a foreign Origin).
 		return
@@ -182,6 +183,7 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	s.mu.Unlock()
 	wsc.SetReadLimit(s.cfg.MaxFrame)
 	c := newConn(s, wsc, user, sess, s.cfg.NodeID+"-"+strconv.FormatInt(s.nextID.Add(1), 10))
+	c.sock = hj.sock
 	if !c.start(r.Context()) {
 		s.wg.Done()
 		return
