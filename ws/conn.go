@@ -58,10 +58,11 @@ type Conn struct {
 	pinger *time.Timer // keepalive
 
 	// Owned by the running writer (handed from one to the next under mu).
-	spare    [][]byte // the last batch, emptied: the next queue
-	buf      []byte   // frames joined for one write
-	last     time.Time
-	hold     *time.Timer // waits out WriteInterval
+	spare    [][]byte    // the last batch, emptied: the next queue
+	buf      []byte      // frames joined for one write
+	credit   float64     // writes that may go out at once (see writeWait)
+	last     time.Time   // when credit was counted
+	hold     *time.Timer // waits for credit
 	watchdog *time.Timer // bounds a write
 }
 
@@ -258,18 +259,18 @@ func isTooBig(err error) bool {
 // it ends (the next enqueue starts a new one). It sends the close frame when
 // the connection is closed.
 //
-// It writes at most once per WriteInterval: the first frame after a quiet
-// spell goes out at once, frames that follow it closely wait for the rest
-// of the interval and go out together. Under fan-out load this turns many
-// small writes into one (fewer system calls here, fewer reads for the
-// client) for at most WriteInterval of added latency.
+// A connection that receives faster than one write per WriteInterval is
+// written once per interval (see writeWait): frames that arrive meanwhile
+// go out together. Under fan-out load this turns many small writes into one
+// (fewer system calls here, fewer reads for the client) for at most
+// WriteInterval of added latency; a connection that receives less often is
+// written at once.
 //
 // A write that does not finish within PingTimeout (a peer that stopped
 // reading) drops the connection. The deadline is one timer per connection,
 // reset for each write, not a context per write.
 func (c *Conn) writeLoop() {
 	defer c.writers.Done()
-	s := c.srv
 	for {
 		c.mu.Lock()
 		if c.closed {
@@ -289,11 +290,12 @@ func (c *Conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
-		if wait := s.cfg.WriteInterval - time.Since(c.last); wait > 0 {
+		if wait := c.writeWait(); wait > 0 {
 			c.mu.Unlock()
 			c.pause(wait)
 			continue
 		}
+		c.credit--
 		batch := c.queue
 		c.queue, c.queueBytes = c.spare[:0], 0
 		c.mu.Unlock()
@@ -311,6 +313,29 @@ func (c *Conn) writeLoop() {
 		default:
 		}
 	}
+}
+
+// writeBurst is how many writes may follow each other at once before
+// writes are spaced by WriteInterval.
+const writeBurst = 4
+
+// writeWait says how long the writer must wait before its next write. Each
+// WriteInterval earns one write, and up to writeBurst are kept (a token
+// bucket): replies and occasional events go out at once, a connection
+// flooded with events is written once per interval.
+func (c *Conn) writeWait() time.Duration {
+	iv := c.srv.cfg.WriteInterval
+	if iv <= 0 {
+		c.credit = 1
+		return 0
+	}
+	now := time.Now()
+	c.credit = min(writeBurst, c.credit+float64(now.Sub(c.last))/float64(iv))
+	c.last = now
+	if wait := time.Duration((1 - c.credit) * float64(iv)); wait > 50*time.Microsecond {
+		return wait
+	}
+	return 0
 }
 
 // pause waits d, or until the connection closes.
@@ -349,7 +374,6 @@ func (c *Conn) write(batch [][]byte) error {
 	if c.sock == nil {
 		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
 		c.watchdog.Stop()
-		c.last = time.Now()
 		return err
 	}
 	c.sock.gather()
@@ -358,7 +382,6 @@ func (c *Conn) write(batch [][]byte) error {
 		err = ferr
 	}
 	c.watchdog.Stop()
-	c.last = time.Now()
 	return err
 }
 

@@ -42,10 +42,10 @@ type Config struct {
 	// PingTimeout also bounds one write.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
-	// WriteInterval is the shortest time between two writes to one
-	// connection: frames queued meanwhile go out together in the next
-	// write. Zero value means 10 ms; a negative value writes as soon as
-	// anything is queued.
+	// WriteInterval spaces the writes to a connection that receives more
+	// than a few events per interval: frames queued meanwhile go out
+	// together in the next write (see Conn.writeLoop). Zero value means
+	// 40 ms; a negative value writes as soon as anything is queued.
 	WriteInterval time.Duration
 	// AllowedOrigins are extra Origin host patterns allowed besides the
 	// server's own host (path.Match patterns, as in coder/websocket).
@@ -83,7 +83,7 @@ func (c Config) withDefaults() Config {
 		c.PingTimeout = 20 * time.Second
 	}
 	if c.WriteInterval == 0 {
-		c.WriteInterval = 10 * time.Millisecond
+		c.WriteInterval = 40 * time.Millisecond
 	}
 	if c.NodeID == "" {
 		c.NodeID = "n"

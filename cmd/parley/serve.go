@@ -42,7 +42,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	origins := f.String("allowed-origins", "PARLEY_ALLOWED_ORIGINS", "", "comma-separated extra Origin host patterns allowed for WebSockets")
 	trustProxy := f.Bool("trust-proxy", "PARLEY_TRUST_PROXY", false, "take client addresses from X-Forwarded-For (only behind a proxy you run)")
 	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", 20, "WebSocket connections per user per node")
-	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 10*time.Millisecond, "shortest time between two writes to one WebSocket (events queued meanwhile go out together); negative: write at once")
+	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 40*time.Millisecond, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
 	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
 	aiKey := f.String("ai-api-key", "PARLEY_AI_API_KEY", "", "API key for the AI endpoint")
