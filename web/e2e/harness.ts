@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { inject } from 'vitest';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoDir = resolve(webDir, '..');
@@ -27,11 +28,12 @@ export function haveChromium(): boolean {
   return false;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** launchBrowser starts Chromium with the project's flags, plus extraArgs (e.g. fake camera and microphone). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 
@@ -53,13 +55,14 @@ export interface RunningServer {
 }
 
 /**
- * startServer builds the web app and the parley binary (or uses $PARLEY_BIN,
- * which must embed a current build, as `make test-e2e` arranges), runs it on
- * a free port with a fresh temporary data dir, and waits for /healthz.
+ * startServer runs the parley binary ($PARLEY_BIN, which must embed a current
+ * build, as `make test-e2e` arranges; else the one e2e/globalSetup.ts built
+ * for this run; else it builds one) on a free port with a fresh temporary
+ * data dir, and waits for /healthz.
  */
 export async function startServer(): Promise<RunningServer> {
   const tmp = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
-  let bin = process.env.PARLEY_BIN;
+  let bin = process.env.PARLEY_BIN || inject('parleyBin') || undefined;
   if (!bin) {
     // Build the web app first so the binary embeds the current code.
     // (Vitest sets NODE_ENV=test, which would give a development build.)

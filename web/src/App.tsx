@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { session } from './app';
 import { AppShell, EmptyPane } from './components/AppShell';
+import { CallLayer } from './components/calls/CallLayer';
 import { Spinner } from './components/ui';
 import { matchPath, navigate, safeNext, useLocation } from './lib/router';
 import { LoginPage, SignupPage } from './pages/AuthPages';
@@ -19,6 +20,17 @@ function Redirect({ to }: { to: string }) {
 }
 
 export function App() {
+  const status = useStore(session, (s) => s.status);
+  // Calls ring on every page of a signed-in person.
+  return (
+    <>
+      <Routes />
+      {status === 'in' && <CallLayer />}
+    </>
+  );
+}
+
+function Routes() {
   const { path, search } = useLocation();
   const status = useStore(session, (s) => s.status);
 

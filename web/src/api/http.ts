@@ -1,6 +1,6 @@
 // A small REST client for /api/v1. Errors become ApiError with the protocol's
 // code, message and field.
-import type { Conversation, Features, Member, Message, ProtocolError, Session, User } from './types';
+import type { Conversation, Features, IceServersReply, Member, Message, ProtocolError, Session, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -111,4 +111,7 @@ export const api = {
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
+
+  /** STUN/TURN servers for one call (TURN credentials expire: fetch per call). */
+  iceServers: () => request<IceServersReply>('GET', '/calls/ice-servers'),
 };

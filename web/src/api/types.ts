@@ -107,7 +107,43 @@ export type ServerEvent =
   | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'removed'; conversation: Conversation }
   | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean; changes_more?: boolean }
   | { ev: 'synced' }
-  | { ev: 'call'; [k: string]: unknown };
+  | CallEvent;
+
+export type CallMedia = 'audio' | 'video';
+
+/** What RTCIceCandidate.toJSON() gives, as call_ice carries it. */
+export interface IceCandidateJSON {
+  candidate: string;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+  usernameFragment: string | null;
+}
+
+/** The `call` event (docs/protocol.md, "Calls"); fields by type. */
+export interface CallEvent {
+  ev: 'call';
+  type: 'ring' | 'outgoing' | 'answer' | 'answered_elsewhere' | 'ice' | 'ended' | string;
+  call_id: string;
+  conversation_id: number;
+  /** ring: the caller. */
+  from?: UserRef;
+  /** outgoing: the callee's user id. */
+  to?: number;
+  media?: CallMedia;
+  /** ring: the offer; answer: the answer. */
+  sdp?: string;
+  candidate?: IceCandidateJSON;
+  timeout_ms?: number;
+  /** ended: declined, cancelled, missed, busy, glare, hangup, disconnected. */
+  reason?: string;
+  by?: number;
+  seconds?: number;
+}
+
+export interface IceServersReply {
+  ice_servers: { urls: string[] | string; username?: string; credential?: string }[];
+  ttl: number;
+}
 
 export interface Reply {
   re: string;

@@ -1,18 +1,22 @@
 // The place for audio/video call buttons in a direct chat's header.
 //
-// Calls are added by another part of the app: it renders its buttons here,
-// given the conversation and the other person. Until then the slot is empty.
-// Keep this component's props stable; the call feature owns what it renders.
-// It reaches the server through the one WebSocket: client.request(op, fields)
-// sends an operation, client.onEvent(listener) hears `call` events.
+// The call feature (src/calls/, src/components/calls/) renders its buttons
+// here, given the conversation and the other person; they show when the
+// server has calls on. Keep this component's props stable. Calls reach the
+// server through the one WebSocket: client.request(op, fields) sends an
+// operation, client.onEvent(listener) hears `call` events.
 import type { Conversation, User } from '../api/types';
+import { CallButtons } from './calls/CallButtons';
 
 export interface CallButtonsProps {
   conversation: Conversation;
   peer: User;
 }
 
-export function CallButtonsSlot(props: CallButtonsProps) {
-  void props;
-  return <div data-slot="call-buttons" className="flex items-center gap-1" />;
+export function CallButtonsSlot({ conversation, peer }: CallButtonsProps) {
+  return (
+    <div data-slot="call-buttons" className="flex items-center gap-1">
+      <CallButtons conversationId={conversation.id} peer={peer} />
+    </div>
+  );
 }

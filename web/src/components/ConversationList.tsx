@@ -37,7 +37,7 @@ export function ConversationList({ activeId }: { activeId: number | null }) {
 
 function preview(m: Message | null | undefined, meId: number | undefined, group: boolean, names: (id: number) => string): string {
   if (!m) return 'No messages yet';
-  if (m.kind === 'system') return systemText(m, names);
+  if (m.kind === 'system') return systemText(m, names, meId);
   if (m.deleted_at) return 'Message deleted';
   const who = m.sender_id === meId ? 'You: ' : group ? `${nameOf(m.sender) ?? ''}: ` : '';
   return who + m.text.replace(/\s+/g, ' ');

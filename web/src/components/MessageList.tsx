@@ -191,7 +191,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
             {newDay && <DateSeparator iso={m.created_at} />}
             {i === firstUnread && <NewMessagesDivider />}
             {m.kind === 'system' ? (
-              <SystemMessage message={m} name={names} />
+              <SystemMessage message={m} name={names} meId={me?.id} />
             ) : (
               <MessageBubble
                 message={m}

@@ -78,3 +78,12 @@ export function formatWhen(iso: string): string {
   if (n === 1) return `yesterday at ${time.format(d)}`;
   return `${shortDate.format(d)}, ${time.format(d)}`;
 }
+
+/** formatDuration is a call's length: 0:07, 12:34, 1:02:03. */
+export function formatDuration(totalSeconds: number): string {
+  const t = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
