@@ -54,9 +54,27 @@ type userEntry struct {
 	unsub func()
 }
 
+// convEntry is a conversation with members connected here. conns lists
+// the connections of those members, kept in step with users and the users'
+// conns, so that fan-out walks one slice instead of two maps.
 type convEntry struct {
 	users map[int64]struct{}
+	conns []Conn
 	unsub func()
+}
+
+func (ce *convEntry) add(cs ...Conn) { ce.conns = append(ce.conns, cs...) }
+
+func (ce *convEntry) remove(c Conn) {
+	for i, x := range ce.conns {
+		if x == c {
+			last := len(ce.conns) - 1
+			ce.conns[i] = ce.conns[last]
+			ce.conns[last] = nil
+			ce.conns = ce.conns[:last]
+			return
+		}
+	}
 }
 
 // NewRegistry returns an empty registry on bus.
@@ -85,6 +103,9 @@ func (r *Registry) Register(c Conn, conversationIDs []int64) (int, error) {
 		r.users[uid] = u
 	}
 	u.conns = append(u.conns, c)
+	for id := range u.convs {
+		r.convs[id].add(c)
+	}
 	for _, id := range conversationIDs {
 		if err := r.joinLocked(u, uid, id); err != nil {
 			return len(u.conns), err
@@ -105,6 +126,9 @@ func (r *Registry) Unregister(c Conn) int {
 	for i, x := range u.conns {
 		if x == c {
 			u.conns = append(u.conns[:i:i], u.conns[i+1:]...)
+			for id := range u.convs {
+				r.convs[id].remove(c)
+			}
 			break
 		}
 	}
@@ -192,6 +216,7 @@ func (r *Registry) joinLocked(u *userEntry, uid, id int64) error {
 		r.convs[id] = ce
 	}
 	ce.users[uid] = struct{}{}
+	ce.add(u.conns...)
 	u.convs[id] = struct{}{}
 	return nil
 }
@@ -203,6 +228,9 @@ func (r *Registry) leaveLocked(u *userEntry, uid, id int64) {
 		return
 	}
 	delete(ce.users, uid)
+	for _, c := range u.conns {
+		ce.remove(c)
+	}
 	if len(ce.users) == 0 {
 		ce.unsub()
 		delete(r.convs, id)
@@ -222,13 +250,9 @@ func (r *Registry) convHandler(id int64) func([]byte) {
 		if ce == nil {
 			return
 		}
-		for uid := range ce.users {
-			if u := r.users[uid]; u != nil {
-				for _, c := range u.conns {
-					if e.ExceptConn == "" || c.ID() != e.ExceptConn {
-						c.Deliver(d)
-					}
-				}
+		for _, c := range ce.conns {
+			if e.ExceptConn == "" || c.ID() != e.ExceptConn {
+				c.Deliver(d)
 			}
 		}
 	}

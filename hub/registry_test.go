@@ -1,0 +1,108 @@
+package hub_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"parley"
+	"parley/hub"
+)
+
+type fakeConn struct {
+	id     string
+	user   int64
+	mu     sync.Mutex
+	frames []string
+}
+
+func (c *fakeConn) ID() string            { return c.id }
+func (c *fakeConn) UserID() int64         { return c.user }
+func (c *fakeConn) SessionID() int64      { return 1 }
+func (c *fakeConn) CloseWith(int, string) {}
+func (c *fakeConn) Deliver(d *hub.Delivery) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frames = append(c.frames, string(d.Frame))
+}
+
+func (c *fakeConn) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.frames
+	c.frames = nil
+	return f
+}
+
+// TestRegistryFanout: an event published to a conversation reaches every
+// connection of every member connected here (but the excepted one), and
+// stops reaching them when they leave or disconnect.
+func TestRegistryFanout(t *testing.T) {
+	bus := hub.NewBus()
+	defer bus.Close()
+	reg := hub.NewRegistry(bus, nil)
+	ctx := context.Background()
+	const conv = 9
+	publish := func(frame, except string) {
+		t.Helper()
+		err := bus.Publish(ctx, parley.ConversationTopic(conv), parley.MarshalEvent(parley.Event{
+			Type: parley.EventFrame, ConversationID: conv, ExceptConn: except, Frame: []byte(frame)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(c *fakeConn, want ...string) {
+		t.Helper()
+		if got := c.take(); !slices.Equal(got, want) {
+			t.Errorf("%s got %q, want %q", c.id, got, want)
+		}
+	}
+	a1, a2 := &fakeConn{id: "a1", user: 1}, &fakeConn{id: "a2", user: 1}
+	b1 := &fakeConn{id: "b1", user: 2}
+	other := &fakeConn{id: "o1", user: 3}
+	for _, r := range []struct {
+		c   *fakeConn
+		ids []int64
+	}{{a1, []int64{conv}}, {b1, []int64{conv, 10}}, {other, []int64{10}}, {a2, nil}} {
+		if _, err := reg.Register(r.c, r.ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("one", "")
+	check(a1, "one")
+	check(a2, "one") // a second device of a member: joined through its user
+	check(b1, "one")
+	check(other)
+
+	publish("two", "a2")
+	check(a1, "two")
+	check(a2)
+	check(b1, "two")
+
+	// b leaves the conversation; a1 disconnects.
+	if err := bus.Publish(ctx, parley.UserTopic(2), parley.MarshalEvent(parley.Event{
+		Type: parley.EventLeave, ConversationID: conv, UserID: 2})); err != nil {
+		t.Fatal(err)
+	}
+	if n := reg.Unregister(a1); n != 1 {
+		t.Errorf("Unregister: %d left, want 1", n)
+	}
+	publish("three", "")
+	check(a1)
+	check(a2, "three")
+	check(b1)
+
+	// b joins again; a's last connection goes.
+	if err := bus.Publish(ctx, parley.UserTopic(2), parley.MarshalEvent(parley.Event{
+		Type: parley.EventJoin, ConversationID: conv, UserID: 2})); err != nil {
+		t.Fatal(err)
+	}
+	reg.Unregister(a2)
+	publish("four", "")
+	check(a2)
+	check(b1, "four")
+	if reg.Conns() != 2 {
+		t.Errorf("Conns = %d, want 2", reg.Conns())
+	}
+}
