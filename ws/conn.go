@@ -29,7 +29,25 @@ import (
 // when it finds the queue empty (under mu), so at most one runs and an idle
 // connection costs no writer goroutine. Keepalive pings come from a timer.
 type Conn struct {
-	srv  *Server
+	// Fan-out reads and writes these for every event, under mu: they are
+	// kept together, at the start, to share a cache line or two.
+	mu         sync.Mutex
+	closed     bool
+	syncing    bool
+	writing    bool // a writer goroutine runs
+	queueBytes int
+	queue      [][]byte
+	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
+	srv        *Server
+
+	// Also guarded by mu.
+	closeCode int
+	closeMsg  string
+	held      []*hub.Delivery
+	drained   chan struct{}
+	done      chan struct{}
+	writers   sync.WaitGroup // the writer, while it runs
+
 	ws   *websocket.Conn
 	sock *socketWriter // under ws; nil if the upgrade did not go through hijacker
 	id   string
@@ -38,20 +56,6 @@ type Conn struct {
 
 	limiter  *rate.Limiter
 	rejected int
-
-	mu         sync.Mutex
-	queue      [][]byte
-	queueBytes int
-	writing    bool // a writer goroutine runs
-	closed     bool
-	closeCode  int
-	closeMsg   string
-	syncing    bool
-	held       []*hub.Delivery
-	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
-	drained    chan struct{}
-	done       chan struct{}
-	writers    sync.WaitGroup // the writer, while it runs
 
 	ctx    context.Context // the connection's: ends when it does
 	cancel context.CancelFunc
