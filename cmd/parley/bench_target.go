@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,16 +35,16 @@ func addCommonFlags(f *flags, scenario string) *benchCommon {
 	// Sign-ups for thousands of users would take minutes at the server's
 	// default hashing cost; auth measures exactly that cost, so it keeps
 	// the default.
-	mem, tm := 8*1024, 1
+	mem, tm, conc := 8*1024, 1, 32
 	if scenario == "auth" {
-		mem, tm = 19*1024, 2
+		mem, tm, conc = 19*1024, 2, 2*runtime.NumCPU()
 	}
 	return &benchCommon{
 		url:         f.String("url", "PARLEY_BENCH_URL", "", "base URL of a running Parley server (or use --spawn)"),
 		spawn:       f.Bool("spawn", "PARLEY_BENCH_SPAWN", false, "start 'parley serve' as a child process on a free loopback port, SQLite in a temporary folder"),
 		pid:         f.Int("server-pid", "PARLEY_BENCH_SERVER_PID", 0, "process id of the --url server, to report its CPU and memory"),
 		json:        f.Bool("json", "PARLEY_BENCH_JSON", false, "print one JSON object per run instead of a table"),
-		concurrency: f.Int("concurrency", "PARLEY_BENCH_CONCURRENCY", 32, "REST calls in flight while setting up (sign-ups, logins, joins)"),
+		concurrency: f.Int("concurrency", "PARLEY_BENCH_CONCURRENCY", conc, "REST calls in flight while setting up (sign-ups, logins, joins); for auth, the requests measured"),
 		hashMemory:  f.Int("hash-memory", "PARLEY_BENCH_HASH_MEMORY", mem, "--spawn: the server's argon2id memory in KiB"),
 		hashTime:    f.Int("hash-time", "PARLEY_BENCH_HASH_TIME", tm, "--spawn: the server's argon2id iterations"),
 		serverFlags: f.String("server-flags", "PARLEY_BENCH_SERVER_FLAGS", "", "--spawn: more flags for 'parley serve', space-separated"),
