@@ -450,6 +450,39 @@ func requestID(data []byte) string {
 	return ""
 }
 
+// rawID is requestID for the id of a request already decoded (no second
+// pass over the whole frame).
+func rawID(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if s := raw[1 : len(raw)-1]; plain(s) {
+			return string(s)
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return ""
+}
+
+// plain reports whether a JSON string's contents need no unescaping.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 type reply struct {
 	Re    string      `json:"re"`
 	OK    bool        `json:"ok"`

@@ -19,7 +19,7 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		c.send(errorReply(requestID(data), "bad_request", "A request is a JSON object with \"op\" and \"id\"."))
 		return
 	}
-	id := requestID(data)
+	id := rawID(req.ID)
 	var (
 		out any
 		err error
