@@ -161,7 +161,7 @@ func Catchup(ctx context.Context, t Target, cfg CatchupConfig) (*Result, error) 
 
 	var stored atomic.Int64
 	err = e.parallel(ctx, len(convs), func(ctx context.Context, i int) error {
-		n, err := countStored(ctx, me.c, convs[i], cursors[convs[i]].Seq, tag)
+		n, err := countStored(ctx, me.c, convs[i], cursors[convs[i]].Seq, tag+" ")
 		stored.Add(int64(n))
 		return err
 	})

@@ -100,7 +100,7 @@ func Fanout(ctx context.Context, t Target, cfg FanoutConfig) ([]*Result, error) 
 		tag := fmt.Sprintf("%s%d", e.run, i)
 		e.logf("fanout: %g msg/s for %s", rate, cfg.Duration)
 		tr := e.drive(ctx, conns, streams, len(conns), cfg.Duration, cfg.Drain, tag, padding(cfg.Size))
-		stored, err := countStored(ctx, owner.c, g.ID, conv.LastSeq, tag)
+		stored, err := countStored(ctx, owner.c, g.ID, conv.LastSeq, textMark(tag))
 		if err != nil {
 			return results, fmt.Errorf("count stored messages: %w", err)
 		}

@@ -33,7 +33,7 @@ type lean struct {
 
 	// mu guards the figures, updated once per WebSocket message.
 	mu        sync.Mutex
-	tag       []byte // `"text":"<tag> `, nil: count nothing
+	mark      []byte // textMark(tag), nil: count nothing
 	delivered int64
 	foreign   int64 // message events without the tag
 	acked     int64
@@ -123,13 +123,23 @@ func (l *lean) readLoop() {
 	}
 }
 
+// textOffset is a lower bound of where a message event's "text" field
+// starts: {"ev":"message","change":"new","message":{"id":…,
+// "conversation_id":…,"seq":…,"mod":…,"sender_id":…,"sender":{…},
+// "client_msg_id":…,"kind":"text", is longer than this.
+const textOffset = 128
+
 var (
 	prefixMessage = []byte(`{"ev":"message","change":"new",`)
 	prefixReply   = []byte(`{"re":"`)
 	prefixHello   = []byte(`{"ev":"hello"`)
 	okTrue        = []byte(`","ok":true`)
 	codeKey       = []byte(`"code":"`)
+	textKey       = []byte(`"text":"`)
 )
+
+// textMark starts the text of a run's messages: the send time follows.
+func textMark(tag string) string { return "~" + tag + " " }
 
 // scan counts what one WebSocket message (frames joined by '\n') holds.
 func (l *lean) scan(data []byte, now time.Time) {
@@ -144,15 +154,20 @@ func (l *lean) scan(data []byte, now time.Time) {
 		}
 		switch {
 		case bytes.HasPrefix(line, prefixMessage):
-			if l.tag == nil {
+			if l.mark == nil {
 				continue
 			}
-			i := bytes.Index(line, l.tag)
-			if i < 0 {
+			// The text comes after the message's ids, sender and
+			// client_msg_id: at least textOffset bytes in. The mark
+			// starts with a byte JSON rarely holds, which the search
+			// skips to.
+			from := min(textOffset, len(line))
+			i := bytes.Index(line[from:], l.mark)
+			if i < 0 || !bytes.HasSuffix(line[:from+i], textKey) {
 				l.foreign++
 				continue
 			}
-			sent, k := leadingInt(line[i+len(l.tag):])
+			sent, k := leadingInt(line[from+i+len(l.mark):])
 			if k == 0 {
 				l.foreign++
 				continue
@@ -160,7 +175,7 @@ func (l *lean) scan(data []byte, now time.Time) {
 			l.delivered++
 			l.lat.Add(now.Sub(time.Unix(0, sent)))
 		case bytes.HasPrefix(line, prefixReply):
-			if l.tag == nil {
+			if l.mark == nil {
 				continue
 			}
 			rest := line[len(prefixReply):]
@@ -202,7 +217,7 @@ func leadingInt(b []byte) (n int64, digits int) {
 func (l *lean) reset(tag string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tag = []byte(`"text":"` + tag + ` `)
+	l.mark = []byte(textMark(tag))
 	l.delivered, l.foreign, l.acked, l.failed, l.failure = 0, 0, 0, 0, ""
 	l.lat, l.ack = new(Hist), new(Hist)
 }
@@ -225,7 +240,8 @@ func (l *lean) alive() bool {
 }
 
 // send writes one send operation whose id and text carry the time now
-// (the client_msg_id is tag-<n>, unique per connection and run).
+// (the client_msg_id is tag-<n>, unique per connection and run; the text is
+// textMark(tag), the time and pad).
 func (l *lean) send(ctx context.Context, convID int64, tag, pad string, now time.Time) error {
 	ts := now.UnixNano()
 	l.next++
@@ -238,8 +254,7 @@ func (l *lean) send(ctx context.Context, convID int64, tag, pad string, now time
 	b = append(b, '-')
 	b = strconv.AppendInt(b, l.next, 10)
 	b = append(b, `","text":"`...)
-	b = append(b, tag...)
-	b = append(b, ' ')
+	b = append(b, textMark(tag)...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, ' ')
 	b = append(b, pad...)

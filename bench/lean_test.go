@@ -1,9 +1,14 @@
 package bench
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"testing"
 	"time"
+
+	"parley"
+	"parley/service"
 )
 
 func TestLeanScan(t *testing.T) {
@@ -11,9 +16,9 @@ func TestLeanScan(t *testing.T) {
 	l.reset("runA")
 	sent := time.Now().Add(-30 * time.Millisecond)
 	ns := strconv.FormatInt(sent.UnixNano(), 10)
-	msg := `{"ev":"message","change":"new","message":{"id":1,"conversation_id":7,"seq":3,"sender":{"id":1,"username":"a"},"client_msg_id":"runA-1","kind":"text","text":"runA ` + ns + ` padding"}}`
-	other := `{"ev":"message","change":"new","message":{"id":2,"text":"runB ` + ns + ` padding"}}`
-	edited := `{"ev":"message","change":"edited","message":{"id":1,"text":"runA ` + ns + ` x"}}`
+	msg := `{"ev":"message","change":"new","message":{"id":1,"conversation_id":7,"seq":3,"sender":{"id":1,"username":"a"},"client_msg_id":"runA-1","kind":"text","text":"~runA ` + ns + ` padding"}}`
+	other := `{"ev":"message","change":"new","message":{"id":2,"text":"~runB ` + ns + ` padding"}}`
+	edited := `{"ev":"message","change":"edited","message":{"id":1,"text":"~runA ` + ns + ` x"}}`
 	ack := `{"re":"` + ns + `","ok":true,"message":{"id":1},"duplicate":false}`
 	refused := `{"re":"` + ns + `","ok":false,"error":{"code":"rate_limited","message":"slow down"}}`
 	hello := `{"ev":"hello","user":{"id":1}}`
@@ -68,5 +73,22 @@ func TestWSURL(t *testing.T) {
 		if got := wsURL(in); got != want {
 			t.Errorf("wsURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTextOffset: even the shortest message event puts its text beyond
+// textOffset, where scan starts looking.
+func TestTextOffset(t *testing.T) {
+	m := parley.Message{ID: 1, ConversationID: 1, Seq: 1, Mod: 1, SenderID: 1,
+		Sender: &parley.UserRef{ID: 1, Username: "abc"}, ClientMsgID: "x", Kind: parley.MessageText, Text: "t"}
+	b, err := json.Marshal(service.MessageFrame{Ev: "message", Change: "new", Message: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, prefixMessage) {
+		t.Fatalf("event %s does not start with %s", b, prefixMessage)
+	}
+	if i := bytes.Index(b, []byte(`"text":"`)); i < textOffset {
+		t.Errorf("text at %d, before textOffset %d: %s", i, textOffset, b)
 	}
 }

@@ -94,7 +94,7 @@ func Pairs(ctx context.Context, t Target, cfg PairsConfig) ([]*Result, error) {
 		tr := e.drive(ctx, conns, streams, 2, cfg.Duration, cfg.Drain, tag, padding(cfg.Size))
 		var stored atomic.Int64
 		err = e.parallel(ctx, cfg.Pairs, func(ctx context.Context, k int) error {
-			n, err := countStored(ctx, users[2*k].c, convs[k], last[k], tag)
+			n, err := countStored(ctx, users[2*k].c, convs[k], last[k], textMark(tag))
 			stored.Add(int64(n))
 			return err
 		})

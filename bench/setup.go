@@ -179,8 +179,9 @@ func parallel(ctx context.Context, n, limit int, f func(ctx context.Context, i i
 }
 
 // countStored pages through a conversation's history after afterSeq, as
-// member c sees it, and counts the text messages carrying tag.
-func countStored(ctx context.Context, c *client.Client, convID, afterSeq int64, tag string) (int, error) {
+// member c sees it, and counts the text messages whose text starts with
+// prefix.
+func countStored(ctx context.Context, c *client.Client, convID, afterSeq int64, prefix string) (int, error) {
 	n := 0
 	for {
 		msgs, more, err := c.History(ctx, convID, parley.MessageQuery{AfterSeq: afterSeq, Limit: parley.PageSizeMax})
@@ -188,7 +189,7 @@ func countStored(ctx context.Context, c *client.Client, convID, afterSeq int64, 
 			return n, err
 		}
 		for _, m := range msgs {
-			if m.Kind == parley.MessageText && strings.HasPrefix(m.Text, tag+" ") {
+			if m.Kind == parley.MessageText && strings.HasPrefix(m.Text, prefix) {
 				n++
 			}
 			afterSeq = m.Seq

@@ -235,7 +235,7 @@ func (e *env) drive(ctx context.Context, conns []*lean, streams []stream, perMsg
 		if t.failure == "" && l.failure != "" {
 			t.failure = l.failure
 		}
-		l.tag, l.lat, l.ack = nil, nil, nil
+		l.mark, l.lat, l.ack = nil, nil, nil
 		l.mu.Unlock()
 		if !l.alive() {
 			t.disconnected++
