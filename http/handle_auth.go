@@ -12,11 +12,11 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	err := decode(r, &req)
+	var u parley.User
+	if err == nil {
+		u, err = s.svc.Signup(r.Context(), req.Username, req.Email, req.Password)
 	}
-	u, err := s.svc.Signup(r.Context(), req.Username, req.Email, req.Password)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -29,7 +29,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		Login    string `json:"login"`
 		Password string `json:"password"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := decode(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -55,81 +55,55 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u parley.U
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+func (s *Server) handleMe(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	return http.StatusOK, map[string]any{"user": u}, nil
 }
 
-func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleUpdateMe(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		DisplayName       *string `json:"display_name"`
 		AcceptingMessages *bool   `json:"accepting_messages"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
 	}
 	u, err := s.svc.UpdateMe(r.Context(), u.ID, parley.UserUpdate{DisplayName: req.DisplayName, AcceptingMessages: req.AcceptingMessages})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	return http.StatusOK, map[string]any{"user": u}, err
 }
 
-func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session) {
+func (s *Server) handleSessions(r *http.Request, u parley.User, sess parley.Session) (int, any, error) {
 	list, err := s.svc.Sessions(r.Context(), u.ID, sess.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+	return http.StatusOK, map[string]any{"sessions": list}, err
 }
 
-func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	id, err := pathID(r, "id")
-	if err == nil {
-		err = s.svc.RevokeSession(r.Context(), u.ID, id)
-	}
+func (s *Server) handleDeleteSession(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil, s.svc.RevokeSession(r.Context(), u.ID, id[0])
 }
 
-func (s *Server) handleLogoutOthers(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session) {
+func (s *Server) handleLogoutOthers(r *http.Request, u parley.User, sess parley.Session) (int, any, error) {
 	n, err := s.svc.LogoutOthers(r.Context(), u.ID, sess.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
+	return http.StatusOK, map[string]any{"revoked": n}, err
 }
 
-func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleSearchUsers(r *http.Request, _ parley.User, _ parley.Session) (int, any, error) {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	users, err := s.svc.SearchUsers(r.Context(), r.URL.Query().Get("prefix"), int(limit))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	if users == nil {
 		users = []parley.User{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+	return http.StatusOK, map[string]any{"users": users}, err
 }
 
-func (s *Server) handleUser(w http.ResponseWriter, r *http.Request, _ parley.User, _ parley.Session) {
+func (s *Server) handleUser(r *http.Request, _ parley.User, _ parley.Session) (int, any, error) {
 	u, err := s.svc.UserByUsername(r.Context(), r.PathValue("username"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	return http.StatusOK, map[string]any{"user": u}, err
 }
 
 func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {

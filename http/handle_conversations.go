@@ -6,191 +6,123 @@ import (
 	"parley"
 )
 
-func (s *Server) handleConversations(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleConversations(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	list, err := s.svc.Conversations(r.Context(), u.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	if list == nil {
 		list = []parley.ConversationSummary{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": list})
+	return http.StatusOK, map[string]any{"conversations": list}, err
 }
 
-func (s *Server) handleConversation(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	id, err := pathID(r, "id")
+func (s *Server) handleConversation(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	c, err := s.svc.Conversation(r.Context(), u.ID, id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+	c, err := s.svc.Conversation(r.Context(), u.ID, id[0])
+	return http.StatusOK, map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleCreateGroup(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Name string `json:"name"`
 		Code string `json:"code"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
 	}
 	c, err := s.svc.CreateGroup(r.Context(), u.ID, req.Name, req.Code)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"conversation": c})
+	return http.StatusCreated, map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleJoinGroup(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleJoinGroup(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Code string `json:"code"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
 	}
 	c, joined, err := s.svc.JoinGroup(r.Context(), u.ID, req.Code)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if joined {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, map[string]any{"conversation": c})
+	return created(joined), map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleDirect(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleDirect(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Username string `json:"username"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
 	}
-	c, created, err := s.svc.Direct(r.Context(), u.ID, req.Username)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, map[string]any{"conversation": c})
+	c, isNew, err := s.svc.Direct(r.Context(), u.ID, req.Username)
+	return created(isNew), map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleRename(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleRename(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Name string `json:"name"`
 	}
-	id, err := pathID(r, "id")
+	id, err := ids(r, "id")
 	if err == nil {
-		err = decode(w, r, &req)
+		err = decode(r, &req)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	c, err := s.svc.Rename(r.Context(), u.ID, id, req.Name)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+	c, err := s.svc.Rename(r.Context(), u.ID, id[0], req.Name)
+	return http.StatusOK, map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleSetCode(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleSetCode(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Code string `json:"code"`
 	}
-	id, err := pathID(r, "id")
+	id, err := ids(r, "id")
 	if err == nil {
-		err = decode(w, r, &req)
+		err = decode(r, &req)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	c, err := s.svc.SetCode(r.Context(), u.ID, id, req.Code)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": c})
+	c, err := s.svc.SetCode(r.Context(), u.ID, id[0], req.Code)
+	return http.StatusOK, map[string]any{"conversation": c}, err
 }
 
-func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	id, err := pathID(r, "id")
+func (s *Server) handleMembers(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	list, err := s.svc.Members(r.Context(), u.ID, id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": list})
+	list, err := s.svc.Members(r.Context(), u.ID, id[0])
+	return http.StatusOK, map[string]any{"members": list}, err
 }
 
-func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+func (s *Server) handleSetRole(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Role string `json:"role"`
 	}
-	id, err := pathID(r, "id")
-	var target int64
+	id, err := ids(r, "id", "user_id")
 	if err == nil {
-		target, err = pathID(r, "user_id")
-	}
-	if err == nil {
-		err = decode(w, r, &req)
+		err = decode(r, &req)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	m, err := s.svc.SetRole(r.Context(), u.ID, id, target, req.Role)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"member": m})
+	m, err := s.svc.SetRole(r.Context(), u.ID, id[0], id[1], req.Role)
+	return http.StatusOK, map[string]any{"member": m}, err
 }
 
-func (s *Server) handleRemoveMember(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	id, err := pathID(r, "id")
-	var target int64
-	if err == nil {
-		target, err = pathID(r, "user_id")
-	}
-	if err == nil {
-		err = s.svc.RemoveMember(r.Context(), u.ID, id, target)
-	}
+func (s *Server) handleRemoveMember(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id", "user_id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil, s.svc.RemoveMember(r.Context(), u.ID, id[0], id[1])
 }
 
-func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
-	id, err := pathID(r, "id")
-	if err == nil {
-		err = s.svc.Leave(r.Context(), u.ID, id)
-	}
+func (s *Server) handleLeave(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil, s.svc.Leave(r.Context(), u.ID, id[0])
 }

@@ -22,15 +22,15 @@ func (s *Server) handleSuggestions(w http.ResponseWriter, r *http.Request, u par
 	var req struct {
 		Prompt string `json:"prompt"`
 	}
-	id, err := pathID(r, "id")
+	id, err := ids(r, "id")
 	if err == nil {
-		err = decode(w, r, &req)
+		err = decode(r, &req)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	conv, err := s.svc.Conversation(r.Context(), u.ID, id)
+	conv, err := s.svc.Conversation(r.Context(), u.ID, id[0])
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -105,6 +105,46 @@ func (s *Server) auth(h AuthedHandler) http.Handler {
 	})
 }
 
+// apiFunc is a JSON route for a logged-in user: it returns the status and
+// body of the answer (nil body: no content), or an error.
+type apiFunc func(r *http.Request, u parley.User, sess parley.Session) (int, any, error)
+
+// api adapts an apiFunc: authentication, then the answer or the error.
+func (s *Server) api(h apiFunc) http.Handler {
+	return s.auth(func(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session) {
+		status, body, err := h(r, u, sess)
+		switch {
+		case err != nil:
+			s.writeError(w, r, err)
+		case body == nil:
+			w.WriteHeader(status)
+		default:
+			writeJSON(w, status, body)
+		}
+	})
+}
+
+// ids parses positive integer path values (a non-number is not found).
+func ids(r *http.Request, names ...string) ([]int64, error) {
+	out := make([]int64, len(names))
+	for i, n := range names {
+		v, err := strconv.ParseInt(r.PathValue(n), 10, 64)
+		if err != nil || v <= 0 {
+			return nil, parley.ErrNotFound
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// created is 201 when something new was made, else 200.
+func created(isNew bool) int {
+	if isNew {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
 // token takes the session token from "Authorization: Bearer" or the cookie.
 func token(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -138,8 +178,8 @@ func (s *Server) clientIP(r *http.Request) string {
 
 // decode reads a JSON body strictly: one object, known fields only, at most
 // MaxBodyBytes.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+func decode(r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -191,15 +231,6 @@ func jsonType(kind string) string {
 		return "list"
 	}
 	return kind
-}
-
-// pathID parses a positive integer path value; anything else is not found.
-func pathID(r *http.Request, name string) (int64, error) {
-	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || v <= 0 {
-		return 0, parley.ErrNotFound
-	}
-	return v, nil
 }
 
 // queryInt parses an optional non-negative integer query parameter.
