@@ -44,7 +44,7 @@ test-e2e: build
 	cd web && PARLEY_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws
+	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws ./service
 
 clean:
 	rm -rf bin web/dist/app
