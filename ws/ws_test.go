@@ -432,3 +432,28 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDeadPeerDropped: a peer that stops answering pings is dropped after
+// PingInterval + PingTimeout (25 s + 20 s by default; short here).
+func TestDeadPeerDropped(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
+		c.Realtime.PingInterval = 100 * time.Millisecond
+		c.Realtime.PingTimeout = 200 * time.Millisecond
+	}))
+	at := login(t, srv, "alice")
+	dead := dial(t, srv, at, false) // never reads, so never answers a ping
+	uid := dead.userID(t, srv)
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Node.Registry.Count(uid) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection never registered")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for srv.Node.Registry.Count(uid) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a peer that answers no ping is still connected after 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
