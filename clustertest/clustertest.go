@@ -2,8 +2,8 @@
 // nodes in tests: every node on the same PostgreSQL schema and the same NATS
 // subject prefix, each on its own loopback port (servertest), with the
 // pieces a test needs to break things on purpose — a round-robin load
-// balancer (Balancer) and a TCP proxy that can cut the database away
-// (Proxy).
+// balancer (Balancer) and, from package pgtest, a TCP proxy that can cut
+// the database away.
 //
 // The tests of this package use it to show that the promises of
 // /work/shared/DESIGN.md hold across nodes and through node, NATS and
@@ -26,7 +26,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -34,19 +33,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	natsgo "github.com/nats-io/nats.go"
 
 	"parley/app"
+	"parley/pgtest"
 	"parley/presence"
 	"parley/servertest"
 )
 
-// Defaults for the services, used when the environment names none.
-const (
-	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	DefaultNATSURL     = "nats://127.0.0.1:4222"
-)
+// DefaultNATSURL is the test NATS server when the environment names none.
+const DefaultNATSURL = "nats://127.0.0.1:4222"
 
 // Presence is the presence timing of test deployments: a node heartbeats
 // every 200 ms, a node silent for 1 s is forgotten, and a user is reported
@@ -68,15 +64,6 @@ func unreachable(t testing.TB, what, env, target string, err error) {
 	t.Skipf("%s at %s is unreachable; start it or set %s to run this test: %v", what, target, env, err)
 }
 
-// DatabaseBaseURL returns the test database's URL as the environment
-// names it.
-func DatabaseBaseURL() string {
-	if u := os.Getenv("PARLEY_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return DefaultDatabaseURL
-}
-
 // NATSURL returns the test NATS server's URL as the environment names it.
 func NATSURL() string {
 	if u := os.Getenv("PARLEY_TEST_NATS_URL"); u != "" {
@@ -85,57 +72,13 @@ func NATSURL() string {
 	return DefaultNATSURL
 }
 
-var pgReach struct {
-	once sync.Once
-	err  error
-}
-
 // Postgres returns the URL of a fresh, empty schema on the test database
 // (the first node to open it creates the schema and its tables). The schema
 // is dropped when the test ends, after the nodes started later have
 // stopped.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := DatabaseBaseURL()
-	pgReach.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := connect(ctx, base)
-		if err == nil {
-			err = conn.Ping(ctx)
-			conn.Close(ctx)
-		}
-		pgReach.err = err
-	})
-	if pgReach.err != nil {
-		unreachable(t, "PostgreSQL", "PARLEY_TEST_DATABASE_URL", redact(base), pgReach.err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "parley_cluster_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return WithParams(t, base, map[string]string{"search_path": schema})
-}
-
-// connect opens one plain connection (pool_* parameters are ignored).
-func connect(ctx context.Context, dbURL string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(stripPoolParams(dbURL))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.ConnectConfig(ctx, cfg)
+	return pgtest.WithParams(t, pgtest.BaseURL(), map[string]string{"search_path": pgtest.Schema(t, "parley_cluster_")})
 }
 
 // Connect opens a connection to the database at dbURL (a URL returned by
@@ -145,93 +88,12 @@ func Connect(t testing.TB, dbURL string) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := connect(ctx, dbURL)
+	conn, err := pgtest.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("connect to PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
-}
-
-func stripPoolParams(dbURL string) string {
-	u, err := url.Parse(dbURL)
-	if err != nil || !strings.Contains(dbURL, "://") {
-		return dbURL
-	}
-	q := u.Query()
-	for k := range q {
-		if strings.HasPrefix(k, "pool_") {
-			q.Del(k)
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// WithParams returns the database URL (or key=value string) with extra
-// parameters.
-func WithParams(t testing.TB, dbURL string, params map[string]string) string {
-	t.Helper()
-	if !strings.Contains(dbURL, "://") {
-		for k, v := range params {
-			dbURL += fmt.Sprintf(" %s='%s'", k, v)
-		}
-		return dbURL
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatalf("database URL: %v", err)
-	}
-	q := u.Query()
-	for k, v := range params {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// DatabaseTarget returns the network and address of the database server
-// named by dbURL, for a Proxy to forward to.
-func DatabaseTarget(t testing.TB, dbURL string) (network, address string) {
-	t.Helper()
-	cfg, err := pgconn.ParseConfig(stripPoolParams(dbURL))
-	if err != nil {
-		t.Fatalf("database URL: %v", err)
-	}
-	if strings.HasPrefix(cfg.Host, "/") {
-		return "unix", fmt.Sprintf("%s/.s.PGSQL.%d", cfg.Host, cfg.Port)
-	}
-	return "tcp", fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
-}
-
-// ThroughProxy returns dbURL with its server replaced by the proxy at
-// addr (host:port on loopback).
-func ThroughProxy(t testing.TB, dbURL, addr string) string {
-	t.Helper()
-	host, port, _ := strings.Cut(addr, ":")
-	if !strings.Contains(dbURL, "://") {
-		return dbURL + fmt.Sprintf(" host=%s port=%s", host, port)
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatalf("database URL: %v", err)
-	}
-	u.Host = addr
-	q := u.Query()
-	q.Del("host") // a socket directory given as a parameter
-	q.Del("port")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxx")
-		}
-		return u.String()
-	}
-	return s
 }
 
 var natsReach struct {

@@ -15,6 +15,7 @@ import (
 	"parley"
 	"parley/client"
 	"parley/clustertest"
+	"parley/pgtest"
 	"parley/servertest"
 )
 
@@ -23,7 +24,7 @@ import (
 // session, and a group of them all.
 type behindProxy struct {
 	db     string // the database, direct
-	px     *clustertest.Proxy
+	px     *pgtest.Proxy
 	nodes  []*servertest.Server
 	people []*person
 	group  parley.ConversationSummary
@@ -32,9 +33,9 @@ type behindProxy struct {
 func newBehindProxy(t *testing.T) *behindProxy {
 	t.Helper()
 	db := clustertest.Postgres(t)
-	network, target := clustertest.DatabaseTarget(t, db)
-	px := clustertest.NewProxy(t, network, target)
-	d := &clustertest.Deployment{DatabaseURL: clustertest.ThroughProxy(t, db, px.Addr()),
+	network, target := pgtest.Target(t, db)
+	px := pgtest.NewProxy(t, network, target)
+	d := &clustertest.Deployment{DatabaseURL: pgtest.ThroughProxy(t, db, px.Addr()),
 		NATSURL: clustertest.NATS(t), NATSPrefix: clustertest.NewPrefix()}
 	bp := &behindProxy{db: db, px: px, nodes: d.StartN(t, 3)}
 	// Should the test fail with a request stuck in the proxy, cut it

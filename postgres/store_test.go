@@ -2,139 +2,33 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"parley"
+	"parley/pgtest"
 	"parley/postgres"
 	"parley/storetest"
 )
 
-// The tests run against the PostgreSQL named by PARLEY_TEST_DATABASE_URL, by
-// default the one on this machine. Each store lives in a fresh schema that
-// is dropped when its test ends. Without a database the tests skip, unless
-// CI=true, where they fail.
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+// The tests run against the PostgreSQL named by PARLEY_TEST_DATABASE_URL
+// (package pgtest). Each store lives in a fresh schema that is dropped when
+// its test ends. Without a database the tests skip, unless CI=true, where
+// they fail.
 
-func baseURL() string {
-	if u := os.Getenv("PARLEY_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultTestURL
-}
-
-var reach struct {
-	once sync.Once
-	err  error
-}
-
-// needDB skips the test (or fails it, on CI) when PostgreSQL cannot be
-// reached.
-func needDB(t testing.TB) {
-	t.Helper()
-	reach.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := connect(ctx)
-		if err == nil {
-			err = conn.Ping(ctx)
-			conn.Close(ctx)
-		}
-		reach.err = err
-	})
-	if reach.err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("PostgreSQL at %s is unreachable (CI=true, so this fails): %v", redact(baseURL()), reach.err)
-	}
-	t.Skipf("PostgreSQL at %s is unreachable; set PARLEY_TEST_DATABASE_URL to run these tests: %v", redact(baseURL()), reach.err)
-}
-
-// connect opens a plain connection to the test database (pool_*
-// parameters in the URL are for the pool, not the server).
-func connect(ctx context.Context) (*pgx.Conn, error) {
-	cfg, err := pgxpool.ParseConfig(baseURL())
-	if err != nil {
-		return nil, err
-	}
-	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
-}
-
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxx")
-		}
-		return u.String()
-	}
-	return s
-}
-
-// withParams returns the URL (or key=value string) raw with extra runtime
-// parameters.
-func withParams(t testing.TB, raw string, params map[string]string) string {
-	t.Helper()
-	if !strings.Contains(raw, "://") {
-		for k, v := range params {
-			raw += fmt.Sprintf(" %s='%s'", k, v)
-		}
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("PARLEY_TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	for k, v := range params {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// newSchema returns a fresh schema name, dropped (if created) when the test
-// ends.
-func newSchema(t testing.TB) string {
-	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "parley_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := connect(ctx)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+func newSchema(t testing.TB) string { return pgtest.Schema(t, "parley_test_") }
 
 // newStore opens a store in a fresh schema, closed and dropped when the test
 // ends.
 func newStore(t testing.TB) *postgres.Store {
 	t.Helper()
-	needDB(t)
-	s, err := postgres.Open(context.Background(), withParams(t, baseURL(), map[string]string{"search_path": newSchema(t)}))
+	pgtest.Need(t)
+	s, err := postgres.Open(context.Background(), pgtest.WithParams(t, pgtest.BaseURL(), map[string]string{"search_path": newSchema(t)}))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -143,14 +37,14 @@ func newStore(t testing.TB) *postgres.Store {
 }
 
 func TestStore(t *testing.T) {
-	needDB(t)
+	pgtest.Need(t)
 	storetest.Run(t, func(t *testing.T) parley.Store { return newStore(t) })
 }
 
 // Nodes starting together apply the migrations once.
 func TestMigrateConcurrently(t *testing.T) {
-	needDB(t)
-	u := withParams(t, baseURL(), map[string]string{"search_path": newSchema(t)})
+	pgtest.Need(t)
+	u := pgtest.WithParams(t, pgtest.BaseURL(), map[string]string{"search_path": newSchema(t)})
 
 	const nodes = 3
 	var (
@@ -244,19 +138,10 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() error
 // When the database goes away, methods fail with EUNAVAILABLE; when it is
 // back, the same Store works again.
 func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
-	needDB(t)
-	cfg, err := pgxpool.ParseConfig(baseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	network, target := "tcp", net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
-	if strings.HasPrefix(cfg.ConnConfig.Host, "/") {
-		network, target = "unix", filepath.Join(cfg.ConnConfig.Host, fmt.Sprintf(".s.PGSQL.%d", cfg.ConnConfig.Port))
-	}
-	p := startProxy(t, network, target)
-	proxyHost, proxyPort, _ := net.SplitHostPort(p.addr)
-	u := withParams(t, baseURL(), map[string]string{
-		"host": proxyHost, "port": proxyPort, // override the URL's
+	pgtest.Need(t)
+	network, target := pgtest.Target(t, pgtest.BaseURL())
+	p := pgtest.NewProxy(t, network, target)
+	u := pgtest.WithParams(t, pgtest.ThroughProxy(t, pgtest.BaseURL(), p.Addr()), map[string]string{
 		"search_path": newSchema(t), "connect_timeout": "2",
 	})
 	s, err := postgres.Open(t.Context(), u)
@@ -269,7 +154,7 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	alice := storetest.MustUser(t, s, "alice")
 	group := storetest.MustGroup(t, s, "g", alice)
 
-	p.stop()
+	p.Down()
 	call := func(what string, f func(ctx context.Context) error) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -292,7 +177,7 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	})
 	call("Ping", s.Ping)
 
-	p.restart(t)
+	p.Up(t)
 	eventually(t, 15*time.Second, "User after the database came back", func() error {
 		_, err := s.User(ctx, alice.ID)
 		return err
@@ -304,9 +189,9 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 // admin_shutdown, as in a restart) gives EUNAVAILABLE or, when the pool
 // notices first, success; never an internal error. The pool then recovers.
 func TestConnectionsTerminated(t *testing.T) {
-	needDB(t)
+	pgtest.Need(t)
 	app := "parley_test_" + strings.TrimPrefix(newSchema(t), "parley_test_")
-	u := withParams(t, baseURL(), map[string]string{"search_path": app, "application_name": app})
+	u := pgtest.WithParams(t, pgtest.BaseURL(), map[string]string{"search_path": app, "application_name": app})
 	s, err := postgres.Open(t.Context(), u)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -322,7 +207,7 @@ func TestConnectionsTerminated(t *testing.T) {
 	}
 	wg.Wait()
 
-	admin, err := connect(ctx)
+	admin, err := pgtest.Connect(ctx, pgtest.BaseURL())
 	if err != nil {
 		t.Fatal(err)
 	}
