@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	pbench "parley/bench"
 )
 
@@ -23,7 +25,8 @@ import (
 type benchCommon struct {
 	url, serverFlags, pprof *string
 	cpuProfile              *string
-	spawn, json, keep       *bool
+	serverCPUs, benchCPUs   *string
+	spawn, json, keep, pin  *bool
 	pid, concurrency        *int
 	hashMemory, hashTime    *int
 	waitIdle                *time.Duration
@@ -52,12 +55,56 @@ func addCommonFlags(f *flags, scenario string) *benchCommon {
 		keep:        f.Bool("keep", "PARLEY_BENCH_KEEP", false, "--spawn: keep the server's temporary folder (database and log)"),
 		waitIdle:    f.Duration("wait-idle", "PARLEY_BENCH_WAIT_IDLE", 0, "before each measured run, wait up to this long for the machine to be quiet (0: don't wait)"),
 		cpuProfile:  f.String("cpuprofile", "PARLEY_BENCH_CPUPROFILE", "", "write the load generator's own CPU profile to this file"),
+		pin:         f.Bool("pin", "PARLEY_BENCH_PIN", false, "pinned measurement: --server-cpus 0 --bench-cpus 1 unless those are given"),
+		serverCPUs:  f.String("server-cpus", "PARLEY_BENCH_SERVER_CPUS", "", "--spawn: run the server on these CPUs only, as taskset -c takes them (e.g. 0)"),
+		benchCPUs:   f.String("bench-cpus", "PARLEY_BENCH_BENCH_CPUS", "", "run the load generator on these CPUs only (e.g. 1)"),
 	}
+}
+
+// cpus returns the CPU sets the flags ask for the server and the bench
+// (nil: not restricted).
+func (c *benchCommon) cpus() (server, self *unix.CPUSet, err error) {
+	srv, own := *c.serverCPUs, *c.benchCPUs
+	if *c.pin {
+		if srv == "" && *c.spawn {
+			srv = "0"
+		}
+		if own == "" {
+			own = "1"
+		}
+	}
+	if srv != "" {
+		if !*c.spawn {
+			return nil, nil, fmt.Errorf("--server-cpus needs --spawn; pin a --url server with taskset -c when starting it")
+		}
+		set, err := pbench.ParseCPUs(srv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--server-cpus: %w", err)
+		}
+		server = &set
+	}
+	if own != "" {
+		set, err := pbench.ParseCPUs(own)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--bench-cpus: %w", err)
+		}
+		self = &set
+	}
+	return server, self, nil
 }
 
 // target starts or names the server. stop ends a spawned server.
 func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Target, func(), error) {
 	t := pbench.Target{URL: *c.url, PID: *c.pid, Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle}
+	serverCPUs, benchCPUs, err := c.cpus()
+	if err != nil {
+		return t, nil, err
+	}
+	if benchCPUs != nil {
+		if err := pbench.PinSelf(*benchCPUs); err != nil {
+			return t, nil, err
+		}
+	}
 	switch {
 	case *c.spawn && *c.url != "":
 		return t, nil, fmt.Errorf("give --url or --spawn, not both")
@@ -79,7 +126,7 @@ func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Targ
 		args = append(args, "--pprof", *c.pprof)
 	}
 	args = append(args, strings.Fields(*c.serverFlags)...)
-	s, err := spawnServer(ctx, args, stderr)
+	s, err := spawnServer(ctx, args, serverCPUs, stderr)
 	if err != nil {
 		return t, nil, err
 	}
@@ -99,7 +146,8 @@ type spawned struct {
 
 // spawnServer starts this binary's 'serve' on a free loopback port with a
 // fresh data folder and waits until it answers /healthz.
-func spawnServer(ctx context.Context, args []string, stderr io.Writer) (*spawned, error) {
+// With cpus set, it runs only on those CPUs.
+func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr io.Writer) (*spawned, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -131,7 +179,12 @@ func spawnServer(ctx context.Context, args []string, stderr io.Writer) (*spawned
 	}
 	// If the bench dies, so does its server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	if cpus != nil {
+		err = pbench.StartPinned(cmd, *cpus)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("spawn server: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,16 +41,27 @@ func benchJSON(t *testing.T, args ...string) []map[string]any {
 }
 
 // TestBenchSpawn runs a tiny fanout against a spawned server: one JSON
-// object per rate, complete, with the server's CPU and memory.
+// object per rate, complete, with the server's CPU and memory, and (on a
+// machine with two CPUs or more) pinned: server and generator on CPUs of
+// their own.
 func TestBenchSpawn(t *testing.T) {
-	runs := benchJSON(t, "fanout", "--spawn", "--members", "4", "--senders", "2", "--rate", "10,20",
-		"--duration", "300ms", "--json")
+	args := []string{"fanout", "--spawn", "--members", "4", "--senders", "2", "--rate", "10,20",
+		"--duration", "300ms", "--json"}
+	pinned := runtime.NumCPU() >= 2
+	if pinned {
+		args = append(args, "--server-cpus", "0", "--bench-cpus", strconv.Itoa(runtime.NumCPU()-1))
+	}
+	runs := benchJSON(t, args...)
 	if len(runs) != 2 {
 		t.Fatalf("%d JSON objects, want 2", len(runs))
 	}
 	for _, r := range runs {
 		if r["complete"] != true {
 			t.Errorf("incomplete run: %v", r["problems"])
+		}
+		params := r["params"].(map[string]any)
+		if pinned && (params["pinned"] != "yes" || params["server_CPUs"] != "0") {
+			t.Errorf("pinned run reports pinned=%v, server CPUs %v", params["pinned"], params["server_CPUs"])
 		}
 		figs := r["figures"].(map[string]any)
 		for _, k := range []string{"delivered", "expected", "latency_p99_ms", "server_CPU_pct", "server_RSS_MiB"} {
