@@ -236,8 +236,10 @@ func (c *Conn) readLoop(ctx context.Context) {
 		default:
 		}
 		if typ != websocket.MessageText {
-			c.send(errorReply("", "bad_request", "Frames must be text."))
-			continue
+			// Binary frames are refused outright: answering them would let
+			// a client make the server work past the operation limit.
+			c.CloseWith(CloseUnsupported, "frames must be text")
+			return
 		}
 		if !c.limiter.Allow() {
 			c.rejected++

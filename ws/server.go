@@ -94,6 +94,7 @@ func (c Config) withDefaults() Config {
 // Close codes (docs/protocol.md).
 const (
 	CloseGoingAway    = 1001
+	CloseUnsupported  = 1003
 	ClosePolicy       = 1008
 	CloseTooBig       = 1009
 	CloseSessionEnded = hub.CloseSessionEnded
