@@ -17,6 +17,7 @@ type Store interface {
 	SessionStore
 	ConversationStore
 	MessageStore
+	AttemptStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -51,6 +52,31 @@ type UserStore interface {
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
 	// ClearLoginFailures forgets the failures of key.
 	ClearLoginFailures(ctx context.Context, key string) error
+}
+
+// AttemptLimit bounds the attempts recorded for Key at or after Since to Max.
+type AttemptLimit struct {
+	Key   string
+	Max   int
+	Since time.Time
+}
+
+// AttemptStore counts attempts that are limited per key on every node at
+// once: failed logins, sign-ups, failed joins. Keys are opaque strings that
+// the service chooses (see service/limits.go); they share the table of
+// AddLoginFailure.
+type AttemptStore interface {
+	// ReserveAttempt records one attempt at time at for the key of each
+	// limit, if every key has fewer than its Max attempts at or after its
+	// Since, and returns -1. Otherwise it records nothing and returns the
+	// index of the first limit that is full. Concurrent calls, on any node,
+	// never record more than Max attempts for a key within a window.
+	// ErrUnavailable when the database cannot be reached.
+	ReserveAttempt(ctx context.Context, at time.Time, limits []AttemptLimit) (int, error)
+	// ForgetAttempt deletes one attempt recorded at time at for each key
+	// (if there is one): it takes back a reservation that turned out not to
+	// count. ErrUnavailable when the database cannot be reached.
+	ForgetAttempt(ctx context.Context, keys []string, at time.Time) error
 }
 
 // UserUpdate holds the changeable fields of a user; nil means unchanged.

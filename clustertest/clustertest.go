@@ -150,6 +150,7 @@ func (d *Deployment) Config(nodeID string) app.Config {
 	c := app.Config{DatabaseURL: d.DatabaseURL, NATSURL: d.NATSURL, NATSPrefix: d.NATSPrefix, NodeID: nodeID,
 		NoWeb: true, Presence: Presence}
 	c.Service.Hash.Memory = 8 * 1024
+	c.Service.SignupsPerHour = 1 << 20
 	c.Service.Hash.Time = 1
 	c.Realtime.OpsPerSecond = 1000
 	c.Realtime.OpsBurst = 1000
@@ -181,7 +182,7 @@ func (d *Deployment) StartN(t testing.TB, n int) []*servertest.Server {
 func (d *Deployment) ServeArgs(nodeID, addr string) []string {
 	return []string{"serve", "--addr", addr, "--node-id", nodeID,
 		"--database-url", d.DatabaseURL, "--nats-url", d.NATSURL, "--nats-prefix", d.NATSPrefix,
-		"--hash-memory", "8192", "--hash-time", "1", "--log-level", "warn",
+		"--hash-memory", "8192", "--hash-time", "1", "--signup-rate", "1000000", "--log-level", "warn",
 		"--presence-heartbeat", Presence.Heartbeat.String(),
 		"--presence-node-timeout", Presence.NodeTimeout.String(),
 		"--presence-grace", Presence.OfflineGrace.String()}

@@ -15,7 +15,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	err := decode(r, &req)
 	var u parley.User
 	if err == nil {
-		u, err = s.svc.Signup(r.Context(), req.Username, req.Email, req.Password)
+		u, err = s.svc.Signup(r.Context(), req.Username, req.Email, req.Password, s.clientIP(r))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

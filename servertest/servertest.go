@@ -44,6 +44,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg := app.Config{DataDir: t.TempDir(), NoWeb: true}
 	cfg.Service.Hash.Memory = 8 * 1024
 	cfg.Service.Hash.Time = 1
+	// Tests sign many people up from one address.
+	cfg.Service.SignupsPerHour = 1 << 20
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -5,15 +5,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"strconv"
 	"strings"
 	"time"
 
 	"parley"
 )
 
-// Signup creates an account.
-func (s *Service) Signup(ctx context.Context, username, email, password string) (parley.User, error) {
+// Signup creates an account. ip is the client's address: sign-ups are
+// limited per address (Config.SignupsPerHour).
+func (s *Service) Signup(ctx context.Context, username, email, password, ip string) (parley.User, error) {
 	username = parley.NormalizeUsername(username)
 	email = strings.ToLower(strings.TrimSpace(email))
 	if err := parley.ValidateUsername(username); err != nil {
@@ -23,57 +23,75 @@ func (s *Service) Signup(ctx context.Context, username, email, password string) 
 	} else if err := parley.ValidatePassword(password); err != nil {
 		return parley.User{}, err
 	}
+	now := s.Now()
+	key := signupKey(ip)
+	if err := s.reserve(ctx, now, time.Hour, "Too many sign-ups from your address; try again later.",
+		parley.AttemptLimit{Key: key, Max: s.cfg.SignupsPerHour, Since: now.Add(-time.Hour)}); err != nil {
+		return parley.User{}, err
+	}
+	release, err := s.acquireHash(ctx)
+	if err != nil {
+		s.forget(ctx, now, key)
+		return parley.User{}, err
+	}
 	hash, err := hashPassword(password, s.cfg.Hash)
+	release()
 	if err != nil {
 		return parley.User{}, err
 	}
-	u := parley.User{Username: username, Email: email, DisplayName: username, AcceptingMessages: true, CreatedAt: s.Now()}
+	u := parley.User{Username: username, Email: email, DisplayName: username, AcceptingMessages: true, CreatedAt: now}
 	if err := s.store.CreateUser(ctx, &u, hash); err != nil {
 		return parley.User{}, err
 	}
 	return u, nil
 }
 
+var errBadCredentials = &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
+
 // Login checks a username or email and password and opens a session. The
 // returned token is shown once; only its hash is stored.
+//
+// Failures are limited per client address and per login as typed (lower
+// case) and address, whether or not an account has that login, so the
+// limit tells nothing about which accounts exist. Each attempt is counted
+// before its password is checked and taken back if it succeeds, so
+// concurrent guesses cannot get past the limit.
 func (s *Service) Login(ctx context.Context, login, password, userAgent, ip string) (string, parley.Session, parley.User, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	if login == "" || len(login) > parley.EmailMax || len(password) > 4*parley.PasswordMax {
-		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
+		return "", parley.Session{}, parley.User{}, errBadCredentials
 	}
 	now := s.Now()
 	since := now.Add(-s.cfg.LoginWindow)
-	ipKey := "ip:" + ip
-	if n, err := s.store.LoginFailures(ctx, ipKey, since); err != nil {
+	ipKey, loginKey := loginAddressKey(ip), loginKey(ip, login)
+	if err := s.reserve(ctx, now, s.cfg.LoginWindow, "Too many failed logins; try again later.",
+		parley.AttemptLimit{Key: ipKey, Max: s.cfg.LoginFailuresPerAddress, Since: since},
+		parley.AttemptLimit{Key: loginKey, Max: s.cfg.LoginFailuresPerAccount, Since: since}); err != nil {
 		return "", parley.Session{}, parley.User{}, err
-	} else if n >= s.cfg.LoginFailuresPerAddress {
-		return "", parley.Session{}, parley.User{}, s.rateLimited()
+	}
+	release, err := s.acquireHash(ctx)
+	if err != nil {
+		s.forget(ctx, now, ipKey, loginKey)
+		return "", parley.Session{}, parley.User{}, err
 	}
 	u, hash, err := s.store.UserByLogin(ctx, login)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	switch {
+	case parley.ErrorCode(err) == parley.ENOTFOUND:
 		checkPassword(password, s.dummyHash) // same cost as a real check
-		if err := s.store.AddLoginFailure(ctx, []string{ipKey}, now); err != nil {
-			return "", parley.Session{}, parley.User{}, err
-		}
-		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
-	} else if err != nil {
+		release()
+		return "", parley.Session{}, parley.User{}, errBadCredentials
+	case err != nil:
+		release()
+		s.forget(ctx, now, ipKey, loginKey)
 		return "", parley.Session{}, parley.User{}, err
 	}
-	// The tight limit is per account and address, so that someone guessing
-	// from elsewhere does not lock the owner out.
-	acctKey := "acct:" + strconv.FormatInt(u.ID, 10) + ":" + ip
-	if n, err := s.store.LoginFailures(ctx, acctKey, since); err != nil {
-		return "", parley.Session{}, parley.User{}, err
-	} else if n >= s.cfg.LoginFailuresPerAccount {
-		return "", parley.Session{}, parley.User{}, s.rateLimited()
+	good := checkPassword(password, hash)
+	release()
+	if !good {
+		return "", parley.Session{}, parley.User{}, errBadCredentials
 	}
-	if !checkPassword(password, hash) {
-		if err := s.store.AddLoginFailure(ctx, []string{ipKey, acctKey}, now); err != nil {
-			return "", parley.Session{}, parley.User{}, err
-		}
-		return "", parley.Session{}, parley.User{}, &parley.Error{Code: parley.EBADCREDENTIALS, Message: "Wrong login or password."}
-	}
-	if err := s.store.ClearLoginFailures(ctx, acctKey); err != nil {
+	s.forget(ctx, now, ipKey)
+	if err := s.store.ClearLoginFailures(ctx, loginKey); err != nil {
 		return "", parley.Session{}, parley.User{}, err
 	}
 	token, hashed, err := newToken()
@@ -89,20 +107,6 @@ func (s *Service) Login(ctx context.Context, login, password, userAgent, ip stri
 		return "", parley.Session{}, parley.User{}, err
 	}
 	return token, sess, u, nil
-}
-
-// RateLimitError is a rate_limited error with the time to wait.
-type RateLimitError struct {
-	Err        *parley.Error
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string { return e.Err.Error() }
-func (e *RateLimitError) Unwrap() error { return e.Err }
-
-func (s *Service) rateLimited() error {
-	return &RateLimitError{Err: &parley.Error{Code: parley.ERATELIMITED, Message: "Too many failed logins; try again later."},
-		RetryAfter: s.cfg.LoginWindow}
 }
 
 // newToken returns a session token of 256 random bits and its SHA-256 hash.

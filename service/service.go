@@ -8,6 +8,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"parley"
@@ -33,6 +34,15 @@ type Config struct {
 	// LoginFailuresPerAddress limits failures per client address in
 	// LoginWindow. Zero value means 100.
 	LoginFailuresPerAddress int
+	// HashConcurrency bounds the password hashes computed at once (each
+	// holds Hash.Memory while it runs). Zero value means the number of CPUs.
+	HashConcurrency int
+	// HashWait is how long a sign-up or login waits for a hashing slot
+	// before it is answered 503 unavailable. Zero value means HashWait.
+	HashWait time.Duration
+	// SignupsPerHour limits sign-ups per client address per hour. Zero
+	// value means DefaultSignupsPerHour.
+	SignupsPerHour int
 }
 
 func (c Config) withDefaults() Config {
@@ -54,6 +64,15 @@ func (c Config) withDefaults() Config {
 	if c.LoginFailuresPerAddress == 0 {
 		c.LoginFailuresPerAddress = 100
 	}
+	if c.HashConcurrency <= 0 {
+		c.HashConcurrency = runtime.NumCPU()
+	}
+	if c.HashWait == 0 {
+		c.HashWait = HashWait
+	}
+	if c.SignupsPerHour == 0 {
+		c.SignupsPerHour = DefaultSignupsPerHour
+	}
 	return c
 }
 
@@ -66,7 +85,8 @@ type Service struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
-	dummyHash string // hashed at start so unknown users cost a hash too
+	dummyHash string        // hashed at start so unknown users cost a hash too
+	hashes    chan struct{} // a slot per hash that may run (see acquireHash)
 	metas     metaCache
 }
 
@@ -80,7 +100,8 @@ func New(store parley.Store, bus parley.Bus, cfg Config, log *slog.Logger) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: store, bus: bus, cfg: cfg, log: log, Now: now, dummyHash: dummy}, nil
+	return &Service{store: store, bus: bus, cfg: cfg, log: log, Now: now, dummyHash: dummy,
+		hashes: make(chan struct{}, cfg.HashConcurrency)}, nil
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -61,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"User/Update", testUpdateUser},
 		{"User/LastSeen", testLastSeen},
 		{"User/LoginFailures", testLoginFailures},
+		{"Attempt/Reserve", testReserveAttempt},
+		{"Attempt/ReserveConcurrent", testReserveAttemptConcurrent},
 
 		{"Session/CreateAndLookup", testSessionLookup},
 		{"Session/Touch", testSessionTouch},

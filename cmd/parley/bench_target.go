@@ -163,7 +163,7 @@ func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr i
 	}
 	defer logFile.Close() // the child has its own descriptor
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
-		"--log-level", "warn", "--ai", "off"}, args...)
+		"--log-level", "warn", "--ai", "off", "--signup-rate", "1000000000"}, args...)
 	cmd := exec.Command(exe, full...)
 	// The child takes its settings from flags only.
 	for _, kv := range os.Environ() {

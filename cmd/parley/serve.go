@@ -52,6 +52,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	aiContext := f.Int("ai-context", "PARLEY_AI_CONTEXT", 20, "recent messages sent to the model as context")
 	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", 19*1024, "argon2id memory in KiB for new password hashes")
 	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
+	hashConc := f.Int("hash-concurrency", "PARLEY_HASH_CONCURRENCY", 0, "password hashes computed at once; others wait up to 5 s, then 503 (0: one per CPU)")
+	signupRate := f.Int("signup-rate", "PARLEY_SIGNUP_RATE", service.DefaultSignupsPerHour, "sign-ups per client address per hour")
 	applyCalls := configureCalls(f)
 	applyPresence := presenceFlags(f)
 	if err := f.parse(args); err != nil {
@@ -74,13 +76,17 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if *hashMem < 8*1024 || *hashTime < 1 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
 	}
+	if *hashConc < 0 || *signupRate < 1 {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-concurrency must not be negative and --signup-rate must be at least 1")
+	}
 	if *maxMembers < 2 || *largeGroup < 2 || *maxConns < 1 || *aiRate < 1 || *aiContext < 1 || *aiContext > 200 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
 	}
 	cfg := app.Config{
 		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID,
 		Service: service.Config{SessionTTL: *sessionTTL, MaxGroupMembers: *maxMembers, LargeGroup: *largeGroup,
-			Hash: service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)}},
+			Hash:            service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)},
+			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
 		TrustProxy: *trustProxy,

@@ -74,7 +74,7 @@ export async function startServer(): Promise<RunningServer> {
   const dataDir = join(tmp, 'data');
   mkdirSync(resultsDir, { recursive: true });
   const log = createWriteStream(join(resultsDir, 'server.log'));
-  const proc: ChildProcess = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug', '--hash-memory', '8192', '--hash-time', '1'], {
+  const proc: ChildProcess = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug', '--hash-memory', '8192', '--hash-time', '1', '--signup-rate', '100000'], {
     cwd: tmp,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_AI: process.env.PARLEY_AI ?? 'builtin' },

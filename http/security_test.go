@@ -1,0 +1,75 @@
+package http_test
+
+import (
+	"sync"
+	"testing"
+
+	"parley/app"
+	"parley/servertest"
+)
+
+// TestConcurrentGuessesCounted: 40 concurrent wrong logins for one account
+// check no more passwords than the limit (10); the rest are refused with
+// 429 before any hash is computed.
+func TestConcurrentGuessesCounted(t *testing.T) {
+	srv := servertest.Start(t)
+	user(t, srv, "carol")
+	anon := &api{t: t, base: srv.URL}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			r := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": "carol", "password": "wrong-password"})
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[401] > 10 || statuses[401]+statuses[429] != 40 {
+		t.Fatalf("40 concurrent wrong logins: %v; want at most 10 checked (401), the rest 429", statuses)
+	}
+}
+
+// TestLockoutSameForUnknownNames: the per-login limit applies to a name
+// nobody has exactly as to a real account, so it tells nothing about which
+// accounts exist.
+func TestLockoutSameForUnknownNames(t *testing.T) {
+	srv := servertest.Start(t)
+	user(t, srv, "carol")
+	anon := &api{t: t, base: srv.URL}
+	for _, login := range []string{"carol", "nobody", "Nobody@Example.com"} {
+		for i := range 10 {
+			if r := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": login, "password": "wrong-password"}); r.status != 401 {
+				t.Fatalf("%s, failure %d: %d %s", login, i+1, r.status, r.raw)
+			}
+		}
+		r := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": login, "password": "wrong-password"})
+		if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("%s after 10 failures: %d %s", login, r.status, r.raw)
+		}
+	}
+	// The limit is per login as typed (lower case): the same name in
+	// capitals is the same login.
+	if r := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": " NOBODY ", "password": "x"}); r.status != 429 {
+		t.Fatalf("NOBODY after nobody's 10 failures: %d %s", r.status, r.raw)
+	}
+}
+
+// TestSignupRateLimit: sign-ups are limited per client address.
+func TestSignupRateLimit(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Service.SignupsPerHour = 3 }))
+	anon := &api{t: t, base: srv.URL}
+	for _, name := range []string{"user1", "user2", "user3"} {
+		anon.must(201, "POST", "/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name})
+	}
+	r := anon.do("POST", "/api/v1/auth/signup", map[string]any{"username": "user4", "email": "user4@example.com", "password": "password-user4"})
+	if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") != "3600" {
+		t.Fatalf("4th sign-up in an hour: %d %s %v", r.status, r.raw, r.header)
+	}
+	// Invalid input is refused before the limit and does not count.
+	if r := anon.do("POST", "/api/v1/auth/signup", map[string]any{"username": "x", "email": "x@example.com", "password": "password-x"}); r.code() != "invalid" {
+		t.Fatalf("invalid sign-up: %d %s", r.status, r.raw)
+	}
+}
