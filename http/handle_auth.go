@@ -101,8 +101,8 @@ func (s *Server) handleSearchUsers(r *http.Request, _ parley.User, _ parley.Sess
 	return http.StatusOK, map[string]any{"users": users}, err
 }
 
-func (s *Server) handleUser(r *http.Request, _ parley.User, _ parley.Session) (int, any, error) {
-	u, err := s.svc.UserByUsername(r.Context(), r.PathValue("username"))
+func (s *Server) handleUser(r *http.Request, me parley.User, _ parley.Session) (int, any, error) {
+	u, err := s.svc.UserByUsername(r.Context(), me.ID, r.PathValue("username"))
 	return http.StatusOK, map[string]any{"user": u}, err
 }
 

@@ -1,8 +1,11 @@
 package http_test
 
 import (
+	"context"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"parley/app"
 	"parley/servertest"
@@ -71,5 +74,27 @@ func TestSignupRateLimit(t *testing.T) {
 	// Invalid input is refused before the limit and does not count.
 	if r := anon.do("POST", "/api/v1/auth/signup", map[string]any{"username": "x", "email": "x@example.com", "password": "password-x"}); r.code() != "invalid" {
 		t.Fatalf("invalid sign-up: %d %s", r.status, r.raw)
+	}
+}
+
+// TestLastSeenOnlyForContacts: a profile shows last_seen only to people
+// presence is shared with, never to a stranger or in search results.
+func TestLastSeenOnlyForContacts(t *testing.T) {
+	srv := servertest.Start(t)
+	alice, bob, mallory := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "mallory")
+	alice.must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"})
+	bobID := id(bob.must(200, "GET", "/api/v1/me", nil).obj("user"), "id")
+	if err := srv.Node.Store.SetLastSeen(context.Background(), bobID, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+		t.Fatal(err)
+	}
+	if u := alice.must(200, "GET", "/api/v1/users/bob", nil).obj("user"); u["last_seen"] == nil {
+		t.Fatalf("bob's contact sees no last_seen: %v", u)
+	}
+	if u := mallory.must(200, "GET", "/api/v1/users/bob", nil).obj("user"); u["last_seen"] != nil || u["username"] != "bob" {
+		t.Fatalf("a stranger sees %v", u)
+	}
+	r := mallory.must(200, "GET", "/api/v1/users?prefix=bo", nil)
+	if strings.Contains(string(r.raw), "last_seen") {
+		t.Fatalf("search shows presence: %s", r.raw)
 	}
 }

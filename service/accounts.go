@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -205,7 +206,8 @@ func (s *Service) UpdateMe(ctx context.Context, userID int64, upd parley.UserUpd
 	return s.store.UpdateUser(ctx, userID, upd)
 }
 
-// SearchUsers finds people by username prefix.
+// SearchUsers finds people by username prefix. Results carry no presence
+// (last_seen): that is shown only to contacts (see UserByUsername).
 func (s *Service) SearchUsers(ctx context.Context, prefix string, limit int) ([]parley.User, error) {
 	prefix = parley.NormalizeUsername(prefix)
 	if limit <= 0 {
@@ -220,12 +222,29 @@ func (s *Service) SearchUsers(ctx context.Context, prefix string, limit int) ([]
 	users, err := s.store.SearchUsers(ctx, prefix, limit)
 	for i := range users {
 		users[i] = users[i].Public()
+		users[i].LastSeen = nil
 	}
 	return users, err
 }
 
-// UserByUsername returns someone's public profile.
-func (s *Service) UserByUsername(ctx context.Context, username string) (parley.User, error) {
+// UserByUsername returns someone's public profile as viewerID may see it:
+// last_seen only if presence is shared between them (a direct chat, or a
+// group of at most Config.LargeGroup members: the people presence events
+// go to).
+func (s *Service) UserByUsername(ctx context.Context, viewerID int64, username string) (parley.User, error) {
 	u, err := s.store.UserByUsername(ctx, parley.NormalizeUsername(username))
-	return u.Public(), err
+	if err != nil {
+		return parley.User{}, err
+	}
+	u = u.Public()
+	if u.ID != viewerID && u.LastSeen != nil {
+		contacts, err := s.Contacts(ctx, viewerID)
+		if err != nil {
+			return parley.User{}, err
+		}
+		if !slices.Contains(contacts, u.ID) {
+			u.LastSeen = nil
+		}
+	}
+	return u, nil
 }
