@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['e2e/**/*.e2e.ts'],
     // Builds the app and the server once for all the files.
     globalSetup: ['e2e/globalSetup.ts'],
+    // Fails a test on any Content Security Policy violation.
+    setupFiles: ['e2e/setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     fileParallelism: false,

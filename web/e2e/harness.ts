@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { inject } from 'vitest';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,12 +28,48 @@ export function haveChromium(): boolean {
   return false;
 }
 
-/** launchBrowser starts Chromium with the project's flags, plus extraArgs (e.g. fake camera and microphone). */
+/**
+ * launchBrowser starts Chromium with the project's flags, plus extraArgs (e.g.
+ * fake camera and microphone). Every context it opens reports Content
+ * Security Policy violations, which fail the test (e2e/setup.ts).
+ */
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
+  });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await watchCSP(context);
+    return context;
+  };
+  return browser;
+}
+
+const cspViolations: string[] = [];
+
+/** takeCSPViolations returns the CSP violations reported since it was last called. */
+export function takeCSPViolations(): string[] {
+  return cspViolations.splice(0);
+}
+
+// watchCSP collects the violations Chromium reports in a context's pages:
+// the securitypolicyviolation event in every document, and the console
+// errors Chromium writes for them (which also cover blocked workers).
+async function watchCSP(context: BrowserContext) {
+  await context.exposeBinding('__parleyCSPViolation', (_source, v: string) => {
+    cspViolations.push(v);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __parleyCSPViolation(v: string): void }).__parleyCSPViolation;
+      report(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+    });
+  });
+  context.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) cspViolations.push(m.text());
   });
 }
 
