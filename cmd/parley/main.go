@@ -42,7 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch args[1] {
 	case "serve":
-		return serve(ctx, args[2:], getenv, stdout, stderr)
+		if err := serve(ctx, args[2:], getenv, stdout, stderr); !isHelp(err) {
+			return err
+		}
+		return nil
 	case "bench":
 		return bench(ctx, args[2:], getenv, stdout, stderr)
 	case "version":

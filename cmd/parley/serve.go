@@ -30,7 +30,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
 	pprofAddr := f.String("pprof", "PARLEY_PPROF", "", "address for the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; off when empty; never expose it publicly")
 	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
-	dbURL := f.String("database-url", "PARLEY_DATABASE_URL", "", "PostgreSQL URL (postgres://...); empty uses SQLite in the data dir")
+	dbURL := f.Secret("database-url", "PARLEY_DATABASE_URL", "PostgreSQL URL (postgres://...), which may hold a password; empty uses SQLite in the data dir")
 	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
 	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
 	nodeID := f.String("node-id", "PARLEY_NODE_ID", "", "this node's name (default: host name and pid)")
@@ -45,7 +45,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 40*time.Millisecond, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
 	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
-	aiKey := f.String("ai-api-key", "PARLEY_AI_API_KEY", "", "API key for the AI endpoint")
+	aiKey := f.Secret("ai-api-key", "PARLEY_AI_API_KEY", "API key for the AI endpoint")
 	aiModel := f.String("ai-model", "PARLEY_AI_MODEL", "", "model name (default "+suggest.DefaultModel+")")
 	aiTimeout := f.Duration("ai-timeout", "PARLEY_AI_TIMEOUT", 20*time.Second, "time limit of one suggestion request")
 	aiRate := f.Int("ai-rate", "PARLEY_AI_RATE", 10, "suggestion requests per user per minute")
@@ -57,6 +57,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	applyCalls := configureCalls(f)
 	applyPresence := presenceFlags(f)
 	if err := f.parse(args); err != nil {
+		if !isHelp(err) {
+			err = fmt.Errorf("%w (see 'parley serve -h')", err)
+		}
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	var level slog.Level
