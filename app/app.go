@@ -43,6 +43,9 @@ type Config struct {
 	NATSPrefix string
 	// NodeID names this node in connection ids and presence. Zero value: host name and pid.
 	NodeID string
+	// DBTimeout bounds every database call (parley.WithTimeout). Zero
+	// value means parley.DefaultStoreTimeout.
+	DBTimeout time.Duration
 
 	Service  service.Config
 	Realtime ws.Config
@@ -116,6 +119,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("open SQLite in %s: %w", dir, err)
 		}
 	}
+	timeout := cfg.DBTimeout
+	if timeout == 0 {
+		timeout = parley.DefaultStoreTimeout
+	}
+	n.Store = parley.WithTimeout(n.Store, timeout)
 	// The realtime server is built after the bus; the bus's reconnect
 	// handler, which runs on another goroutine, finds it here.
 	var realtime atomic.Pointer[ws.Server]
@@ -164,8 +172,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		if rt == nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		ctx := context.Background() // each store call has its deadline
 		if !online {
 			if err := n.Store.SetLastSeen(ctx, userID, lastSeen.UTC().Truncate(time.Microsecond)); err != nil {
 				log.Warn("set last seen", "err", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parley"
+	"parley/app"
 	"parley/client"
 	"parley/clustertest"
 	"parley/pgtest"
@@ -30,13 +31,18 @@ type behindProxy struct {
 	group  parley.ConversationSummary
 }
 
-func newBehindProxy(t *testing.T) *behindProxy {
+func newBehindProxy(t *testing.T, configure ...func(*app.Config)) *behindProxy {
 	t.Helper()
 	db := clustertest.Postgres(t)
 	network, target := pgtest.Target(t, db)
 	px := pgtest.NewProxy(t, network, target)
 	d := &clustertest.Deployment{DatabaseURL: pgtest.ThroughProxy(t, db, px.Addr()),
-		NATSURL: clustertest.NATS(t), NATSPrefix: clustertest.NewPrefix()}
+		NATSURL: clustertest.NATS(t), NATSPrefix: clustertest.NewPrefix(),
+		Configure: func(c *app.Config) {
+			for _, f := range configure {
+				f(c)
+			}
+		}}
 	bp := &behindProxy{db: db, px: px, nodes: d.StartN(t, 3)}
 	// Should the test fail with a request stuck in the proxy, cut it
 	// before the nodes stop: a node waits for its queries to end.

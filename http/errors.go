@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -42,6 +43,10 @@ func ErrorStatus(code string) int {
 	return http.StatusInternalServerError
 }
 
+// StatusClientClosed is recorded (in metrics) for a request its client
+// cancelled before the answer, as nginx does.
+const StatusClientClosed = 499
+
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -56,6 +61,13 @@ type errorDetail struct {
 // logged with the request and shown to the client only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
+	if code == parley.EINTERNAL && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away (closed the connection, cancelled an
+		// upgrade): nothing failed here, and no one reads the answer.
+		s.log.Debug("request cancelled by the client", "method", r.Method, "path", r.URL.Path)
+		w.WriteHeader(StatusClientClosed)
+		return
+	}
 	if code == parley.EINTERNAL {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -115,5 +115,7 @@ func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session) {
-	s.opt.Realtime.Serve(w, r, u, sess)
+	if err := s.opt.Realtime.Serve(w, r, u, sess); err != nil {
+		s.writeError(w, r, err)
+	}
 }

@@ -251,8 +251,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// readyTimeout bounds /readyz's check of the database: a node whose
+// database takes longer is not ready.
+const readyTimeout = time.Second
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain")
 	if err := s.svc.Ready(ctx); err != nil {

@@ -128,9 +128,11 @@ func (s *Service) member(ctx context.Context, conversationID, userID int64) (par
 }
 
 // publish sends an event, logging (not returning) a failure: the change is
-// already committed, and clients converge through sync.
+// already committed, and clients converge through sync. It publishes even
+// when ctx has ended (a client that went away, a deadline met just after
+// the commit): the change happened, and its members must hear of it.
 func (s *Service) publish(ctx context.Context, topic string, e parley.Event) {
-	if err := s.bus.Publish(ctx, topic, parley.MarshalEvent(e)); err != nil {
+	if err := s.bus.Publish(context.WithoutCancel(ctx), topic, parley.MarshalEvent(e)); err != nil {
 		s.log.Warn("bus publish failed", "topic", topic, "err", err)
 	}
 }

@@ -164,17 +164,12 @@ func (c *Conn) closeLocked(code int, reason string) {
 	time.AfterFunc(3*time.Second, func() { c.ws.CloseNow() })
 }
 
-// start registers the connection and queues the hello. It reports false,
+// start registers the connection (a member of conversations ids) and
+// queues the hello. It reports false,
 // having closed the socket, if the connection cannot be served.
-func (c *Conn) start(parent context.Context) bool {
+func (c *Conn) start(parent context.Context, ids []int64) bool {
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(parent))
 	s := c.srv
-	ids, err := s.svc.Store().ConversationIDs(c.ctx, c.user.ID)
-	if err != nil {
-		c.cancel()
-		c.ws.Close(websocket.StatusInternalError, "try again")
-		return false
-	}
 	if _, err := s.reg.Register(c, ids); err != nil {
 		s.reg.Unregister(c)
 		c.cancel()

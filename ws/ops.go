@@ -51,7 +51,7 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		out, err = h(ctx, c, data)
 	}
 	if err != nil {
-		if parley.ErrorCode(err) == parley.EINTERNAL {
+		if parley.ErrorCode(err) == parley.EINTERNAL && ctx.Err() == nil {
 			c.srv.log.Error("ws op failed", "op", req.Op, "user", c.user.ID, "err", err)
 		}
 		c.send(encode(reply{Re: id, OK: false, Error: &replyError{Code: parley.ErrorCode(err),
@@ -303,7 +303,9 @@ func (c *Conn) sendPresence(ctx context.Context) {
 			continue
 		}
 		u, err := c.srv.svc.Store().User(ctx, uid)
-		if err != nil {
+		if parley.ErrorCode(err) == parley.EUNAVAILABLE || ctx.Err() != nil {
+			return // the database is away: no more calls, the reader has work
+		} else if err != nil {
 			continue
 		}
 		c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, false, u.LastSeen)})

@@ -161,33 +161,44 @@ func (s *Server) handler(op string) OpHandler {
 // Serve upgrades an authenticated request and starts the connection, which
 // runs on its own goroutine until it ends (Shutdown waits for it). The
 // caller has checked the session; ws checks Origin and the per-user
-// connection limit.
-func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User, sess parley.Session) {
+// connection limit. An error means nothing was written and no upgrade
+// happened: the caller answers it (unavailable when the database does not
+// answer in time, or the node is shutting down).
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User, sess parley.Session) error {
+	if s.draining() {
+		return errShuttingDown
+	}
 	if s.reg.Count(user.ID) >= s.cfg.MaxConnsPerUser {
 		w.Header().Set("Retry-After", "5")
 		writeHTTPError(w, http.StatusTooManyRequests, parley.ERATELIMITED, "Too many connections for this user.")
-		return
+		return nil
+	}
+	// What the connection subscribes to is read before the upgrade, so
+	// that a database that does not answer gets the client a plain 503.
+	ids, err := s.svc.Store().ConversationIDs(r.Context(), user.ID)
+	if err != nil {
+		return err
 	}
 	hj := &hijacker{ResponseWriter: w}
 	wsc, err := websocket.Accept(hj, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
 	if err != nil {
 		// Accept has written the error (403 for a foreign Origin).
-		return
+		return nil
 	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		wsc.Close(CloseGoingAway, "server shutting down")
-		return
+		return nil
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	wsc.SetReadLimit(s.cfg.MaxFrame)
 	c := newConn(s, wsc, user, sess, s.cfg.NodeID+"-"+strconv.FormatInt(s.nextID.Add(1), 10))
 	c.sock = hj.sock
-	if !c.start(r.Context()) {
+	if !c.start(r.Context(), ids) {
 		s.wg.Done()
-		return
+		return nil
 	}
 	// The connection reads on a fresh goroutine: this one's stack has grown
 	// with the handshake (session lookup, store queries), and an idle
@@ -196,14 +207,31 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 		defer s.wg.Done()
 		c.serve()
 	}()
+	return nil
+}
+
+// errShuttingDown answers upgrades once Drain or Shutdown has started: the
+// client tries again, and its balancer sends it to another node.
+var errShuttingDown = parley.Errorf(parley.EUNAVAILABLE, "This server is shutting down; connect again.")
+
+// Drain stops accepting new connections (upgrades answer 503 unavailable)
+// and leaves the open ones alone; Shutdown then closes them.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+}
+
+func (s *Server) draining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // Shutdown closes every connection with 1001 so clients reconnect elsewhere,
 // and waits for them to end (or ctx).
 func (s *Server) Shutdown(ctx context.Context) {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
+	s.Drain()
 	s.reg.CloseAll(CloseGoingAway, "server shutting down")
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

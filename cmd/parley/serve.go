@@ -11,6 +11,7 @@ import (
 
 	"time"
 
+	"parley"
 	"parley/app"
 	"parley/service"
 	"parley/suggest"
@@ -34,6 +35,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
 	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
 	nodeID := f.String("node-id", "PARLEY_NODE_ID", "", "this node's name (default: host name and pid)")
+	dbTimeout := f.Duration("db-timeout", "PARLEY_DB_TIMEOUT", parley.DefaultStoreTimeout, "time limit of each database call; a request whose call runs out answers 503 unavailable")
 	logLevel := f.String("log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error")
 	logFormat := f.String("log-format", "PARLEY_LOG_FORMAT", "text", "text or json")
 	sessionTTL := f.Duration("session-ttl", "PARLEY_SESSION_TTL", 30*24*time.Hour, "sessions expire after this long unused")
@@ -76,6 +78,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	default:
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--log-format must be text or json")
 	}
+	if *dbTimeout <= 0 {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--db-timeout must be positive")
+	}
 	if *hashMem < 8*1024 || *hashTime < 1 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
 	}
@@ -86,7 +91,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
 	}
 	cfg := app.Config{
-		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID,
+		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID, DBTimeout: *dbTimeout,
 		Service: service.Config{SessionTTL: *sessionTTL, MaxGroupMembers: *maxMembers, LargeGroup: *largeGroup,
 			Hash:            service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)},
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},

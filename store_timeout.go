@@ -1,0 +1,287 @@
+package parley
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultStoreTimeout bounds each database call of a node (--db-timeout).
+const DefaultStoreTimeout = 3 * time.Second
+
+// WithTimeout returns s with a deadline on every call: each runs with a
+// context that ends after d (or sooner, with the caller's). A call that
+// the deadline ends fails with ErrUnavailable (wrapping the cause, for
+// logs), whatever the driver made of it, so that a database that stops
+// answering — a hung server, a blackholed network — gives clients a 503
+// `unavailable` in d instead of a request that hangs for the whole outage.
+// A call the caller canceled returns the caller's error. d <= 0 returns s.
+//
+// The stores honour the deadline: PostgreSQL's driver closes a connection
+// whose query outlives it (so the pool never hands out a connection stuck
+// in a blackhole), and both appenders stop waiting for a commit at it. An
+// append whose deadline passes may still commit: the caller answers
+// unavailable, and the client's resend with the same client_msg_id finds
+// the original.
+//
+// Every method of Store is wrapped here; a method added to Store must be
+// added below too (the compiler insists).
+func WithTimeout(s Store, d time.Duration) Store {
+	if d <= 0 {
+		return s
+	}
+	return &timedStore{s: s, d: d}
+}
+
+// Unwrap returns the store that WithTimeout wrapped, or s itself.
+func Unwrap(s Store) Store {
+	if t, ok := s.(*timedStore); ok {
+		return t.s
+	}
+	return s
+}
+
+type timedStore struct {
+	s Store
+	d time.Duration
+}
+
+var _ Store = (*timedStore)(nil)
+
+// bounded runs f with the deadline and maps what the deadline caused.
+func bounded[T any](t *timedStore, ctx context.Context, f func(ctx context.Context) (T, error)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, t.d)
+	defer cancel()
+	v, err := f(cctx)
+	return v, t.mapErr(ctx, cctx, err)
+}
+
+func bounded0(t *timedStore, ctx context.Context, f func(ctx context.Context) error) error {
+	_, err := bounded(t, ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, f(ctx) })
+	return err
+}
+
+// mapErr turns the failure of a call whose context ended by a deadline
+// (its own or the caller's) into ErrUnavailable. Domain errors pass
+// unchanged; so does everything when the caller canceled.
+func (t *timedStore) mapErr(parent, ctx context.Context, err error) error {
+	if ErrorCode(err) != EINTERNAL || !errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(parent.Err(), context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: database call exceeded its %v deadline: %w", ErrUnavailable, t.d, err)
+}
+
+func (t *timedStore) Ping(ctx context.Context) error { return bounded0(t, ctx, t.s.Ping) }
+func (t *timedStore) Close() error                   { return t.s.Close() }
+
+// UserStore
+
+func (t *timedStore) CreateUser(ctx context.Context, u *User, passwordHash string) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateUser(ctx, u, passwordHash) })
+}
+
+func (t *timedStore) User(ctx context.Context, id int64) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.User(ctx, id) })
+}
+
+func (t *timedStore) UserByUsername(ctx context.Context, username string) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.UserByUsername(ctx, username) })
+}
+
+func (t *timedStore) UserByLogin(ctx context.Context, login string) (User, string, error) {
+	var hash string
+	u, err := bounded(t, ctx, func(ctx context.Context) (u User, err error) {
+		u, hash, err = t.s.UserByLogin(ctx, login)
+		return u, err
+	})
+	return u, hash, err
+}
+
+func (t *timedStore) SearchUsers(ctx context.Context, prefix string, limit int) ([]User, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]User, error) { return t.s.SearchUsers(ctx, prefix, limit) })
+}
+
+func (t *timedStore) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.UpdateUser(ctx, id, upd) })
+}
+
+func (t *timedStore) SetLastSeen(ctx context.Context, id int64, at time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.SetLastSeen(ctx, id, at) })
+}
+
+func (t *timedStore) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.AddLoginFailure(ctx, keys, at) })
+}
+
+func (t *timedStore) LoginFailures(ctx context.Context, key string, since time.Time) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.LoginFailures(ctx, key, since) })
+}
+
+func (t *timedStore) ClearLoginFailures(ctx context.Context, key string) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ClearLoginFailures(ctx, key) })
+}
+
+// SessionStore
+
+func (t *timedStore) CreateSession(ctx context.Context, s *Session) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateSession(ctx, s) })
+}
+
+func (t *timedStore) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (Session, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Session, error) { return t.s.SessionByTokenHash(ctx, hash, now) })
+}
+
+func (t *timedStore) TouchSession(ctx context.Context, id int64, lastUsed, expiresAt time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.TouchSession(ctx, id, lastUsed, expiresAt) })
+}
+
+func (t *timedStore) Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Session, error) { return t.s.Sessions(ctx, userID, now) })
+}
+
+func (t *timedStore) DeleteSession(ctx context.Context, userID, sessionID int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.DeleteSession(ctx, userID, sessionID) })
+}
+
+func (t *timedStore) DeleteOtherSessions(ctx context.Context, userID, keepID int64) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) { return t.s.DeleteOtherSessions(ctx, userID, keepID) })
+}
+
+// ConversationStore
+
+// withMessage is the result of a call that also returns a system message.
+type withMessage[T any] struct {
+	v T
+	m Message
+}
+
+func (t *timedStore) CreateGroup(ctx context.Context, name, code string, owner int64, now time.Time) (Conversation, Message, error) {
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Conversation], err error) {
+		r.v, r.m, err = t.s.CreateGroup(ctx, name, code, owner, now)
+		return r, err
+	})
+	return r.v, r.m, err
+}
+
+func (t *timedStore) Direct(ctx context.Context, a, b int64, now time.Time) (Conversation, bool, error) {
+	var created bool
+	c, err := bounded(t, ctx, func(ctx context.Context) (c Conversation, err error) {
+		c, created, err = t.s.Direct(ctx, a, b, now)
+		return c, err
+	})
+	return c, created, err
+}
+
+func (t *timedStore) Conversation(ctx context.Context, id int64) (Conversation, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Conversation, error) { return t.s.Conversation(ctx, id) })
+}
+
+func (t *timedStore) GroupByCode(ctx context.Context, code string) (Conversation, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Conversation, error) { return t.s.GroupByCode(ctx, code) })
+}
+
+func (t *timedStore) Member(ctx context.Context, conversationID, userID int64) (Member, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Member, error) { return t.s.Member(ctx, conversationID, userID) })
+}
+
+func (t *timedStore) Members(ctx context.Context, conversationID int64) ([]Member, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Member, error) { return t.s.Members(ctx, conversationID) })
+}
+
+func (t *timedStore) ConversationIDs(ctx context.Context, userID int64) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) { return t.s.ConversationIDs(ctx, userID) })
+}
+
+func (t *timedStore) Conversations(ctx context.Context, userID int64) ([]ConversationSummary, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]ConversationSummary, error) { return t.s.Conversations(ctx, userID) })
+}
+
+func (t *timedStore) Contacts(ctx context.Context, userID int64, maxGroup int) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) { return t.s.Contacts(ctx, userID, maxGroup) })
+}
+
+func (t *timedStore) AddMember(ctx context.Context, conversationID, userID int64, maxMembers int, now time.Time) (Member, bool, Message, error) {
+	var added bool
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Member], err error) {
+		r.v, added, r.m, err = t.s.AddMember(ctx, conversationID, userID, maxMembers, now)
+		return r, err
+	})
+	return r.v, added, r.m, err
+}
+
+func (t *timedStore) RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Message, error) {
+		return t.s.RemoveMember(ctx, conversationID, userID, actor, now)
+	})
+}
+
+func (t *timedStore) SetRole(ctx context.Context, conversationID, userID int64, role string, actor int64, now time.Time) (Member, Message, error) {
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Member], err error) {
+		r.v, r.m, err = t.s.SetRole(ctx, conversationID, userID, role, actor, now)
+		return r, err
+	})
+	return r.v, r.m, err
+}
+
+func (t *timedStore) RenameGroup(ctx context.Context, conversationID int64, name string, actor int64, now time.Time) (Conversation, Message, error) {
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Conversation], err error) {
+		r.v, r.m, err = t.s.RenameGroup(ctx, conversationID, name, actor, now)
+		return r, err
+	})
+	return r.v, r.m, err
+}
+
+func (t *timedStore) SetCode(ctx context.Context, conversationID int64, code string, actor int64, now time.Time) (Conversation, Message, error) {
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Conversation], err error) {
+		r.v, r.m, err = t.s.SetCode(ctx, conversationID, code, actor, now)
+		return r, err
+	})
+	return r.v, r.m, err
+}
+
+// MessageStore
+
+func (t *timedStore) AppendMessage(ctx context.Context, m NewMessage) (Message, bool, error) {
+	var created bool
+	msg, err := bounded(t, ctx, func(ctx context.Context) (msg Message, err error) {
+		msg, created, err = t.s.AppendMessage(ctx, m)
+		return msg, err
+	})
+	return msg, created, err
+}
+
+func (t *timedStore) Messages(ctx context.Context, conversationID int64, q MessageQuery) ([]Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Message, error) { return t.s.Messages(ctx, conversationID, q) })
+}
+
+func (t *timedStore) Message(ctx context.Context, conversationID, seq int64) (Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Message, error) { return t.s.Message(ctx, conversationID, seq) })
+}
+
+func (t *timedStore) Changes(ctx context.Context, conversationID, afterMod, maxSeq int64, limit int) ([]Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Message, error) {
+		return t.s.Changes(ctx, conversationID, afterMod, maxSeq, limit)
+	})
+}
+
+func (t *timedStore) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Message, error) {
+		return t.s.EditMessage(ctx, conversationID, seq, editor, text, now)
+	})
+}
+
+func (t *timedStore) DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Message, error) {
+		return t.s.DeleteMessage(ctx, conversationID, seq, actor, byModerator, now)
+	})
+}
+
+func (t *timedStore) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (Member, bool, error) {
+	var changed bool
+	m, err := bounded(t, ctx, func(ctx context.Context) (m Member, err error) {
+		m, changed, err = t.s.SetMarks(ctx, conversationID, userID, deliveredSeq, readSeq)
+		return m, err
+	})
+	return m, changed, err
+}
