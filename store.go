@@ -6,7 +6,9 @@ import (
 )
 
 // Store is Parley's durable state. sqlite.Store and postgres.Store implement
-// it; storetest.Run checks both against the same suite.
+// it; storetest.Run checks both against the same suite. A node calls it
+// through WithTimeout (store_timeout.go), which gives every call a
+// deadline: a method added to Store is added there too.
 //
 // Every method returns *Error values for outcomes a client may see (ENOTFOUND,
 // EUSERNAMETAKEN, ...), ErrUnavailable when the database cannot be reached,

@@ -122,6 +122,16 @@ func (t *timedStore) ClearLoginFailures(ctx context.Context, key string) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ClearLoginFailures(ctx, key) })
 }
 
+// AttemptStore
+
+func (t *timedStore) ReserveAttempt(ctx context.Context, at time.Time, limits []AttemptLimit) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.ReserveAttempt(ctx, at, limits) })
+}
+
+func (t *timedStore) ForgetAttempt(ctx context.Context, keys []string, at time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ForgetAttempt(ctx, keys, at) })
+}
+
 // SessionStore
 
 func (t *timedStore) CreateSession(ctx context.Context, s *Session) error {
