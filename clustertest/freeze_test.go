@@ -164,4 +164,3 @@ func TestPostgresFrozen(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, history of %d, every session holds all of it", l.total(), len(hist))
 }
-
