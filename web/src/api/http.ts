@@ -7,13 +7,16 @@ export class ApiError extends Error {
   readonly code: string;
   readonly field?: string;
   readonly retryAfter?: number;
-  constructor(status: number, err: ProtocolError, retryAfter?: number) {
+  /** The server answered without a protocol error body (the message is generic). */
+  readonly generic: boolean;
+  constructor(status: number, err: ProtocolError, retryAfter?: number, generic = false) {
     super(err.message);
     this.name = 'ApiError';
     this.status = status;
     this.code = err.code;
     this.field = err.field ?? fieldForCode(err.code);
     this.retryAfter = retryAfter;
+    this.generic = generic;
   }
 }
 
@@ -40,13 +43,27 @@ export function setUnauthorizedHandler(fn: (() => void) | null) {
 
 export const API = '/api/v1';
 
-export async function request<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean; signal?: AbortSignal } = {}): Promise<T> {
+interface RequestOptions {
+  /** A 401 is an expected answer here (login, logout, me), not a session that ended. */
+  quiet401?: boolean;
+  signal?: AbortSignal;
+  /** The Accept header (JSON unless said). */
+  accept?: string;
+}
+
+/**
+ * send makes one request and returns the response when its status is 2xx;
+ * any other status becomes an ApiError (a 401 also tells the unauthorized
+ * handler), and a network failure an ApiError with status 0.
+ */
+async function send(method: string, path: string, body: unknown, opts: RequestOptions): Promise<Response> {
+  const accept = opts.accept ?? 'application/json';
   let res: Response;
   try {
     res = await fetch(API + path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: body === undefined ? { Accept: accept } : { Accept: accept, 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: opts.signal,
     });
@@ -54,23 +71,28 @@ export async function request<T>(method: string, path: string, body?: unknown, o
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(0, { code: 'network', message: 'Cannot reach the server. Check your connection.' });
   }
+  if (res.ok) return res;
+  const data = parseJSON(await res.text());
+  const sent = (data as { error?: ProtocolError } | undefined)?.error;
+  const err = sent ?? { code: res.status === 404 ? 'not_found' : 'internal', message: `Request failed (${res.status}).` };
+  const ra = Number(res.headers.get('Retry-After'));
+  if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized();
+  throw new ApiError(res.status, err, Number.isFinite(ra) && ra > 0 ? ra : undefined, !sent);
+}
+
+function parseJSON(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(method, path, body, opts);
   if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
-  if (!res.ok) {
-    const err = (data as { error?: ProtocolError } | undefined)?.error ?? { code: res.status === 404 ? 'not_found' : 'internal', message: `Request failed (${res.status}).` };
-    const ra = Number(res.headers.get('Retry-After'));
-    if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized();
-    throw new ApiError(res.status, err, Number.isFinite(ra) && ra > 0 ? ra : undefined);
-  }
-  return data as T;
+  return parseJSON(await res.text()) as T;
 }
 
 const enc = encodeURIComponent;
@@ -111,6 +133,9 @@ export const api = {
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
+
+  /** POST …/suggestions: the response's body is the Server-Sent Events stream (see api/sse.ts). */
+  suggestions: (id: number, prompt: string, signal?: AbortSignal) => send('POST', `/conversations/${id}/suggestions`, prompt ? { prompt } : {}, { accept: 'text/event-stream', signal }),
 
   /** STUN/TURN servers for one call (TURN credentials expire: fetch per call). */
   iceServers: () => request<IceServersReply>('GET', '/calls/ice-servers'),

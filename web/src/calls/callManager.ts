@@ -14,103 +14,19 @@
 // happened, then the state goes back to no call (problems the person must
 // read stay until dismissed).
 //
-// ICE candidates trickle both ways through call_ice. Ours are held until the
-// server knows the call (the caller learns its id from the invite's reply;
-// the callee may send only once its accept is acknowledged); theirs are held
-// until the remote description is set (they can come before the answer).
-import type { CallEvent, CallMedia, IceCandidateJSON, Reply, ServerEvent, UserRef } from '../api/types';
+// The parts: types.ts (what it needs and shows), peer.ts (the peer
+// connection and the candidates held both ways), words.ts (what the person
+// is told).
+import type { CallEvent, CallMedia, IceCandidateJSON, Reply, UserRef } from '../api/types';
 import { nameOf } from '../lib/format';
 import { createStore, type Store } from '../state/store';
+import { addStats, constraints, PeerLink, stopStream } from './peer';
+import type { CallDeps, CallEnd, CallsState, CallStats, CallView, PeerConnectionLike } from './types';
+import { endedBy, errorCode, inviteProblem, mediaErrorMessage, requestProblem } from './words';
 
-/** The part of RTCPeerConnection the manager uses (a fake in tests). */
-export interface PeerConnectionLike {
-  readonly connectionState: string;
-  readonly localDescription: { type: string; sdp: string } | null;
-  onicecandidate: ((ev: { candidate: { candidate: string; toJSON(): RTCIceCandidateInit } | null }) => void) | null;
-  ontrack: ((ev: { track: MediaStreamTrack; streams: readonly MediaStream[] }) => void) | null;
-  onconnectionstatechange: ((ev?: unknown) => void) | null;
-  addTrack(track: MediaStreamTrack, ...streams: MediaStream[]): unknown;
-  createOffer(): Promise<RTCSessionDescriptionInit>;
-  createAnswer(): Promise<RTCSessionDescriptionInit>;
-  setLocalDescription(d: RTCSessionDescriptionInit): Promise<void>;
-  setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void>;
-  addIceCandidate(c: RTCIceCandidateInit): Promise<void>;
-  getStats(): Promise<{ forEach(fn: (s: Record<string, unknown>) => void): void }>;
-  close(): void;
-}
-
-export interface CallDeps {
-  /** Sends one operation over the realtime connection (RealtimeClient.request). */
-  request(op: string, fields: Record<string, unknown>): Promise<Reply>;
-  /** Hears server events (RealtimeClient.onEvent); returns an unsubscribe. */
-  onEvent(listener: (ev: ServerEvent) => void): () => void;
-  /** GET /api/v1/calls/ice-servers, fetched for each call. */
-  iceServers(): Promise<RTCIceServer[]>;
-  getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>;
-  createPeerConnection(config: RTCConfiguration): PeerConnectionLike;
-  /** The signed-in user's id. */
-  me(): number | undefined;
-  now?: () => number;
-}
-
-export type CallPhase = 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
-
-export interface CallEnd {
-  /** The server's reason (declined, missed, hangup, …) or a local one (media, failed, error, connection, answered_elsewhere). */
-  reason: string;
-  message: string;
-  /** How long the call lasted, for answered calls. */
-  seconds?: number;
-  /** A problem the person must read: it stays until dismissed. */
-  sticky: boolean;
-}
-
-export interface CallView {
-  /** Changes with every call on this device (a React key). */
-  key: number;
-  phase: CallPhase;
-  direction: 'outgoing' | 'incoming';
-  callId: string | null;
-  conversationId: number;
-  peer: UserRef;
-  media: CallMedia;
-  /** Outgoing: the server took the invite and the other person's devices ring. */
-  ringing: boolean;
-  /** When the call was answered (ms since epoch): the timer counts from here. */
-  answeredAt: number | null;
-  /** Incoming: when the ring gives up by itself. */
-  ringUntil: number | null;
-  /** 'call': the full call screen; 'incoming': the ringing card. */
-  screen: 'incoming' | 'call';
-  muted: boolean;
-  cameraOff: boolean;
-  localStream: MediaStream | null;
-  remoteStream: MediaStream | null;
-  /** RTCPeerConnection.connectionState ('new' before there is one). */
-  connectionState: string;
-  end: CallEnd | null;
-}
-
-export interface CallsState {
-  /** The call this device shows: placing, ringing, in progress or just ended. */
-  call: CallView | null;
-  /** A call of mine that another of my devices is placing or is in. */
-  elsewhere: { callId: string; conversationId: number } | null;
-}
-
-/** What the browser tests read through window.__parleyCall. */
-export interface CallStats {
-  phase: CallPhase | 'idle';
-  callId: string | null;
-  connectionState: string;
-  /** The peer connection of the latest call reached "connected". */
-  everConnected: boolean;
-  inboundVideoBytes: number;
-  inboundAudioBytes: number;
-  outboundVideoBytes: number;
-  outboundAudioBytes: number;
-  framesDecoded: number;
-}
+export type { CallDeps, CallEnd, CallPhase, CallsState, CallStats, CallView, PeerConnectionLike } from './types';
+export { constraints } from './peer';
+export { mediaErrorMessage } from './words';
 
 /** How long an ended call stays on screen. */
 export const ENDED_SHOW_MS = 4000;
@@ -122,13 +38,9 @@ interface Live {
   view: CallView;
   callId: string | null;
   direction: 'outgoing' | 'incoming';
-  pc: PeerConnectionLike | null;
+  link: PeerLink;
   /** Incoming: the caller's offer. */
   offer: string;
-  remoteSet: boolean;
-  remoteQueue: IceCandidateJSON[];
-  localQueue: IceCandidateJSON[];
-  canSendIce: boolean;
   answered: boolean;
   accepting: boolean;
   glareWait: boolean;
@@ -231,8 +143,7 @@ export class CallManager {
       return;
     }
     this.update(c, { ringing: true });
-    c.canSendIce = true;
-    this.flushLocal(c);
+    c.link.sendable();
     const early = c.early;
     c.early = [];
     for (const ev of early) if (ev.call_id === callId) this.onCall(ev);
@@ -270,7 +181,7 @@ export class CallManager {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: c.offer });
       if (!this.alive(c)) return;
-      this.remoteReady(c);
+      c.link.remoteReady();
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       sdp = pc.localDescription?.sdp || answer.sdp || '';
@@ -294,8 +205,7 @@ export class CallManager {
     if (!this.alive(c)) return;
     c.answered = true;
     this.update(c, { answeredAt: c.view.answeredAt ?? this.now() });
-    c.canSendIce = true;
-    this.flushLocal(c);
+    c.link.sendable();
   }
 
   /** decline turns down the call ringing on this device. */
@@ -375,7 +285,7 @@ export class CallManager {
     const out: CallStats = {
       phase: c ? c.view.phase : 'idle',
       callId: c?.callId ?? null,
-      connectionState: c?.pc?.connectionState ?? this.lastConnectionState,
+      connectionState: c?.link.pc?.connectionState ?? this.lastConnectionState,
       everConnected: this.everConnected,
       inboundVideoBytes: 0,
       inboundAudioBytes: 0,
@@ -383,17 +293,8 @@ export class CallManager {
       outboundAudioBytes: 0,
       framesDecoded: 0,
     };
-    if (!c?.pc) return out;
-    const report = await c.pc.getStats();
-    report.forEach((s) => {
-      const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
-      if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        out.inboundVideoBytes += n('bytesReceived');
-        out.framesDecoded += n('framesDecoded');
-      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') out.inboundAudioBytes += n('bytesReceived');
-      else if (s.type === 'outbound-rtp' && s.kind === 'video') out.outboundVideoBytes += n('bytesSent');
-      else if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outboundAudioBytes += n('bytesSent');
-    });
+    if (!c?.link.pc) return out;
+    await addStats(c.link.pc, out);
     return out;
   }
 
@@ -418,7 +319,7 @@ export class CallManager {
         if (!cand) return;
         const h = this.held.get(ev.call_id);
         if (mine) {
-          if (!mine.done) this.addRemote(mine, cand);
+          if (!mine.done) mine.link.addRemote(cand);
         } else if (h) h.ice.push(cand);
         else this.maybeEarly(ev);
         return;
@@ -471,7 +372,7 @@ export class CallManager {
       ringUntil: this.now() + ms,
     });
     c.offer = ev.sdp ?? '';
-    c.remoteQueue.push(...ice);
+    for (const cand of ice) c.link.addRemote(cand); // held until the offer is set
     c.timers.push(
       setTimeout(() => {
         // Shown for timeout_ms at most, even if no `ended` comes.
@@ -524,8 +425,7 @@ export class CallManager {
     const { muted, cameraOff } = c.view;
     c.done = true;
     this.clearTimers(c);
-    closePeer(c.pc);
-    c.pc = null;
+    c.link.close();
     this.cur = null;
     const n = this.showRing(ev, ice);
     if (stream) {
@@ -541,18 +441,19 @@ export class CallManager {
   }
 
   private async onAnswer(c: Live, sdp: string) {
-    if (c.done || c.direction !== 'outgoing' || c.answered || !c.pc) return;
+    const pc = c.link.pc;
+    if (c.done || c.direction !== 'outgoing' || c.answered || !pc) return;
     c.answered = true;
     this.update(c, { phase: 'connecting', ringing: false, answeredAt: this.now() });
     try {
-      await c.pc.setRemoteDescription({ type: 'answer', sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp });
     } catch {
       if (!this.alive(c)) return;
       this.quietly('call_hangup', c.callId!);
       this.finish(c, { reason: 'failed', message: 'Call ended: the answer could not be used', sticky: true });
       return;
     }
-    if (this.alive(c)) this.remoteReady(c);
+    if (this.alive(c)) c.link.remoteReady();
   }
 
   private onEnded(c: Live, ev: CallEvent) {
@@ -581,15 +482,7 @@ export class CallManager {
 
   private makePeer(c: Live, iceServers: RTCIceServer[], stream: MediaStream): PeerConnectionLike {
     const pc = this.d.createPeerConnection({ iceServers });
-    c.pc = pc;
-    for (const t of stream.getTracks()) pc.addTrack(t, stream);
-    pc.onicecandidate = (e) => {
-      if (c.done || !e.candidate || !e.candidate.candidate) return; // null: gathering is complete
-      const j = e.candidate.toJSON();
-      const cand: IceCandidateJSON = { candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null, usernameFragment: j.usernameFragment ?? null };
-      if (c.canSendIce) this.sendIce(c, cand);
-      else c.localQueue.push(cand);
-    };
+    c.link.attach(pc, stream, () => c.done);
     pc.ontrack = (e) => {
       if (c.done) return;
       let remote = e.streams[0] ?? c.view.remoteStream;
@@ -615,32 +508,9 @@ export class CallManager {
     return pc;
   }
 
-  private remoteReady(c: Live) {
-    c.remoteSet = true;
-    const q = c.remoteQueue;
-    c.remoteQueue = [];
-    for (const cand of q) this.addRemote(c, cand);
-  }
-
-  private addRemote(c: Live, cand: IceCandidateJSON) {
-    if (!c.pc || !c.remoteSet) {
-      c.remoteQueue.push(cand);
-      return;
-    }
-    c.pc.addIceCandidate(cand).catch(() => {
-      /* a candidate the browser cannot use: the others may do */
-    });
-  }
-
   private sendIce(c: Live, cand: IceCandidateJSON) {
     if (c.done || !c.callId) return;
     this.quietly('call_ice', c.callId, { candidate: cand });
-  }
-
-  private flushLocal(c: Live) {
-    const q = c.localQueue;
-    c.localQueue = [];
-    for (const cand of q) this.sendIce(c, cand);
   }
 
   private setStream(c: Live, stream: MediaStream) {
@@ -682,12 +552,8 @@ export class CallManager {
       view,
       callId: v.callId,
       direction: v.direction,
-      pc: null,
+      link: new PeerLink((cand) => this.sendIce(c, cand)),
       offer: '',
-      remoteSet: false,
-      remoteQueue: [],
-      localQueue: [],
-      canSendIce: false,
       answered: false,
       accepting: false,
       glareWait: false,
@@ -722,9 +588,7 @@ export class CallManager {
     if (c.done) return;
     c.done = true;
     this.clearTimers(c);
-    if (c.pc && this.cur === c) this.lastConnectionState = 'closed';
-    closePeer(c.pc);
-    c.pc = null;
+    if (c.link.close() && this.cur === c) this.lastConnectionState = 'closed';
     stopStream(c.view.localStream);
     if (this.cur !== c) return;
     if (!end) {
@@ -755,117 +619,5 @@ export class CallManager {
     if (!call) return { call: null, elsewhere };
     const { localStream, remoteStream, ...rest } = call;
     return { call: { ...rest, hasLocalStream: !!localStream, hasRemoteStream: !!remoteStream }, elsewhere };
-  }
-}
-
-// ---- helpers ----
-
-export function constraints(media: CallMedia): MediaStreamConstraints {
-  return { audio: true, video: media === 'video' };
-}
-
-function stopStream(s: MediaStream | null | undefined) {
-  if (!s) return;
-  for (const t of s.getTracks()) {
-    try {
-      t.stop();
-    } catch {
-      /* already stopped */
-    }
-  }
-}
-
-function closePeer(pc: PeerConnectionLike | null) {
-  if (!pc) return;
-  pc.onicecandidate = null;
-  pc.ontrack = null;
-  pc.onconnectionstatechange = null;
-  try {
-    pc.close();
-  } catch {
-    /* already closed */
-  }
-}
-
-function errorCode(e: unknown): string {
-  if (e && typeof e === 'object') {
-    const o = e as { code?: unknown; name?: unknown };
-    if (typeof o.code === 'string') return o.code;
-    if (o.name === 'ConnectionLost') return 'connection_lost';
-  }
-  return '';
-}
-
-/** mediaErrorMessage says why the camera or microphone could not be used. */
-export function mediaErrorMessage(e: unknown, media: CallMedia): string {
-  const what = media === 'video' ? 'camera and microphone' : 'microphone';
-  const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
-  switch (name) {
-    case 'NotAllowedError':
-    case 'PermissionDeniedError':
-    case 'SecurityError':
-      return `Parley can’t use your ${what}: the browser blocked access. Allow it for this site in the browser’s settings, then try again.`;
-    case 'NotFoundError':
-    case 'DevicesNotFoundError':
-    case 'OverconstrainedError':
-      return media === 'video' ? 'No camera or microphone was found. Connect one, then try again.' : 'No microphone was found. Connect one, then try again.';
-    case 'NotReadableError':
-    case 'TrackStartError':
-    case 'AbortError':
-      return `Your ${what} could not be started. Another app may be using it.`;
-    case 'NotSupportedError':
-      return 'This browser can’t make calls from this page (calls need a secure HTTPS connection).';
-    default:
-      return `Parley couldn’t start your ${what}.`;
-  }
-}
-
-function requestProblem(e: unknown): CallEnd {
-  const code = errorCode(e);
-  if (code === 'connection_lost' || code === 'timeout' || code === 'unavailable')
-    return { reason: 'error', message: 'The server could not be reached. Check your connection and try again.', sticky: true };
-  const msg = e instanceof Error && e.message ? e.message : 'Something went wrong.';
-  return { reason: 'error', message: msg, sticky: true };
-}
-
-function inviteProblem(e: unknown, peer: UserRef): CallEnd {
-  const who = nameOf(peer);
-  switch (errorCode(e)) {
-    case 'busy':
-      return { reason: 'busy', message: `${who} is in another call`, sticky: false };
-    case 'not_accepting':
-      return { reason: 'not_accepting', message: `${who} isn’t accepting calls right now.`, sticky: true };
-    case 'conflict':
-      return { reason: 'conflict', message: 'You are already in a call, here or on another device.', sticky: true };
-    case 'not_found':
-      return { reason: 'error', message: 'This conversation can’t be called.', sticky: true };
-    default:
-      return requestProblem(e);
-  }
-}
-
-/** endedBy says, for this device, why the server ended its call. */
-function endedBy(ev: CallEvent, c: Live, me: number | undefined): CallEnd {
-  const who = nameOf(c.view.peer);
-  const out = c.direction === 'outgoing';
-  const byMe = ev.by !== undefined && ev.by === me;
-  const answered = c.answered || c.view.answeredAt !== null;
-  const seconds = typeof ev.seconds === 'number' ? ev.seconds : undefined;
-  const end = (message: string): CallEnd => ({ reason: ev.reason ?? 'ended', message, seconds: answered ? (seconds ?? 0) : undefined, sticky: false });
-  switch (ev.reason) {
-    case 'declined':
-      return end(out ? `${who} declined the call` : 'Declined on another device');
-    case 'cancelled':
-      return end(out ? 'Call cancelled on another device' : `Missed call from ${who}`);
-    case 'missed':
-      return end(out ? 'No answer' : `Missed call from ${who}`);
-    case 'busy':
-      return end(answered ? 'Call ended' : `${who} is in another call`);
-    case 'hangup':
-      return end(byMe ? 'Call ended' : `${who} ended the call`);
-    case 'disconnected':
-      return end(byMe ? 'Call ended: your connection was lost' : `Call ended: ${who}’s connection was lost`);
-    default:
-      return end('Call ended');
   }
 }

@@ -16,10 +16,9 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   const online = useStore(chat, (s) => s.connection.status === 'online');
   const sugg = useSuggestions(conversationId);
 
-  // A clean box for each conversation opened.
+  // Each conversation opened gets a fresh Composer (ConversationView is keyed
+  // by conversation), so a clean box; focus it.
   useEffect(() => {
-    setText('');
-    sugg.reset();
     ref.current?.focus();
   }, [conversationId]);
 

@@ -1,18 +1,13 @@
 // A banner while the realtime connection is down or catching up.
-import { useEffect, useState } from 'react';
 import { chat, client } from '../app';
+import { useNow } from '../lib/useNow';
 import { useStore } from '../state/store';
 import { Icon, icons } from './ui';
 
 export function ConnectionBanner() {
   const conn = useStore(chat, (s) => s.connection);
   const waiting = useStore(chat, (s) => s.outbox.filter((o) => !o.error).length);
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (conn.status !== 'offline') return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [conn.status]);
+  const now = useNow(conn.status === 'offline');
 
   const down = conn.status === 'offline' || ((conn.status === 'connecting' || conn.status === 'syncing') && (conn.everSynced || conn.attempts > 0));
   if (!down) return null;

@@ -102,7 +102,12 @@ function RenameForm({ conv }: { conv: Conversation }) {
   const [name, setName] = useState(conv.name);
   const [error, setError] = useState<string>();
   const [saved, setSaved] = useState(false);
-  useEffect(() => setName(conv.name), [conv.name]);
+  // A new name from elsewhere (a rename by another admin) replaces the box's text.
+  const [nameShown, setNameShown] = useState(conv.name);
+  if (nameShown !== conv.name) {
+    setNameShown(conv.name);
+    setName(conv.name);
+  }
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);

@@ -1,7 +1,7 @@
 // AI suggestions streamed over SSE (POST, so fetch and a stream reader rather
 // than EventSource), shown as chips as they arrive.
 import { useCallback, useRef, useState } from 'react';
-import { API } from '../api/http';
+import { api, ApiError } from '../api/http';
 import { readSSE } from '../api/sse';
 import type { ProtocolError } from '../api/types';
 
@@ -28,22 +28,12 @@ export function useSuggestions(conversationId: number) {
       abort.current = ac;
       setState({ status: 'streaming', items: [] });
       try {
-        const res = await fetch(`${API}/conversations/${conversationId}/suggestions`, {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-          body: JSON.stringify(draft.trim() ? { prompt: draft.trim() } : {}),
-          signal: ac.signal,
-        });
-        if (!res.ok) {
-          let msg = 'Suggestions are not available right now.';
-          try {
-            const body = (await res.json()) as { error?: ProtocolError };
-            if (body.error?.message) msg = body.error.message;
-          } catch {
-            /* not JSON */
-          }
-          setState({ status: 'error', items: [], error: msg });
+        let res: Response;
+        try {
+          res = await api.suggestions(conversationId, draft.trim(), ac.signal);
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.status === 0) throw e;
+          setState({ status: 'error', items: [], error: e.generic || !e.message ? 'Suggestions are not available right now.' : e.message });
           return;
         }
         const items: string[] = [];

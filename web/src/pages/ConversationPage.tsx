@@ -18,25 +18,28 @@ import { useStore } from '../state/store';
 export function ConversationPage({ id }: { id: number }) {
   const conv = useStore(chat, (s) => s.conversations[id]);
   const everSynced = useStore(chat, (s) => s.connection.everSynced);
-  const [missing, setMissing] = useState(false);
+  // The id the server said does not exist (or is not mine).
+  const [missingId, setMissingId] = useState<number | null>(null);
+  const missing = missingId === id;
+  const known = !!conv;
 
   // A conversation the store does not know yet (a link, or just joined).
   useEffect(() => {
-    setMissing(false);
     if (chat.get().conversations[id]) return;
     let live = true;
     api.conversation(id).then(
       ({ conversation }) => live && chat.set((s) => upsertConversation(s, conversation)),
-      (e) => live && e instanceof ApiError && e.status === 404 && setMissing(true),
+      (e) => live && e instanceof ApiError && e.status === 404 && setMissingId(id),
     );
     return () => {
       live = false;
     };
   }, [id]);
 
+  // Once the conversation is known, not on every change of it.
   useEffect(() => {
-    if (conv) void client.ensureLoaded(id).catch(() => {});
-  }, [id, !!conv]); // once the conversation is known, not on every change of it
+    if (known) void client.ensureLoaded(id).catch(() => {});
+  }, [id, known]);
 
   if (!conv) {
     if (missing || (everSynced && Number.isNaN(id)))

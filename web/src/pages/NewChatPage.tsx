@@ -149,10 +149,7 @@ function DirectChatForm() {
   // Search as you type, debounced; a newer search cancels the older one.
   useEffect(() => {
     const prefix = username.trim().toLowerCase();
-    if (!prefix) {
-      setResults([]);
-      return;
-    }
+    if (!prefix) return; // the results were cleared as the box was emptied
     const t = setTimeout(() => {
       abort.current?.abort();
       const ac = new AbortController();
@@ -190,7 +187,10 @@ function DirectChatForm() {
       className="space-y-4"
       noValidate
     >
-      <TextField label="Username" name="username" value={username} onChange={(e) => setUsername(e.target.value)} error={errors.username} autoCapitalize="none" autoComplete="off" spellCheck={false} placeholder="Start typing a username" required autoFocus />
+      <TextField label="Username" name="username" value={username} onChange={(e) => {
+          setUsername(e.target.value);
+          if (!e.target.value.trim()) setResults([]);
+        }} error={errors.username} autoCapitalize="none" autoComplete="off" spellCheck={false} placeholder="Start typing a username" required autoFocus />
       {results.length > 0 && (
         <ul aria-label="Matching people" className="divide-y divide-slate-100 overflow-hidden rounded-xl ring-1 ring-slate-200" data-testid="user-results">
           {results.map((u) => (

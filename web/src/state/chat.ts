@@ -122,7 +122,8 @@ export function maxSeq(cm: ConvMessages | undefined): number {
 
 /**
  * contiguousTop is the highest seq such that every message from the first
- * held one up to it is held: the cursor to sync from, so a gap is refilled.
+ * held one up to it is held (0 when none): the cursor to sync from and the
+ * seq to page history forward from, so a gap is refilled.
  */
 export function contiguousTop(cm: ConvMessages | undefined): number {
   if (!cm || cm.items.length === 0) return 0;

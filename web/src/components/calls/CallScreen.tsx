@@ -6,7 +6,8 @@ import type { CallView } from '../../calls/callManager';
 import { calls } from '../../calls/calls';
 import { formatDuration, nameOf } from '../../lib/format';
 import { Avatar, Icon, icons } from '../ui';
-import { RemoteAudio, RoundButton, StreamVideo, useDialogFocus, useNow } from './callUi';
+import { useNow } from '../../lib/useNow';
+import { RemoteAudio, RoundButton, StreamVideo, useDialogFocus } from './callUi';
 
 function statusOf(call: CallView, now: number): string {
   switch (call.phase) {

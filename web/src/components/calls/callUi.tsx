@@ -1,6 +1,5 @@
-// Pieces shared by the call screens: media elements, round buttons, a
-// ticking clock, a focus trap and the ringtone.
-import { forwardRef, useCallback, useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
+// Pieces shared by the call screens: media elements, round buttons, a focus trap and the ringtone.
+import { forwardRef, useCallback, useEffect, useRef, type ReactNode, type RefObject } from 'react';
 import { Icon } from '../ui';
 
 /** StreamVideo shows a MediaStream (srcObject cannot be set as an attribute). */
@@ -60,18 +59,6 @@ export const RoundButton = forwardRef<HTMLButtonElement, { label: string; icon: 
     </button>
   );
 });
-
-/** useNow re-renders every interval while on, and gives the time. */
-export function useNow(on: boolean, everyMs = 1000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!on) return;
-    setNow(Date.now());
-    const t = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(t);
-  }, [on, everyMs]);
-  return now;
-}
 
 /**
  * useDialogFocus moves focus into a modal dialog when it opens (to first,
