@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -58,8 +59,10 @@ type Config struct {
 	SuggestRate    int
 	SuggestContext int
 
-	// TrustProxy takes client addresses from X-Forwarded-For.
-	TrustProxy bool
+	// TrustedProxies are the balancers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed. Nil means loopback
+	// (phttp.DefaultTrustedProxies); an empty list trusts none.
+	TrustedProxies []netip.Prefix
 	// Extra registers more routes (calls) once the node exists.
 	Extra func(n *Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler)
 	// Features adds entries to GET /api/v1/features.
@@ -194,7 +197,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		rate = 10
 	}
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
-		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustProxy: cfg.TrustProxy}
+		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustedProxies: cfg.TrustedProxies}
 	if provider != nil {
 		opt.Suggest = provider
 		opt.SuggestLimiter = suggest.NewLimiter(rate, 100_000)

@@ -40,7 +40,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure:  r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" && s.opt.TrustProxy,
+		Secure:  s.proxies.https(r),
 		Expires: sess.ExpiresAt,
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "session_id": sess.ID, "user": u})

@@ -11,8 +11,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +51,10 @@ type Options struct {
 	Extra func(mux *http.ServeMux, auth func(h AuthedHandler) http.Handler)
 	// Features reported by GET /api/v1/features besides suggestions.
 	Features map[string]any
-	// TrustProxy takes the client address from X-Forwarded-For.
-	TrustProxy bool
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see clientAddr). Nil means
+	// DefaultTrustedProxies; an empty list trusts none.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP side of a node.
@@ -62,6 +64,7 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	metrics *metrics
+	proxies proxies
 }
 
 // NewServer returns the node's http.Handler.
@@ -75,7 +78,10 @@ func NewServer(opt Options) *Server {
 	if opt.SuggestContext == 0 {
 		opt.SuggestContext = 20
 	}
-	s := &Server{opt: opt, svc: opt.Service, log: opt.Log}
+	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, proxies: opt.TrustedProxies}
+	if s.proxies == nil {
+		s.proxies, _ = ParseTrustedProxies(DefaultTrustedProxies)
+	}
 	s.metrics = newMetrics(opt.Metrics)
 	s.handler = s.routes()
 	return s
@@ -157,23 +163,6 @@ func token(r *http.Request) string {
 		return c.Value
 	}
 	return ""
-}
-
-// clientIP is the address a request came from.
-func (s *Server) clientIP(r *http.Request) string {
-	if s.opt.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // decode reads a JSON body strictly: one object, known fields only, at most

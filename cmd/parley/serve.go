@@ -13,6 +13,7 @@ import (
 
 	"parley"
 	"parley/app"
+	phttp "parley/http"
 	"parley/service"
 	"parley/suggest"
 	"parley/web"
@@ -42,7 +43,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	maxMembers := f.Int("max-group-members", "PARLEY_MAX_GROUP_MEMBERS", 1000, "members per group")
 	largeGroup := f.Int("large-group", "PARLEY_LARGE_GROUP", 100, "groups above this size share no presence and send receipts only to the member's devices")
 	origins := f.String("allowed-origins", "PARLEY_ALLOWED_ORIGINS", "", "comma-separated extra Origin host patterns allowed for WebSockets")
-	trustProxy := f.Bool("trust-proxy", "PARLEY_TRUST_PROXY", false, "take client addresses from X-Forwarded-For (only behind a proxy you run)")
+	trustedProxies := f.String("trusted-proxies", "PARLEY_TRUSTED_PROXIES", phttp.DefaultTrustedProxies,
+		"comma-separated CIDRs of the balancers whose X-Forwarded-For and X-Forwarded-Proto are believed (empty: none)")
 	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", 20, "WebSocket connections per user per node")
 	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 40*time.Millisecond, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
@@ -63,6 +65,13 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 			err = fmt.Errorf("%w (see 'parley serve -h')", err)
 		}
 		return app.Config{}, listenConfig{}, nil, err
+	}
+	if getenv("PARLEY_TRUST_PROXY") != "" {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("$PARLEY_TRUST_PROXY is no longer read: list your balancers' addresses in $PARLEY_TRUSTED_PROXIES (CIDRs; default %s)", phttp.DefaultTrustedProxies)
+	}
+	proxies, err := phttp.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -97,7 +106,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
-		TrustProxy: *trustProxy,
+		TrustedProxies: proxies,
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
