@@ -3,7 +3,10 @@ package parley
 import (
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Input limits. docs/protocol.md lists each; change both together.
@@ -62,20 +65,38 @@ func ValidatePassword(s string) error {
 	return nil
 }
 
-// ValidateDisplayName checks a display name (may be empty).
+// NormalizeName trims a display name or group name and puts it in Unicode
+// normalization form C, so that names that look the same and are made of
+// the same characters are stored the same way.
+func NormalizeName(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
+
+// ValidateDisplayName checks a normalized display name (may be empty).
 func ValidateDisplayName(s string) error {
-	if utf8.RuneCountInString(s) > DisplayNameMax || !utf8.ValidString(s) || hasControl(s) {
-		return FieldErrorf("display_name", "Display name must be at most %d characters, without control characters.", DisplayNameMax)
+	if utf8.RuneCountInString(s) > DisplayNameMax || !utf8.ValidString(s) || hasInvisible(s) {
+		return FieldErrorf("display_name", "Display name must be at most %d characters, without control, format (such as zero-width or direction marks) or private-use characters.", DisplayNameMax)
 	}
 	return nil
 }
 
-// ValidateGroupName checks a trimmed group name.
+// ValidateGroupName checks a normalized group name.
 func ValidateGroupName(s string) error {
-	if n := utf8.RuneCountInString(s); n < GroupNameMin || n > GroupNameMax || !utf8.ValidString(s) || hasControl(s) {
-		return FieldErrorf("name", "Group name must be %d to %d characters, without control characters.", GroupNameMin, GroupNameMax)
+	if n := utf8.RuneCountInString(s); n < GroupNameMin || n > GroupNameMax || !utf8.ValidString(s) || hasInvisible(s) {
+		return FieldErrorf("name", "Group name must be %d to %d characters, without control, format (such as zero-width or direction marks) or private-use characters.", GroupNameMin, GroupNameMax)
 	}
 	return nil
+}
+
+// hasInvisible reports whether s holds a character that can make a name
+// look like another one or hide text: control characters (Cc), format
+// characters (Cf: bidirectional overrides, zero-width spaces and joiners,
+// the byte order mark) and private-use characters (Co).
+func hasInvisible(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateCode checks a group join code.

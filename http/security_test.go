@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +97,35 @@ func TestLastSeenOnlyForContacts(t *testing.T) {
 	r := mallory.must(200, "GET", "/api/v1/users?prefix=bo", nil)
 	if strings.Contains(string(r.raw), "last_seen") {
 		t.Fatalf("search shows presence: %s", r.raw)
+	}
+}
+
+// TestNamesRefuseInvisibleCharacters: display names and group names with
+// control, format (bidi overrides, zero-width, BOM) or private-use
+// characters are refused with the field named; names are stored in NFC.
+func TestNamesRefuseInvisibleCharacters(t *testing.T) {
+	srv := servertest.Start(t)
+	alice := user(t, srv, "alice")
+	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Climbing"}).obj("conversation")
+	for _, bad := range []string{"al\u200bice", "\u202eecila", "\ufeffalice", "ali\u2066ce", "al\u200dice", "alice\ue000", "al\u0007ice", "al\u00adice"} {
+		if r := alice.do("PATCH", "/api/v1/me", map[string]any{"display_name": bad}); r.status != 400 || r.code() != "invalid" || r.field() != "display_name" {
+			t.Errorf("display name %+q: %d %s", bad, r.status, r.raw)
+		}
+		if r := alice.do("POST", "/api/v1/groups", map[string]any{"name": bad}); r.status != 400 || r.code() != "invalid" || r.field() != "name" {
+			t.Errorf("new group named %+q: %d %s", bad, r.status, r.raw)
+		}
+		if r := alice.do("PATCH", fmt.Sprintf("/api/v1/conversations/%d", id(g, "id")), map[string]any{"name": bad}); r.status != 400 || r.field() != "name" {
+			t.Errorf("renaming to %+q: %d %s", bad, r.status, r.raw)
+		}
+	}
+	// Decomposed é is stored composed; letters of any script are fine.
+	if u := alice.must(200, "PATCH", "/api/v1/me", map[string]any{"display_name": "Ame\u0301lie"}).obj("user"); u["display_name"] != "Am\u00e9lie" {
+		t.Fatalf("display name stored as %+q, want NFC", u["display_name"])
+	}
+	if u := alice.must(200, "PATCH", "/api/v1/me", map[string]any{"display_name": "\u0430lice"}).obj("user"); u["display_name"] != "\u0430lice" {
+		t.Fatalf("Cyrillic display name: %v", u)
+	}
+	if c := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": " Cafe\u0301 "}).obj("conversation"); c["name"] != "Caf\u00e9" {
+		t.Fatalf("group name stored as %+q", c["name"])
 	}
 }

@@ -197,7 +197,7 @@ func (s *Service) Sessions(ctx context.Context, userID, currentID int64) ([]parl
 // UpdateMe changes the user's display name or message switch.
 func (s *Service) UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error) {
 	if upd.DisplayName != nil {
-		name := strings.TrimSpace(*upd.DisplayName)
+		name := parley.NormalizeName(*upd.DisplayName)
 		if err := parley.ValidateDisplayName(name); err != nil {
 			return parley.User{}, err
 		}

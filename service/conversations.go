@@ -70,7 +70,7 @@ func generateCode() string {
 
 // CreateGroup creates a group owned by userID. An empty code is generated.
 func (s *Service) CreateGroup(ctx context.Context, userID int64, name, code string) (parley.ConversationSummary, error) {
-	name = strings.TrimSpace(name)
+	name = parley.NormalizeName(name)
 	if err := parley.ValidateGroupName(name); err != nil {
 		return parley.ConversationSummary{}, err
 	}
@@ -217,7 +217,7 @@ func (s *Service) moderator(ctx context.Context, userID, id int64) (parley.Membe
 
 // Rename renames a group (admins only).
 func (s *Service) Rename(ctx context.Context, userID, id int64, name string) (parley.ConversationSummary, error) {
-	name = strings.TrimSpace(name)
+	name = parley.NormalizeName(name)
 	if err := parley.ValidateGroupName(name); err != nil {
 		return parley.ConversationSummary{}, err
 	}

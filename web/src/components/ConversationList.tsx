@@ -7,6 +7,7 @@ import { Link } from '../lib/router';
 import { conversationsByActivity } from '../state/chat';
 import { useStore } from '../state/store';
 import { Avatar } from './ui';
+import { Handle } from './Handle';
 import { systemText } from './SystemMessage';
 
 export function ConversationList({ activeId }: { activeId: number | null }) {
@@ -67,8 +68,11 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
       <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
       <span className="min-w-0 flex-1">
         <span className="flex items-baseline justify-between gap-2">
-          <span className="truncate font-medium text-slate-900" data-testid="conversation-name">
-            {conv.name}
+          <span className="flex min-w-0 items-baseline gap-1.5">
+            <span className="shrink-[4] truncate font-medium text-slate-900" data-testid="conversation-name">
+              {conv.name}
+            </span>
+            {direct && conv.peer && <Handle username={conv.peer.username} className="text-xs text-slate-500" />}
           </span>
           <span className={`shrink-0 text-xs ${unread > 0 ? 'font-semibold text-brand-600' : 'text-slate-400'}`}>{formatListTime(conv.last_message?.created_at ?? conv.last_activity)}</span>
         </span>

@@ -6,6 +6,7 @@ import type { Conversation } from '../api/types';
 import { chat, client } from '../app';
 import { CallButtonsSlot } from '../components/CallButtonsSlot';
 import { Composer } from '../components/Composer';
+import { Handle } from '../components/Handle';
 import { MembersPanel } from '../components/MembersPanel';
 import { MessageList } from '../components/MessageList';
 import { TypingIndicator } from '../components/TypingIndicator';
@@ -102,9 +103,12 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
       </Link>
       <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
       <div className="min-w-0 flex-1">
-        <h1 className="truncate font-semibold leading-tight" data-testid="conversation-title">
-          {conv.name}
-        </h1>
+        <div className="flex min-w-0 items-baseline gap-2">
+          <h1 className="shrink-[4] truncate font-semibold leading-tight" data-testid="conversation-title">
+            {conv.name}
+          </h1>
+          {direct && conv.peer && <Handle username={conv.peer.username} className="text-sm text-slate-500" />}
+        </div>
         <p className={`truncate text-xs ${direct && presence?.online ? 'text-emerald-600' : 'text-slate-500'}`} data-testid="conversation-subtitle">
           {subtitle}
         </p>

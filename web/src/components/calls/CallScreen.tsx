@@ -5,6 +5,7 @@ import { useRef } from 'react';
 import type { CallView } from '../../calls/callManager';
 import { calls } from '../../calls/calls';
 import { formatDuration, nameOf } from '../../lib/format';
+import { Handle } from '../Handle';
 import { Avatar, Icon, icons } from '../ui';
 import { useNow } from '../../lib/useNow';
 import { RemoteAudio, RoundButton, StreamVideo, useDialogFocus } from './callUi';
@@ -69,7 +70,9 @@ export function CallScreen({ call }: { call: CallView }) {
         {remoteVideo ? (
           <div className="absolute inset-x-0 top-0 flex items-center justify-between gap-3 bg-gradient-to-b from-black/70 to-transparent px-5 pb-10 pt-4">
             <div className="min-w-0">
-              <h2 className="truncate text-lg font-semibold">{name}</h2>
+              <h2 className="truncate text-lg font-semibold">
+                {name} <Handle username={call.peer.username} className="text-sm text-white/70" />
+              </h2>
               <p className="text-sm text-white/80 tabular-nums" role="timer" data-testid="call-timer">
                 {status}
               </p>
@@ -82,6 +85,7 @@ export function CallScreen({ call }: { call: CallView }) {
             <h2 className="mt-2 max-w-full truncate text-2xl font-semibold" data-testid="call-peer-name">
               {name}
             </h2>
+            <Handle username={call.peer.username} className="-mt-2 max-w-full text-sm text-white/70" />
             {!ended && <p className="text-sm text-white/70">{video ? 'Video call' : 'Voice call'}</p>}
             {active ? (
               <p className="text-lg tabular-nums" role="timer" data-testid="call-timer">

@@ -5,6 +5,7 @@ import { useId, useRef } from 'react';
 import type { CallView } from '../../calls/callManager';
 import { calls } from '../../calls/calls';
 import { nameOf } from '../../lib/format';
+import { Handle } from '../Handle';
 import { Avatar, icons } from '../ui';
 import { RoundButton, useDialogFocus, useRingtone } from './callUi';
 
@@ -38,6 +39,7 @@ export function IncomingCallScreen({ call }: { call: CallView }) {
         <h2 id={titleId} className="truncate text-xl font-semibold" data-testid="incoming-call-name">
           {name}
         </h2>
+        <Handle username={call.peer.username} className="block text-sm text-slate-400" />
         <p id={descId} className="mt-1 text-sm text-slate-300" role={ended ? 'status' : undefined} data-testid="incoming-call-kind">
           {ended ? call.end?.message : `Incoming ${video ? 'video' : 'voice'} call`}
         </p>
