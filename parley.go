@@ -18,6 +18,10 @@ type User struct {
 	// LastSeen is when the user's last connection closed (nil: never, or
 	// online now as far as the store knows).
 	LastSeen *time.Time `json:"last_seen,omitempty"`
+
+	// HideNotificationText replaces message text in the user's push
+	// notifications by "New message" (only shown to the user themself).
+	HideNotificationText bool `json:"hide_notification_text,omitempty"`
 }
 
 // UserRef names a message's sender.
@@ -30,6 +34,7 @@ type UserRef struct {
 // Public returns the user as other people may see them (no email).
 func (u User) Public() User {
 	u.Email = ""
+	u.HideNotificationText = false
 	return u
 }
 
@@ -104,6 +109,11 @@ type ConversationSummary struct {
 	LastMessage  *Message `json:"last_message,omitempty"`
 	// Peer is the other member of a direct conversation.
 	Peer *User `json:"peer,omitempty"`
+
+	// UnreadMentions counts the unread messages that mention the user.
+	UnreadMentions int64 `json:"unread_mentions"`
+	// Notify is the user's notification settings for the conversation.
+	Notify NotifySettings `json:"notify"`
 }
 
 // Message kinds.
@@ -142,6 +152,9 @@ type Message struct {
 	CreatedAt      time.Time   `json:"created_at"`
 	EditedAt       *time.Time  `json:"edited_at,omitempty"`
 	DeletedAt      *time.Time  `json:"deleted_at,omitempty"`
+
+	// Mentions are the ids of the members the text mentions (@username).
+	Mentions []int64 `json:"mentions,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.

@@ -20,6 +20,8 @@ type Store interface {
 	ConversationStore
 	MessageStore
 	AttemptStore
+	NotifyStore
+	PushStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -85,6 +87,9 @@ type AttemptStore interface {
 type UserUpdate struct {
 	DisplayName       *string
 	AcceptingMessages *bool
+	// HideNotificationText hides message text in the user's push
+	// notifications.
+	HideNotificationText *bool
 }
 
 // SessionStore keeps login sessions.
@@ -166,6 +171,9 @@ type NewMessage struct {
 	Text           string
 	System         *SystemInfo
 	CreatedAt      time.Time
+	// Mentions are the ids of the members the text mentions, stored with
+	// the message in the same transaction.
+	Mentions []int64
 }
 
 // MessageQuery selects a page of history. With BeforeSeq set, the page is the
@@ -195,12 +203,13 @@ type MessageStore interface {
 	// Changes returns messages with seq <= maxSeq changed (edited or
 	// deleted) after mod afterMod, in mod order, at most limit.
 	Changes(ctx context.Context, conversationID, afterMod, maxSeq int64, limit int) ([]Message, error)
-	// EditMessage replaces the text of a text message, sets EditedAt and a
-	// new Mod. Only the sender may edit (EFORBIDDEN); a deleted message
-	// cannot be edited (EINVALID).
-	EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (Message, error)
-	// DeleteMessage turns a text message into a tombstone (text emptied,
-	// DeletedAt set, new Mod). byModerator allows deleting others' messages.
+	// EditMessage replaces the text and the mentions of a text message,
+	// sets EditedAt and a new Mod. Only the sender may edit (EFORBIDDEN); a
+	// deleted message cannot be edited (EINVALID).
+	EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, mentions []int64, now time.Time) (Message, error)
+	// DeleteMessage turns a text message into a tombstone (text and
+	// mentions emptied, DeletedAt set, new Mod). byModerator allows
+	// deleting others' messages.
 	// Deleting a deleted message returns it unchanged.
 	DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (Message, error)
 	// SetMarks moves a member's delivered and read marks forward (a value of
@@ -208,4 +217,105 @@ type MessageStore interface {
 	// the conversation's last_seq, and read implies delivered. It returns the
 	// member's marks after the change and whether they changed.
 	SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (Member, bool, error)
+}
+
+// NotifyStore keeps what decides notifications besides the messages: the
+// members a text mentions and each member's notification settings.
+type NotifyStore interface {
+	// MemberIDsByUsername returns the ids of the current members of a
+	// conversation whose (normalized) usernames are among usernames, in no
+	// particular order.
+	MemberIDsByUsername(ctx context.Context, conversationID int64, usernames []string) ([]int64, error)
+	// UpdateNotifySettings changes a member's notification settings and
+	// returns them; ENOTFOUND if userID is not a member.
+	UpdateNotifySettings(ctx context.Context, conversationID, userID int64, upd NotifyUpdate) (NotifySettings, error)
+}
+
+// NotifyUpdate holds the changes to a member's notification settings.
+type NotifyUpdate struct {
+	// Level is the new level; nil leaves it unchanged.
+	Level *string
+	// Mute sets MutedUntil (nil: not muted); false leaves it unchanged.
+	Mute       bool
+	MutedUntil *time.Time
+}
+
+// PushStore keeps Web Push state: the deployment's VAPID key, the users'
+// subscriptions, the push decision's progress per member and conversation,
+// and the pushes waiting to be sent (docs/protocol.md, "Who is notified").
+//
+// Every text message appended to a conversation whose notify_from is unset
+// sets it to the message's time, in the append's own transaction (no other
+// row is written on the send path). DuePushChecks hands such conversations
+// to one node at a time; that node reads PushCheck, records its decisions
+// with ClaimPushes (which queues the pending pushes) and FinishPushCheck.
+// Senders take pending pushes with ClaimPendingPushes and finish each with
+// one of the last four methods.
+type PushStore interface {
+	// VAPIDKey returns the stored key; ENOTFOUND if there is none.
+	VAPIDKey(ctx context.Context) (VAPIDKey, error)
+	// InitVAPIDKey stores k unless a key is stored already, and returns
+	// the stored key: nodes starting together all end up with the same.
+	InitVAPIDKey(ctx context.Context, k VAPIDKey) (VAPIDKey, error)
+	// RotateVAPIDKey replaces the key with k and deletes every
+	// subscription (browsers bind a subscription to the key it was made
+	// with); it returns how many were deleted.
+	RotateVAPIDKey(ctx context.Context, k VAPIDKey) (int, error)
+
+	// AddPushSubscription stores sub for sub.UserID and sets its ID,
+	// CreatedAt and LastUsed (to sub.LastUsed). A subscription with the
+	// same endpoint is replaced (its keys, label and owner updated), so a
+	// browser that registers again keeps one. A user keeps at most max:
+	// beyond, the subscription used least recently is deleted.
+	AddPushSubscription(ctx context.Context, sub *PushSubscription, max int) error
+	// PushSubscriptions lists a user's subscriptions, oldest first.
+	PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error)
+	// DeletePushSubscription deletes one of the user's subscriptions and
+	// its pending pushes; ENOTFOUND if the user has no such subscription.
+	DeletePushSubscription(ctx context.Context, userID, id int64) error
+	// ExpirePushSubscriptions deletes the subscriptions last used before
+	// before, with their pending pushes, and returns how many.
+	ExpirePushSubscriptions(ctx context.Context, before time.Time) (int, error)
+
+	// DuePushChecks takes up to limit conversations whose notify_from is
+	// at or before due, oldest first, moves their notify_from to until
+	// (so that no other node takes them until then) and returns their
+	// ids.
+	DuePushChecks(ctx context.Context, due, until time.Time, limit int) ([]int64, error)
+	// PushCheck reads a conversation for the push decision: its members
+	// who have a push subscription and whose delivered and pushed marks
+	// are both below last_seq (never those whose own message is the
+	// newest), and the newest text messages after the lowest of their
+	// marks, at most maxMessages, in seq order. ENOTFOUND if the
+	// conversation does not exist.
+	PushCheck(ctx context.Context, conversationID int64, maxMessages int) (PushCheck, error)
+	// ClaimPushes applies the claims in one transaction and reports which
+	// took effect (a claim whose member's marks moved since the check
+	// changes nothing). Each claim that took effect and has a Push queues
+	// one pending push per subscription of the member.
+	ClaimPushes(ctx context.Context, claims []PushClaim) ([]bool, error)
+	// FinishPushCheck ends a check that covered the conversation up to
+	// seq checkedSeq: notify_from becomes next (nil: unset) if last_seq is
+	// still checkedSeq, else the earlier of next and now, so that the
+	// messages that arrived during the check get their turn.
+	FinishPushCheck(ctx context.Context, conversationID, checkedSeq int64, next *time.Time, now time.Time) error
+
+	// QueuePush queues n for every subscription of userID (a call rings,
+	// say) and returns how many pushes it queued.
+	QueuePush(ctx context.Context, userID int64, n PushNotice) (int, error)
+	// ClaimPendingPushes takes up to limit pending pushes due at now whose
+	// host is not in skipHosts and which no node holds, oldest due first,
+	// and holds them until until.
+	ClaimPendingPushes(ctx context.Context, now, until time.Time, skipHosts []string, limit int) ([]PendingPush, error)
+	// PushSent deletes a pending push the push service accepted and marks
+	// its subscription used at at.
+	PushSent(ctx context.Context, id int64, at time.Time) error
+	// RetryPush releases a pending push to be sent again at due, counting
+	// the attempt if countAttempt.
+	RetryPush(ctx context.Context, id int64, due time.Time, countAttempt bool) error
+	// DropPush deletes a pending push that will not be sent.
+	DropPush(ctx context.Context, id int64) error
+	// PushGone deletes a subscription the push service no longer knows
+	// (404, 410) and its pending pushes.
+	PushGone(ctx context.Context, subscriptionID int64) error
 }

@@ -275,9 +275,9 @@ func (t *timedStore) Changes(ctx context.Context, conversationID, afterMod, maxS
 	})
 }
 
-func (t *timedStore) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (Message, error) {
+func (t *timedStore) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, mentions []int64, now time.Time) (Message, error) {
 	return bounded(t, ctx, func(ctx context.Context) (Message, error) {
-		return t.s.EditMessage(ctx, conversationID, seq, editor, text, now)
+		return t.s.EditMessage(ctx, conversationID, seq, editor, text, mentions, now)
 	})
 }
 
@@ -294,4 +294,94 @@ func (t *timedStore) SetMarks(ctx context.Context, conversationID, userID, deliv
 		return m, err
 	})
 	return m, changed, err
+}
+
+// NotifyStore
+
+func (t *timedStore) MemberIDsByUsername(ctx context.Context, conversationID int64, usernames []string) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) {
+		return t.s.MemberIDsByUsername(ctx, conversationID, usernames)
+	})
+}
+
+func (t *timedStore) UpdateNotifySettings(ctx context.Context, conversationID, userID int64, upd NotifyUpdate) (NotifySettings, error) {
+	return bounded(t, ctx, func(ctx context.Context) (NotifySettings, error) {
+		return t.s.UpdateNotifySettings(ctx, conversationID, userID, upd)
+	})
+}
+
+// PushStore
+
+func (t *timedStore) VAPIDKey(ctx context.Context) (VAPIDKey, error) {
+	return bounded(t, ctx, t.s.VAPIDKey)
+}
+
+func (t *timedStore) InitVAPIDKey(ctx context.Context, k VAPIDKey) (VAPIDKey, error) {
+	return bounded(t, ctx, func(ctx context.Context) (VAPIDKey, error) { return t.s.InitVAPIDKey(ctx, k) })
+}
+
+func (t *timedStore) RotateVAPIDKey(ctx context.Context, k VAPIDKey) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.RotateVAPIDKey(ctx, k) })
+}
+
+func (t *timedStore) AddPushSubscription(ctx context.Context, sub *PushSubscription, max int) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.AddPushSubscription(ctx, sub, max) })
+}
+
+func (t *timedStore) PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]PushSubscription, error) { return t.s.PushSubscriptions(ctx, userID) })
+}
+
+func (t *timedStore) DeletePushSubscription(ctx context.Context, userID, id int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.DeletePushSubscription(ctx, userID, id) })
+}
+
+func (t *timedStore) ExpirePushSubscriptions(ctx context.Context, before time.Time) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.ExpirePushSubscriptions(ctx, before) })
+}
+
+func (t *timedStore) DuePushChecks(ctx context.Context, due, until time.Time, limit int) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) { return t.s.DuePushChecks(ctx, due, until, limit) })
+}
+
+func (t *timedStore) PushCheck(ctx context.Context, conversationID int64, maxMessages int) (PushCheck, error) {
+	return bounded(t, ctx, func(ctx context.Context) (PushCheck, error) {
+		return t.s.PushCheck(ctx, conversationID, maxMessages)
+	})
+}
+
+func (t *timedStore) ClaimPushes(ctx context.Context, claims []PushClaim) ([]bool, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]bool, error) { return t.s.ClaimPushes(ctx, claims) })
+}
+
+func (t *timedStore) FinishPushCheck(ctx context.Context, conversationID, checkedSeq int64, next *time.Time, now time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error {
+		return t.s.FinishPushCheck(ctx, conversationID, checkedSeq, next, now)
+	})
+}
+
+func (t *timedStore) QueuePush(ctx context.Context, userID int64, n PushNotice) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.QueuePush(ctx, userID, n) })
+}
+
+func (t *timedStore) ClaimPendingPushes(ctx context.Context, now, until time.Time, skipHosts []string, limit int) ([]PendingPush, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]PendingPush, error) {
+		return t.s.ClaimPendingPushes(ctx, now, until, skipHosts, limit)
+	})
+}
+
+func (t *timedStore) PushSent(ctx context.Context, id int64, at time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.PushSent(ctx, id, at) })
+}
+
+func (t *timedStore) RetryPush(ctx context.Context, id int64, due time.Time, countAttempt bool) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.RetryPush(ctx, id, due, countAttempt) })
+}
+
+func (t *timedStore) DropPush(ctx context.Context, id int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.DropPush(ctx, id) })
+}
+
+func (t *timedStore) PushGone(ctx context.Context, subscriptionID int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.PushGone(ctx, subscriptionID) })
 }

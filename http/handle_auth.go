@@ -61,13 +61,15 @@ func (s *Server) handleMe(r *http.Request, u parley.User, _ parley.Session) (int
 
 func (s *Server) handleUpdateMe(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
-		DisplayName       *string `json:"display_name"`
-		AcceptingMessages *bool   `json:"accepting_messages"`
+		DisplayName          *string `json:"display_name"`
+		AcceptingMessages    *bool   `json:"accepting_messages"`
+		HideNotificationText *bool   `json:"hide_notification_text"`
 	}
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	u, err := s.svc.UpdateMe(r.Context(), u.ID, parley.UserUpdate{DisplayName: req.DisplayName, AcceptingMessages: req.AcceptingMessages})
+	u, err := s.svc.UpdateMe(r.Context(), u.ID, parley.UserUpdate{DisplayName: req.DisplayName,
+		AcceptingMessages: req.AcceptingMessages, HideNotificationText: req.HideNotificationText})
 	return http.StatusOK, map[string]any{"user": u}, err
 }
 

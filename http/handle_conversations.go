@@ -126,3 +126,19 @@ func (s *Server) handleLeave(r *http.Request, u parley.User, _ parley.Session) (
 	}
 	return http.StatusNoContent, nil, s.svc.Leave(r.Context(), u.ID, id[0])
 }
+
+func (s *Server) handleNotifySettings(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	var req struct {
+		Level *string `json:"level"`
+		Mute  *string `json:"mute"`
+	}
+	id, err := ids(r, "id")
+	if err == nil {
+		err = decode(r, &req)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	ns, err := s.svc.UpdateNotifySettings(r.Context(), u.ID, id[0], req.Level, req.Mute)
+	return http.StatusOK, map[string]any{"notify": ns}, err
+}

@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("PATCH /api/v1/conversations/{id}/members/{user_id}", s.api(s.handleSetRole))
 	api.Handle("DELETE /api/v1/conversations/{id}/members/{user_id}", s.api(s.handleRemoveMember))
 	api.Handle("POST /api/v1/conversations/{id}/leave", s.api(s.handleLeave))
+	api.Handle("PATCH /api/v1/conversations/{id}/settings", s.api(s.handleNotifySettings))
 	api.Handle("POST /api/v1/groups", s.api(s.handleCreateGroup))
 	api.Handle("POST /api/v1/groups/join", s.api(s.handleJoinGroup))
 	api.Handle("POST /api/v1/direct", s.api(s.handleDirect))

@@ -199,7 +199,10 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+conversationColumns+`, m.role, m.read_seq, m.delivered_seq,
 			`+messageColumns("lm", "lu")+`,
-			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen
+			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen,
+			m.notify_level, m.muted_until,
+			(SELECT count(*) FROM mentions mn
+				WHERE mn.user_id = m.user_id AND mn.conversation_id = c.id AND mn.seq > m.read_seq)
 		FROM members m
 		JOIN conversations c ON c.id = m.conversation_id
 		LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
@@ -224,10 +227,12 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 		)
 		dest := append(conversationDest(&cs.Conversation), &cs.Role, &cs.ReadSeq, &cs.DeliveredSeq)
 		dest = append(dest, last.dest()...)
-		dest = append(dest, &pid, &pname, &pdisp, &pacc, &pcrt, &peer.LastSeen)
+		dest = append(dest, &pid, &pname, &pdisp, &pacc, &pcrt, &peer.LastSeen,
+			&cs.Notify.Level, &cs.Notify.MutedUntil, &cs.UnreadMentions)
 		if err := row.Scan(dest...); err != nil {
 			return cs, err
 		}
+		cs.Notify.MutedUntil = utcp(cs.Notify.MutedUntil)
 		fixConversation(&cs.Conversation)
 		cs.Unread = cs.LastSeq - cs.ReadSeq
 		m, err := last.message()

@@ -20,7 +20,7 @@ func messageColumns(m, u string) string {
 	return fmt.Sprintf(`coalesce(%[1]s.id, 0), coalesce(%[1]s.conversation_id, 0), coalesce(%[1]s.seq, 0),
 		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
 		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
-		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name`, m, u)
+		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions`, m, u)
 }
 
 // selectMessage reads messages as m with senders as u.
@@ -38,7 +38,7 @@ type messageScan struct {
 func (s *messageScan) dest() []any {
 	m := &s.msg
 	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
-		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName}
+		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions}
 }
 
 // message finishes a scanned message: times in UTC, System decoded, Sender
@@ -83,7 +83,9 @@ func deref(s *string) string {
 // unless $8 (no membership needed) the sender $2 must be a member, and the
 // sender must not have sent client_msg_id $3 in the conversation already. It
 // advances last_seq and last_mod (which locks the conversation's row, if the
-// transaction does not hold the lock already), stores the message, moves the
+// transaction does not hold the lock already), starts the push decision's
+// clock (notify_from) for a text message if it is not running, stores the
+// message with its mentions $9 (and their rows in mentions), moves the
 // sender's marks to it, and returns its id, seq, mod and sender's names; no
 // row if it was refused.
 //
@@ -93,16 +95,22 @@ func deref(s *string) string {
 const appendSQL = `
 WITH c AS (
 	UPDATE conversations
-	SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = $7
+	SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = $7,
+		notify_from = CASE WHEN $4::text = 'text' THEN coalesce(notify_from, $7) ELSE notify_from END
 	WHERE id = $1
 		AND ($8::boolean OR EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2))
 		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
 	RETURNING last_seq, last_mod
 ), m AS (
-	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at)
-	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz
+	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at, mentions)
+	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz,
+		$9::bigint[]
 	FROM c
 	RETURNING id, seq, mod, sender_id
+), mn AS (
+	INSERT INTO mentions (user_id, conversation_id, seq)
+	SELECT u, $1, m.seq FROM m, unnest($9::bigint[]) AS u
+	ON CONFLICT DO NOTHING
 ), marks AS (
 	UPDATE members
 	SET delivered_seq = greatest(delivered_seq, m.seq), read_seq = greatest(read_seq, m.seq)
@@ -117,7 +125,16 @@ FROM m LEFT JOIN users u ON u.id = m.sender_id`
 const lockSQL = `SELECT kind, member_count FROM conversations WHERE id = $1 FOR NO KEY UPDATE`
 
 func appendArgs(nm parley.NewMessage, system []byte, anySender bool) []any {
-	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender}
+	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender, mentionsArg(nm.Mentions)}
+}
+
+// mentionsArg is a message's mentions as the mentions column stores them
+// (NULL: none).
+func mentionsArg(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
 }
 
 // scanAppended reads appendSQL's row into the message being appended.
@@ -131,6 +148,7 @@ func scanAppended(row pgx.Row, nm parley.NewMessage) (parley.Message, error) {
 	}
 	m.ConversationID, m.SenderID, m.ClientMsgID = nm.ConversationID, nm.SenderID, nm.ClientMsgID
 	m.Kind, m.Text, m.CreatedAt = nm.Kind, nm.Text, nm.CreatedAt
+	m.Mentions = slices.Clone(mentionsArg(nm.Mentions))
 	if nm.System != nil {
 		sys := *nm.System
 		m.System = &sys
@@ -284,6 +302,14 @@ func (s *Store) changeMessage(ctx context.Context, conversationID, seq int64, ch
 			append([]any{conversationID, seq}, args...)...); err != nil {
 			return err
 		}
+		// The mention rows follow the message's (new) mentions.
+		if _, err := tx.Exec(ctx, `
+			WITH d AS (DELETE FROM mentions WHERE conversation_id = $1 AND seq = $2)
+			INSERT INTO mentions (user_id, conversation_id, seq)
+			SELECT u, $1, $2 FROM messages, unnest(mentions) AS u WHERE conversation_id = $1 AND seq = $2
+			ON CONFLICT DO NOTHING`, conversationID, seq); err != nil {
+			return err
+		}
 		out, err = message(ctx, tx, conversationID, seq)
 		return err
 	})
@@ -294,7 +320,7 @@ func (s *Store) changeMessage(ctx context.Context, conversationID, seq int64, ch
 }
 
 // EditMessage replaces the text of a text message.
-func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (parley.Message, error) {
+func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, mentions []int64, now time.Time) (parley.Message, error) {
 	return s.changeMessage(ctx, conversationID, seq, func(m parley.Message) (bool, error) {
 		switch {
 		case m.Kind != parley.MessageText:
@@ -305,7 +331,7 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int
 			return false, parley.Errorf(parley.EINVALID, "A deleted message cannot be edited.")
 		}
 		return true, nil
-	}, `body = $3, edited_at = $4`, text, utc(now))
+	}, `body = $3, edited_at = $4, mentions = $5`, text, utc(now), mentionsArg(mentions))
 }
 
 // DeleteMessage turns a text message into a tombstone.
@@ -318,7 +344,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator may delete a message.")
 		}
 		return m.DeletedAt == nil, nil
-	}, `body = '', deleted_at = $3`, utc(now))
+	}, `body = '', deleted_at = $3, mentions = NULL`, utc(now))
 }
 
 // SetMarks moves a member's marks forward, clamped to last_seq; read

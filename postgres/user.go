@@ -10,11 +10,12 @@ import (
 	"parley"
 )
 
-const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen`
+const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen, hide_notification_text`
 
 func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
 	var u parley.User
-	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &u.CreatedAt, &u.LastSeen}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &u.CreatedAt, &u.LastSeen,
+		&u.HideNotificationText}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return parley.User{}, err
 	}
@@ -109,10 +110,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd parley.UserUpdate)
 	u, err := scanUser(s.pool.QueryRow(ctx, `
 		UPDATE users SET
 			display_name = coalesce($2, display_name),
-			accepting_messages = coalesce($3, accepting_messages)
+			accepting_messages = coalesce($3, accepting_messages),
+			hide_notification_text = coalesce($4, hide_notification_text)
 		WHERE id = $1
 		RETURNING `+userColumns,
-		id, upd.DisplayName, upd.AcceptingMessages))
+		id, upd.DisplayName, upd.AcceptingMessages, upd.HideNotificationText))
 	return u, mapError(err)
 }
 

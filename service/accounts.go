@@ -194,7 +194,8 @@ func (s *Service) Sessions(ctx context.Context, userID, currentID int64) ([]parl
 	return list, err
 }
 
-// UpdateMe changes the user's display name or message switch.
+// UpdateMe changes the user's display name, message switch or
+// notification text setting.
 func (s *Service) UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error) {
 	if upd.DisplayName != nil {
 		name := parley.NormalizeName(*upd.DisplayName)

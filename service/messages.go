@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"parley"
@@ -89,13 +90,32 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 			}
 		}
 	}
+	mentions, err := s.mentions(ctx, conversationID, text)
+	if err != nil {
+		return parley.Message{}, false, err
+	}
 	m, created, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, SenderID: userID,
-		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now()})
+		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions})
 	if err != nil {
 		return parley.Message{}, false, err
 	}
 	s.publishMessage(ctx, m, "new")
 	return m, created, nil
+}
+
+// mentions returns the ids of the members that text mentions as @username,
+// ascending. Texts without an @ cost no query.
+func (s *Service) mentions(ctx context.Context, conversationID int64, text string) ([]int64, error) {
+	names := parley.MentionNames(text)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	ids, err := s.store.MemberIDsByUsername(ctx, conversationID, names)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // AppendSystem stores a system message (e.g. a call's outcome) and announces it.
@@ -147,7 +167,11 @@ func (s *Service) Edit(ctx context.Context, userID, conversationID, seq int64, t
 	if _, err := s.member(ctx, conversationID, userID); err != nil {
 		return parley.Message{}, err
 	}
-	m, err := s.store.EditMessage(ctx, conversationID, seq, userID, text, s.Now())
+	mentions, err := s.mentions(ctx, conversationID, text)
+	if err != nil {
+		return parley.Message{}, err
+	}
+	m, err := s.store.EditMessage(ctx, conversationID, seq, userID, text, mentions, s.Now())
 	if err != nil {
 		return m, err
 	}

@@ -197,7 +197,10 @@ func (s *Store) ConversationIDs(ctx context.Context, userID int64) ([]int64, err
 func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.ConversationSummary, error) {
 	return collect(ctx, s.rd, scanSummary, `
 		SELECT `+convCols+`, me.role, me.delivered_seq, me.read_seq, `+msgCols+`,
-			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen
+			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen,
+			me.notify_level, me.muted_until,
+			(SELECT count(*) FROM mentions mn
+				WHERE mn.user_id = me.user_id AND mn.conversation_id = c.id AND mn.seq > me.read_seq)
 		FROM members me
 		JOIN conversations c ON c.id = me.conversation_id
 		LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq
@@ -219,11 +222,14 @@ func scanSummary(sc scanner) (parley.ConversationSummary, error) {
 		}
 	)
 	dest := append([]any{&cs.Role, &cs.DeliveredSeq, &cs.ReadSeq}, last.dest()...)
-	dest = append(dest, &peer.id, &peer.username, &peer.displayName, &peer.accepting, &peer.created, &peer.lastSeen)
+	var muted sql.NullInt64
+	dest = append(dest, &peer.id, &peer.username, &peer.displayName, &peer.accepting, &peer.created, &peer.lastSeen,
+		&cs.Notify.Level, &muted, &cs.UnreadMentions)
 	c, err := scanConv(sc, dest...)
 	if err != nil {
 		return cs, err
 	}
+	cs.Notify.MutedUntil = tmp(muted)
 	cs.Conversation = c
 	cs.Unread = c.LastSeq - cs.ReadSeq
 	if last.ok() {

@@ -14,7 +14,7 @@ import (
 // msgCols and msgFrom read a message with its sender's names.
 const (
 	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
-		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name`
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions`
 	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
 )
 
@@ -25,11 +25,12 @@ type msgRow struct {
 	clientMsgID, kind, text, system   sql.NullString
 	created, edited, deleted          sql.NullInt64
 	senderUsername, senderDisplayName sql.NullString
+	mentions                          sql.NullString
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
-		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName}
+		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions}
 }
 
 func (r *msgRow) ok() bool { return r.id.Valid }
@@ -57,7 +58,38 @@ func (r *msgRow) message() (parley.Message, error) {
 			return parley.Message{}, err
 		}
 	}
+	if r.mentions.Valid {
+		if err := json.Unmarshal([]byte(r.mentions.String), &m.Mentions); err != nil {
+			return parley.Message{}, err
+		}
+	}
 	return m, nil
+}
+
+// mentionsJSON encodes a message's mentions for its column (NULL: none).
+func mentionsJSON(ids []int64) sql.NullString {
+	if len(ids) == 0 {
+		return sql.NullString{}
+	}
+	b, _ := json.Marshal(ids) // a list of numbers always encodes
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+// setMentions replaces the mention rows of a message (they feed the unread
+// mention counts).
+func setMentions(ctx context.Context, tx *wtx, conversationID, seq int64, ids []int64, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mentions WHERE conversation_id = ? AND seq = ?`, conversationID, seq); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO mentions (user_id, conversation_id, seq) VALUES (?, ?, ?)`,
+			id, conversationID, seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func scanMessage(sc scanner) (parley.Message, error) {
@@ -139,9 +171,16 @@ func appendTx(ctx context.Context, tx *wtx, nm parley.NewMessage) (parley.Messag
 	}
 	created = tm(ts(created))
 	var seq, mod int64
-	err := tx.QueryRowContext(ctx, `
-		UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?
-		WHERE id = ? RETURNING last_seq, last_mod`, ts(created), nm.ConversationID).Scan(&seq, &mod)
+	// A text message starts the push decision's clock (notify_from) if it
+	// is not running: no other row is written for push on the send path.
+	update := `UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?1
+		WHERE id = ?2 RETURNING last_seq, last_mod`
+	if nm.Kind == parley.MessageText {
+		update = `UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?1,
+			notify_from = COALESCE(notify_from, ?1)
+		WHERE id = ?2 RETURNING last_seq, last_mod`
+	}
+	err := tx.QueryRowContext(ctx, update, ts(created), nm.ConversationID).Scan(&seq, &mod)
 	if err != nil {
 		return parley.Message{}, false, dbErr(err)
 	}
@@ -158,11 +197,15 @@ func appendTx(ctx context.Context, tx *wtx, nm parley.NewMessage) (parley.Messag
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `
-		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
+		mentionsJSON(nm.Mentions),
 	).Scan(&id)
 	if err != nil {
+		return parley.Message{}, false, err
+	}
+	if err := setMentions(ctx, tx, nm.ConversationID, seq, nm.Mentions, false); err != nil {
 		return parley.Message{}, false, err
 	}
 	if nm.SenderID != 0 {
@@ -184,6 +227,7 @@ func appendTx(ctx context.Context, tx *wtx, nm parley.NewMessage) (parley.Messag
 		Text:           nm.Text,
 		System:         info,
 		CreatedAt:      created,
+		Mentions:       slices.Clone(nm.Mentions),
 	}, true, nil
 }
 
@@ -244,7 +288,7 @@ func nextMod(ctx context.Context, tx *wtx, conversationID int64) (int64, error) 
 }
 
 // EditMessage replaces the text of the editor's own text message.
-func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, now time.Time) (parley.Message, error) {
+func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, mentions []int64, now time.Time) (parley.Message, error) {
 	var m parley.Message
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
 		if m, err = changeMessage(ctx, tx, conversationID, seq); err != nil {
@@ -259,10 +303,13 @@ func (s *Store) EditMessage(ctx context.Context, conversationID, seq, editor int
 		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
 			return err
 		}
-		m.Text, m.EditedAt = text, new(tm(ts(now)))
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited_at = ?, mod = ? WHERE id = ?`,
-			m.Text, ts(now), m.Mod, m.ID)
-		return err
+		m.Text, m.EditedAt, m.Mentions = text, new(tm(ts(now))), slices.Clone(mentions)
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = ?, edited_at = ?, mod = ?, mentions = ? WHERE id = ?`,
+			m.Text, ts(now), m.Mod, mentionsJSON(mentions), m.ID)
+		if err != nil {
+			return err
+		}
+		return setMentions(ctx, tx, conversationID, seq, mentions, true)
 	})
 	if err != nil {
 		return parley.Message{}, err
@@ -286,10 +333,13 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
 			return err
 		}
-		m.Text, m.DeletedAt = "", new(tm(ts(now)))
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ? WHERE id = ?`,
+		m.Text, m.DeletedAt, m.Mentions = "", new(tm(ts(now))), nil
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL WHERE id = ?`,
 			ts(now), m.Mod, m.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return setMentions(ctx, tx, conversationID, seq, nil, true)
 	})
 	if err != nil {
 		return parley.Message{}, err

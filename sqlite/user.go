@@ -9,7 +9,8 @@ import (
 	"parley"
 )
 
-const userCols = `id, username, COALESCE(email, ''), display_name, accepting_messages, created_at, last_seen`
+const userCols = `id, username, COALESCE(email, ''), display_name, accepting_messages, created_at, last_seen,
+	hide_notification_text`
 
 // scanUser scans userCols and then extra.
 func scanUser(sc scanner, extra ...any) (parley.User, error) {
@@ -18,7 +19,8 @@ func scanUser(sc scanner, extra ...any) (parley.User, error) {
 		created  int64
 		lastSeen sql.NullInt64
 	)
-	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &created, &lastSeen}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &created, &lastSeen,
+		&u.HideNotificationText}, extra...)
 	err := sc.Scan(dest...)
 	u.CreatedAt, u.LastSeen = tm(created), tmp(lastSeen)
 	return u, err
@@ -111,8 +113,9 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd parley.UserUpdate)
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET display_name = COALESCE(?, display_name),
-				accepting_messages = COALESCE(?, accepting_messages)
-			WHERE id = ?`, upd.DisplayName, upd.AcceptingMessages, id)
+				accepting_messages = COALESCE(?, accepting_messages),
+				hide_notification_text = COALESCE(?, hide_notification_text)
+			WHERE id = ?`, upd.DisplayName, upd.AcceptingMessages, upd.HideNotificationText, id)
 		if err := mustAffect(res, err); err != nil {
 			return err
 		}

@@ -130,7 +130,7 @@ func testAppendIdempotent(t *testing.T, s parley.Store) {
 	}
 
 	// Still the original after other messages, edits and deletion.
-	_, err = s.EditMessage(ctx, d.ID, orig.Seq, alice.ID, "edited", at(5))
+	_, err = s.EditMessage(ctx, d.ID, orig.Seq, alice.ID, "edited", nil, at(5))
 	ok(t, err, "EditMessage")
 	edited, err := s.Message(ctx, d.ID, orig.Seq)
 	ok(t, err, "Message")
@@ -238,11 +238,11 @@ func testEditMessage(t *testing.T, s parley.Store) {
 	m := MustSendAt(t, s, d.ID, bob, "helo", at(0))
 	MustSendAt(t, s, d.ID, alice, "hm?", at(1))
 
-	_, err := s.EditMessage(ctx, d.ID, m.Seq, alice.ID, "hijacked", at(2))
+	_, err := s.EditMessage(ctx, d.ID, m.Seq, alice.ID, "hijacked", nil, at(2))
 	wantCode(t, err, parley.EFORBIDDEN, "EditMessage by another member")
 
 	before := mustConversation(t, s, d.ID)
-	e, err := s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "hello", at(3))
+	e, err := s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "hello", nil, at(3))
 	ok(t, err, "EditMessage")
 	if e.Mod <= before.LastMod {
 		t.Fatalf("edit mod %d, want above the conversation's last_mod %d", e.Mod, before.LastMod)
@@ -258,19 +258,19 @@ func testEditMessage(t *testing.T, s parley.Store) {
 	ok(t, err, "Message")
 	same(t, "stored edited message", stored, e)
 
-	e2, err := s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "hello!", at(4))
+	e2, err := s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "hello!", nil, at(4))
 	ok(t, err, "EditMessage again")
 	if e2.Mod <= e.Mod || e2.Text != "hello!" {
 		t.Fatalf("second edit: mod %d text %q, want above %d, hello!", e2.Mod, e2.Text, e.Mod)
 	}
 	sameTime(t, "edited at", *e2.EditedAt, at(4))
 
-	_, err = s.EditMessage(ctx, d.ID, 99, bob.ID, "x", at(5))
+	_, err = s.EditMessage(ctx, d.ID, 99, bob.ID, "x", nil, at(5))
 	wantCode(t, err, parley.ENOTFOUND, "EditMessage(unknown seq)")
 
 	_, err = s.DeleteMessage(ctx, d.ID, m.Seq, bob.ID, false, at(6))
 	ok(t, err, "DeleteMessage")
-	_, err = s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "back from the dead", at(7))
+	_, err = s.EditMessage(ctx, d.ID, m.Seq, bob.ID, "back from the dead", nil, at(7))
 	wantCode(t, err, parley.EINVALID, "EditMessage of a deleted message")
 	stored, err = s.Message(ctx, d.ID, m.Seq)
 	ok(t, err, "Message")
@@ -338,7 +338,7 @@ func testChanges(t *testing.T, s parley.Store) {
 
 	mustEdit := func(seq int64, body string) parley.Message {
 		t.Helper()
-		m, err := s.EditMessage(ctx, d.ID, seq, alice.ID, body, at(10))
+		m, err := s.EditMessage(ctx, d.ID, seq, alice.ID, body, nil, at(10))
 		ok(t, err, "EditMessage")
 		return m
 	}

@@ -105,6 +105,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Concurrent/SameClientMsgID", testConcurrentSameClientMsgID},
 		{"Concurrent/Marks", testConcurrentMarks},
 	}
+	tests = append(tests, pushTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))
