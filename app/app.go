@@ -63,6 +63,11 @@ type Config struct {
 	// X-Forwarded-Proto are believed. Nil means loopback
 	// (phttp.DefaultTrustedProxies); an empty list trusts none.
 	TrustedProxies []netip.Prefix
+	// MetricsToken, if set, serves /metrics on the node's handler to
+	// requests bearing it (Authorization: Bearer). Without it the handler
+	// serves no metrics: Node.MetricsHandler serves them on a listener of
+	// their own.
+	MetricsToken string
 	// Extra registers more routes (calls) once the node exists.
 	Extra func(n *Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler)
 	// Features adds entries to GET /api/v1/features.
@@ -197,7 +202,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		rate = 10
 	}
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
-		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustedProxies: cfg.TrustedProxies}
+		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustedProxies: cfg.TrustedProxies,
+		MetricsToken: cfg.MetricsToken}
 	if provider != nil {
 		opt.Suggest = provider
 		opt.SuggestLimiter = suggest.NewLimiter(rate, 100_000)

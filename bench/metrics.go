@@ -12,9 +12,16 @@ import (
 // and process collectors); missing ones are absent from the map.
 func (e *env) serverMetrics(ctx context.Context, names ...string) map[string]float64 {
 	out := map[string]float64{}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/metrics", nil)
+	url := e.MetricsURL
+	if url == "" {
+		url = e.URL + "/metrics"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return out
+	}
+	if e.MetricsToken != "" {
+		req.Header.Set("Authorization", "Bearer "+e.MetricsToken)
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 type Target struct {
 	// URL is the server's base URL (http://127.0.0.1:8080).
 	URL string
+	// MetricsURL is where the server's Prometheus metrics are; empty means
+	// /metrics at URL. MetricsToken is sent as a bearer token for them.
+	MetricsURL, MetricsToken string
 	// PID is the server's process id, for its CPU and RSS; 0 when unknown.
 	PID int
 	// Hash describes the server's password hashing, "" when unknown.

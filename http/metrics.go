@@ -1,13 +1,40 @@
 package http
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"parley"
 )
+
+// MetricsHandler serves reg's metrics in the Prometheus format; with a
+// token, only to requests that bear it (Authorization: Bearer), others get
+// 401. The node's public handler serves it only with a token; `parley
+// serve --metrics-addr` serves it on a listener of its own.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			writeJSON(w, http.StatusUnauthorized, errorBody{errorDetail{Code: parley.EUNAUTHORIZED, Message: "Metrics need the metrics token."}})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 type metrics struct {
 	requests *prometheus.CounterVec

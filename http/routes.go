@@ -2,8 +2,6 @@ package http
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes lists the whole API. docs/protocol.md describes each route.
@@ -64,7 +62,9 @@ func (s *Server) routes() http.Handler {
 	root.Handle("/api/", s.metrics.instrument(cop.Handler(api)))
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /readyz", s.readyz)
-	root.Handle("GET /metrics", promhttp.HandlerFor(s.opt.Metrics, promhttp.HandlerOpts{}))
+	if s.opt.MetricsToken != "" {
+		root.Handle("GET /metrics", MetricsHandler(s.opt.Metrics, s.opt.MetricsToken))
+	}
 	if s.opt.Web != nil {
 		root.Handle("/", s.opt.Web)
 	}

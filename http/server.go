@@ -55,6 +55,9 @@ type Options struct {
 	// X-Forwarded-Proto are believed (see clientAddr). Nil means
 	// DefaultTrustedProxies; an empty list trusts none.
 	TrustedProxies []netip.Prefix
+	// MetricsToken, if set, serves GET /metrics to requests bearing it.
+	// Empty: the handler serves no metrics (see MetricsHandler).
+	MetricsToken string
 }
 
 // Server is the HTTP side of a node.

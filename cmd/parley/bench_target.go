@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 // how to report.
 type benchCommon struct {
 	url, serverFlags, pprof *string
+	metricsURL, metricsTok  *string
 	cpuProfile              *string
 	serverCPUs, benchCPUs   *string
 	spawn, json, keep, pin  *bool
@@ -46,6 +48,8 @@ func addCommonFlags(f *flags, scenario string) *benchCommon {
 		url:         f.String("url", "PARLEY_BENCH_URL", "", "base URL of a running Parley server (or use --spawn)"),
 		spawn:       f.Bool("spawn", "PARLEY_BENCH_SPAWN", false, "start 'parley serve' as a child process on a free loopback port, SQLite in a temporary folder"),
 		pid:         f.Int("server-pid", "PARLEY_BENCH_SERVER_PID", 0, "process id of the --url server, to report its CPU and memory"),
+		metricsURL:  f.String("metrics-url", "PARLEY_BENCH_METRICS_URL", "", "the --url server's metrics (its --metrics-addr), e.g. http://127.0.0.1:9090/metrics (default: /metrics at --url, which needs --metrics-token)"),
+		metricsTok:  f.Secret("metrics-token", "PARLEY_BENCH_METRICS_TOKEN", "the --url server's --metrics-token"),
 		json:        f.Bool("json", "PARLEY_BENCH_JSON", false, "print one JSON object per run instead of a table"),
 		concurrency: f.Int("concurrency", "PARLEY_BENCH_CONCURRENCY", conc, "REST calls in flight while setting up (sign-ups, logins, joins); for auth, the requests measured"),
 		hashMemory:  f.Int("hash-memory", "PARLEY_BENCH_HASH_MEMORY", mem, "--spawn: the server's argon2id memory in KiB"),
@@ -95,7 +99,8 @@ func (c *benchCommon) cpus() (server, self *unix.CPUSet, err error) {
 
 // target starts or names the server. stop ends a spawned server.
 func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Target, func(), error) {
-	t := pbench.Target{URL: *c.url, PID: *c.pid, Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle}
+	t := pbench.Target{URL: *c.url, PID: *c.pid, Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle,
+		MetricsURL: *c.metricsURL, MetricsToken: *c.metricsTok}
 	serverCPUs, benchCPUs, err := c.cpus()
 	if err != nil {
 		return t, nil, err
@@ -130,7 +135,7 @@ func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Targ
 	if err != nil {
 		return t, nil, err
 	}
-	t.URL, t.PID = s.url, s.cmd.Process.Pid
+	t.URL, t.PID, t.MetricsURL, t.MetricsToken = s.url, s.cmd.Process.Pid, "", s.metricsToken
 	t.Hash = fmt.Sprintf("argon2id m=%d KiB t=%d p=1", *c.hashMemory, *c.hashTime)
 	c.notes = append(c.notes, fmt.Sprintf("server: spawned 'parley serve %s' (pid %d), SQLite in %s", strings.Join(args, " "), t.PID, s.dir))
 	return t, func() { s.stop(*c.keep, stderr) }, nil
@@ -138,10 +143,11 @@ func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Targ
 
 // spawned is a 'parley serve' child process.
 type spawned struct {
-	cmd  *exec.Cmd
-	url  string
-	dir  string
-	wait chan error
+	cmd          *exec.Cmd
+	url          string
+	dir          string
+	wait         chan error
+	metricsToken string // for its GET /metrics
 }
 
 // spawnServer starts this binary's 'serve' on a free loopback port with a
@@ -165,7 +171,10 @@ func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr i
 	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--log-level", "warn", "--ai", "off", "--signup-rate", "1000000000"}, args...)
 	cmd := exec.Command(exe, full...)
-	// The child takes its settings from flags only.
+	// The child takes its settings from flags only, but for the token that
+	// lets the bench read its metrics.
+	token := rand.Text()
+	cmd.Env = []string{"PARLEY_METRICS_TOKEN=" + token}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PARLEY_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -188,7 +197,7 @@ func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr i
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("spawn server: %w", err)
 	}
-	s := &spawned{cmd: cmd, dir: dir, wait: make(chan error, 1)}
+	s := &spawned{cmd: cmd, dir: dir, wait: make(chan error, 1), metricsToken: token}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)

@@ -8,16 +8,17 @@ import (
 	"time"
 )
 
-// serveProfiler serves net/http/pprof on its own listener, apart from the
-// node's handler, so the profiler is never reachable through the API port.
-func serveProfiler(addr string, log *slog.Logger) (stop func(), err error) {
+// serveAside serves h on a listener of its own at addr, apart from the
+// node's public port (the profiler, metrics). stop closes it.
+func serveAside(addr, what, path string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: profilerHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go srv.Serve(ln)
-	log.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	log.Info(what+" listening", "url", "http://"+ln.Addr().String()+path)
 	return func() { srv.Close() }, nil
 }
 

@@ -19,11 +19,13 @@ import (
 	"parley/web"
 )
 
-// listenConfig is where serve listens: the node's address and, if set, a
-// separate address for the profiler.
+// listenConfig is where serve listens: the node's address and, if set,
+// addresses of their own for the profiler and the metrics.
 type listenConfig struct {
 	addr  string
 	pprof string
+	// metrics is the address of the metrics listener; empty: none.
+	metrics string
 }
 
 // serveConfig parses serve's flags and environment into an app.Config.
@@ -31,6 +33,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	f := newFlags("serve", getenv, stderr)
 	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
 	pprofAddr := f.String("pprof", "PARLEY_PPROF", "", "address for the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; off when empty; never expose it publicly")
+	metricsAddr := f.String("metrics-addr", "PARLEY_METRICS_ADDR", "", "address of a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9090; off when empty; keep it private")
+	metricsToken := f.Secret("metrics-token", "PARLEY_METRICS_TOKEN", "if set, GET /metrics answers requests bearing it (Authorization: Bearer), on the public port too")
 	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
 	dbURL := f.Secret("database-url", "PARLEY_DATABASE_URL", "PostgreSQL URL (postgres://...), which may hold a password; empty uses SQLite in the data dir")
 	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
@@ -106,7 +110,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, MetricsToken: *metricsToken,
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
@@ -117,7 +121,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if err := applyPresence(&cfg); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
-	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr}, log, nil
+	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr, metrics: *metricsAddr}, log, nil
 }
 
 // configureCalls is replaced by the calls wiring (calls.go): it declares
@@ -136,17 +140,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn("raise the open file limit", "err", err)
 	}
 	if lc.pprof != "" {
-		stopProfiler, err := serveProfiler(lc.pprof, log)
+		stop, err := serveAside(lc.pprof, "profiler", "/debug/pprof/", profilerHandler(), log)
 		if err != nil {
 			return err
 		}
-		defer stopProfiler()
+		defer stop()
 	}
 	node, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
+	if lc.metrics != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", phttp.MetricsHandler(node.Metrics, cfg.MetricsToken))
+		stop, err := serveAside(lc.metrics, "metrics", "/metrics", mux, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", lc.addr)
 	if err != nil {
 		return err
