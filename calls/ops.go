@@ -1,10 +1,8 @@
 package calls
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"unicode/utf8"
 
 	"parley"
@@ -85,20 +83,6 @@ type base struct {
 	ID json.RawMessage `json:"id"`
 }
 
-// decode reads an operation's fields strictly: unknown fields are an error.
-func decode(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return parley.FieldErrorf(ute.Field, "%s has the wrong type.", ute.Field)
-		}
-		return parley.Errorf(parley.EINVALID, "Invalid request: unknown field or malformed JSON.")
-	}
-	return nil
-}
-
 // callIDReply is the reply to call_invite.
 type callIDReply struct {
 	CallID string `json:"call_id"`
@@ -113,7 +97,7 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 		Media          string `json:"media"`
 		SDP            string `json:"sdp"`
 	}
-	if err := decode(raw, &r); err != nil {
+	if err := parley.Decode(raw, &r); err != nil {
 		return nil, err
 	}
 	callee, err := s.peer(ctx, conn.UserID(), r.ConversationID)
@@ -152,12 +136,12 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 			s.mu.Unlock()
 			c.mu.Unlock()
 			if lossReason(e.info, c.info) == ReasonGlare {
-				return nil, parley.Errorf(EGLARE, "They are calling you at this moment: answer their call.")
+				return nil, parley.Errorf(parley.EGLARE, "They are calling you at this moment: answer their call.")
 			}
 			// The callee is in a call: the call is refused before it rings
 			// and they find a missed call in the conversation.
 			s.record(outcome{info: c.info, name: "missed"})
-			return nil, parley.Errorf(EBUSY, "They are in another call.")
+			return nil, parley.Errorf(parley.EBUSY, "They are in another call.")
 		}
 	}
 	s.own[c.ID] = c
@@ -172,12 +156,6 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 	}
 	return callIDReply{CallID: c.ID}, nil
 }
-
-// Error codes of call operations besides the common ones.
-const (
-	EBUSY  = "busy"  // call_invite: the callee is in another call
-	EGLARE = "glare" // call_invite: the callee is calling you; answer their ring
-)
 
 // peer returns the other member of a direct conversation userID is in.
 func (s *Service) peer(ctx context.Context, userID, conversationID int64) (int64, error) {
@@ -222,7 +200,7 @@ func (s *Service) opAccept(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 		CallID string `json:"call_id"`
 		SDP    string `json:"sdp"`
 	}
-	if err := decode(raw, &r); err != nil {
+	if err := parley.Decode(raw, &r); err != nil {
 		return nil, err
 	}
 	if _, ok := coordinator(r.CallID); !ok {
@@ -245,7 +223,7 @@ func (s *Service) opFinish(op string) ws.OpHandler {
 			base
 			CallID string `json:"call_id"`
 		}
-		if err := decode(raw, &r); err != nil {
+		if err := parley.Decode(raw, &r); err != nil {
 			return nil, err
 		}
 		if _, err := s.ask(ctx, message{Op: op, CallID: r.CallID, User: conn.UserID(), Conn: conn.ID()}); err != nil {
@@ -265,7 +243,7 @@ func (s *Service) opICE(ctx context.Context, conn *ws.Conn, raw []byte) (any, er
 		CallID    string     `json:"call_id"`
 		Candidate *candidate `json:"candidate"`
 	}
-	if err := decode(raw, &r); err != nil {
+	if err := parley.Decode(raw, &r); err != nil {
 		return nil, err
 	}
 	if r.Candidate == nil {

@@ -35,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"parley"
 )
 
 // apiPrefix is the path under which the server serves the API.
@@ -120,8 +122,8 @@ func (c *Client) SessionID() int64 {
 }
 
 // Error is an error reported by the server: an HTTP status (0 for an error
-// reply on the WebSocket), the machine-readable code (parley.E* constants,
-// plus "unknown_op" and "bad_request" on the WebSocket), a message fit for
+// reply on the WebSocket), the machine-readable code (the parley.E*
+// constants), a message fit for
 // people and, when one input field is at fault, its name. RetryAfter is set
 // for rate_limited answers that say when to try again.
 type Error struct {
@@ -159,17 +161,8 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// wireError is the error object of the protocol.
-type wireError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	// RetryAfterMS is read if the server sends it with rate_limited
-	// WebSocket replies.
-	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
-}
-
-func (w *wireError) toError(status int) *Error {
+// toError turns the protocol's error object into an *Error.
+func toError(w *parley.ErrorBody, status int) *Error {
 	return &Error{Status: status, Code: w.Code, Message: w.Message, Field: w.Field,
 		RetryAfter: time.Duration(w.RetryAfterMS) * time.Millisecond}
 }
@@ -242,12 +235,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // object still give an *Error with the status and a code derived from it.
 func responseError(resp *http.Response) *Error {
 	var w struct {
-		Error *wireError `json:"error"`
+		Error *parley.ErrorBody `json:"error"`
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var e *Error
 	if json.Unmarshal(b, &w) == nil && w.Error != nil && w.Error.Code != "" {
-		e = w.Error.toError(resp.StatusCode)
+		e = toError(w.Error, resp.StatusCode)
 	} else {
 		e = &Error{Status: resp.StatusCode, Code: statusCode(resp.StatusCode),
 			Message: strings.TrimSpace(string(b))}
@@ -267,22 +260,22 @@ func responseError(resp *http.Response) *Error {
 func statusCode(status int) string {
 	switch status {
 	case http.StatusBadRequest:
-		return "invalid"
+		return parley.EINVALID
 	case http.StatusUnauthorized:
-		return "unauthorized"
+		return parley.EUNAUTHORIZED
 	case http.StatusForbidden:
-		return "forbidden"
+		return parley.EFORBIDDEN
 	case http.StatusNotFound:
-		return "not_found"
+		return parley.ENOTFOUND
 	case http.StatusConflict:
-		return "conflict"
+		return parley.ECONFLICT
 	case http.StatusRequestEntityTooLarge:
-		return "too_large"
+		return parley.ETOOLARGE
 	case http.StatusTooManyRequests:
-		return "rate_limited"
+		return parley.ERATELIMITED
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return "unavailable"
+		return parley.EUNAVAILABLE
 	default:
-		return "internal"
+		return parley.EINTERNAL
 	}
 }

@@ -316,9 +316,9 @@ func (r *Realtime) reply(cn *wsConn, in *inbound, raw []byte) {
 	res := result{in: in, raw: raw}
 	if !in.OK {
 		if in.Error == nil {
-			in.Error = &wireError{Code: parley.EINTERNAL, Message: "error reply without error"}
+			in.Error = &parley.ErrorBody{Code: parley.EINTERNAL, Message: "error reply without error"}
 		}
-		res.err = in.Error.toError(0)
+		res.err = toError(in.Error, 0)
 	}
 	ch <- res
 }

@@ -127,7 +127,7 @@ func (r *Realtime) synced(cn *wsConn, in *inbound) error {
 		if in.Error == nil {
 			return errors.New("client: sync failed")
 		}
-		return in.Error.toError(0)
+		return toError(in.Error, 0)
 	}
 	again := false
 	for {

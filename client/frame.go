@@ -76,10 +76,10 @@ func appendString(b []byte, s string) []byte {
 // inbound is every object the server sends, replies and events alike,
 // decoded in one pass: each kind uses some of the fields.
 type inbound struct {
-	Ev    string     `json:"ev"`
-	Re    string     `json:"re"`
-	OK    bool       `json:"ok"`
-	Error *wireError `json:"error"`
+	Ev    string            `json:"ev"`
+	Re    string            `json:"re"`
+	OK    bool              `json:"ok"`
+	Error *parley.ErrorBody `json:"error"`
 
 	// hello
 	User      *parley.User `json:"user"`

@@ -74,7 +74,7 @@ func TestInboundDecodesEveryKind(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"re":"5","ok":false,"error":{"code":"rate_limited","message":"slow down"}}`), &in); err != nil {
 		t.Fatal(err)
 	}
-	if e := in.Error.toError(0); e.Code != "rate_limited" || !retryable(e) {
+	if e := toError(in.Error, 0); e.Code != "rate_limited" || !retryable(e) {
 		t.Fatalf("error %+v", e)
 	}
 }

@@ -159,10 +159,12 @@ func TestREST(t *testing.T) {
 	if err != nil || !created || first.Seq == 0 || first.Text != "hello" || first.ClientMsgID != "c-1" {
 		t.Fatalf("send: %+v %v %v", first, created, err)
 	}
-	again, created, err := alice.Send(ctx, d.ID, "c-1", "hello again")
+	again, created, err := alice.Send(ctx, d.ID, "c-1", "hello")
 	if err != nil || created || again.Seq != first.Seq || again.Text != "hello" {
 		t.Fatalf("resend: %+v %v %v", again, created, err)
 	}
+	_, _, err = alice.Send(ctx, d.ID, "c-1", "hello again")
+	wantError(t, "resend with other text", err, http.StatusConflict, parley.ECLIENTMSGID)
 	_, _, err = alice.Send(ctx, d.ID, "c-2", "   ")
 	wantError(t, "blank text", err, http.StatusBadRequest, parley.EINVALID)
 	for i := range 4 {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"parley"
-	"parley/service"
 )
 
 // codes maps every error code to its HTTP status. This is the only place
@@ -33,6 +32,14 @@ var codes = map[string]int{
 	parley.EGROUPFULL:      http.StatusConflict,
 	parley.EBADCREDENTIALS: http.StatusUnauthorized,
 	parley.ECLIENTMSGID:    http.StatusConflict,
+	parley.EBADREQUEST:     http.StatusBadRequest,
+	parley.EUNKNOWNOP:      http.StatusBadRequest,
+	parley.EBUSY:           http.StatusConflict,
+	parley.EGLARE:          http.StatusConflict,
+	parley.EAIUNAVAILABLE:  http.StatusServiceUnavailable,
+	parley.EAIRATELIMITED:  http.StatusTooManyRequests,
+	parley.EAITIMEOUT:      http.StatusGatewayTimeout,
+	parley.EAIBADRESPONSE:  http.StatusBadGateway,
 }
 
 // ErrorStatus returns the HTTP status for an error code.
@@ -47,35 +54,32 @@ func ErrorStatus(code string) int {
 // cancelled before the answer, as nginx does.
 const StatusClientClosed = 499
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// writeError answers with {"error":{code,message,field}}. Internal errors are
+// writeError answers with {"error":{code,message,field}} (parley.BodyOf) and
+// the code's status; a known wait goes into Retry-After. Internal errors are
 // logged with the request and shown to the client only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	if code == parley.EINTERNAL && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+	body := parley.BodyOf(err)
+	if body.Code == parley.EINTERNAL && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away (closed the connection, cancelled an
 		// upgrade): nothing failed here, and no one reads the answer.
 		s.log.Debug("request cancelled by the client", "method", r.Method, "path", r.URL.Path)
 		w.WriteHeader(StatusClientClosed)
 		return
 	}
-	if code == parley.EINTERNAL {
+	if body.Code == parley.EINTERNAL {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	var rl *service.RateLimitError
-	if errors.As(err, &rl) && rl.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.999)))
+	writeErrorBody(w, err)
+}
+
+// writeErrorBody writes err's status, Retry-After (when err says when to
+// try again) and body. Every REST error answer is written here.
+func writeErrorBody(w http.ResponseWriter, err error) {
+	body := parley.BodyOf(err)
+	if d := parley.ErrorRetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds()+0.999)))
 	}
-	writeJSON(w, ErrorStatus(code), errorBody{errorDetail{Code: code, Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}})
+	writeJSON(w, ErrorStatus(body.Code), parley.ErrorResponse{Error: body})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"parley"
@@ -37,8 +36,8 @@ func (s *Server) handleSuggestions(w http.ResponseWriter, r *http.Request, u par
 	}
 	if l := s.opt.SuggestLimiter; l != nil {
 		if ok, retry := l.Allow(u.ID); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
-			s.writeError(w, r, parley.Errorf(parley.ERATELIMITED, "Too many suggestion requests; try again in a moment."))
+			s.writeError(w, r, &parley.Error{Code: parley.ERATELIMITED, Message: "Too many suggestion requests; try again in a moment.",
+				RetryAfter: retry})
 			return
 		}
 	}
@@ -70,11 +69,11 @@ func (s *Server) handleSuggestions(w http.ResponseWriter, r *http.Request, u par
 		if r.Context().Err() != nil {
 			return // the client went away
 		}
-		code := parley.ErrorCode(err)
-		if code == parley.EINTERNAL {
+		body := parley.BodyOf(err)
+		if body.Code == parley.EINTERNAL {
 			s.log.Error("suggestions", "err", err)
 		}
-		event("error", map[string]any{"code": code, "message": parley.ErrorMessage(err)})
+		event("error", body)
 		return
 	}
 	event("done", map[string]any{"count": n})

@@ -29,7 +29,7 @@ func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(got))
 		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			writeJSON(w, http.StatusUnauthorized, errorBody{errorDetail{Code: parley.EUNAUTHORIZED, Message: "Metrics need the metrics token."}})
+			writeErrorBody(w, parley.Errorf(parley.EUNAUTHORIZED, "Metrics need the metrics token."))
 			return
 		}
 		h.ServeHTTP(w, r)

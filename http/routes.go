@@ -2,6 +2,8 @@ package http
 
 import (
 	"net/http"
+
+	"parley"
 )
 
 // routes lists the whole API. docs/protocol.md describes each route.
@@ -48,14 +50,14 @@ func (s *Server) routes() http.Handler {
 		s.opt.Extra(api, s.auth)
 	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: "not_found", Message: "No such API route."}})
+		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "No such API route."))
 	})
 
 	// Cross-site requests that change state are refused; bearer-token
 	// clients send no Origin and pass.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusForbidden, errorBody{errorDetail{Code: "forbidden", Message: "Cross-site request refused."}})
+		s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "Cross-site request refused."))
 	}))
 
 	root := http.NewServeMux()

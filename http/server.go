@@ -5,9 +5,7 @@
 package http
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -168,8 +166,8 @@ func token(r *http.Request) string {
 	return ""
 }
 
-// decode reads a JSON body strictly: one object, known fields only, at most
-// MaxBodyBytes.
+// decode reads a JSON request body (at most MaxBodyBytes) with
+// parley.Decode.
 func decode(r *http.Request, v any) error {
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
 	body, err := io.ReadAll(r.Body)
@@ -180,49 +178,7 @@ func decode(r *http.Request, v any) error {
 		}
 		return parley.Errorf(parley.EINVALID, "Could not read the request body.")
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return parley.Errorf(parley.EINVALID, "The body must hold one JSON object.")
-	}
-	return nil
-}
-
-func jsonError(err error) error {
-	var ute *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &ute):
-		return parley.FieldErrorf(ute.Field, "%s must be a %s.", ute.Field, jsonType(ute.Type.Kind().String()))
-	case errors.As(err, &se):
-		return parley.Errorf(parley.EINVALID, "Malformed JSON at byte %d.", se.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return parley.FieldErrorf(f, "Unknown field %q.", f)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return parley.Errorf(parley.EINVALID, "Malformed JSON: unexpected end.")
-	}
-	return parley.Errorf(parley.EINVALID, "Malformed JSON.")
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int64", "int32", "float64", "uint", "uint64":
-		return "number"
-	case "bool":
-		return "boolean"
-	case "struct", "map":
-		return "object"
-	case "slice":
-		return "list"
-	}
-	return kind
+	return parley.Decode(body, v)
 }
 
 // queryInt parses an optional non-negative integer query parameter.

@@ -24,19 +24,11 @@ func loginAddressKey(ip string) string { return "ip:" + ip }
 func loginKey(ip, login string) string { return "login:" + ip + ":" + login }
 func signupKey(ip string) string       { return "signup:" + ip }
 
-// RateLimitError is an error that says when to try again: rate_limited, or
+// retryLater is an error that says when to try again: rate_limited, or
 // unavailable when the server is too busy. The HTTP layer sends RetryAfter
 // as the Retry-After header.
-type RateLimitError struct {
-	Err        *parley.Error
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string { return e.Err.Error() }
-func (e *RateLimitError) Unwrap() error { return e.Err }
-
 func retryLater(code, msg string, after time.Duration) error {
-	return &RateLimitError{Err: &parley.Error{Code: code, Message: msg}, RetryAfter: after}
+	return &parley.Error{Code: code, Message: msg, RetryAfter: after}
 }
 
 // acquireHash takes a hashing slot, waiting at most HashWait; the caller

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -42,8 +41,7 @@ func TestHashConcurrencyBounded(t *testing.T) {
 	release := svc.HoldHashSlots()
 	busy := func(what string, err error) {
 		t.Helper()
-		var rl *service.RateLimitError
-		if parley.ErrorCode(err) != parley.EUNAVAILABLE || !errors.As(err, &rl) || rl.RetryAfter <= 0 {
+		if parley.ErrorCode(err) != parley.EUNAVAILABLE || parley.ErrorRetryAfter(err) <= 0 {
 			t.Fatalf("%s with every hashing slot taken: %v, want unavailable with a retry time", what, err)
 		}
 	}

@@ -59,6 +59,11 @@ func (s *Service) meta(ctx context.Context, id int64) (convMeta, error) {
 // message died, or lost the database's answer, before announcing it), and
 // members connected elsewhere would otherwise not hear of the message until
 // they sync. Clients already holding it drop the repeat by seq.
+//
+// A resend must carry the original text: clientMsgID already used for
+// another text is ECLIENTMSGID, and nothing is stored or announced. Once the
+// original was edited or deleted its first text is no longer known, and any
+// resend gets the message as it now is.
 func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error) {
 	if err := parley.ValidateClientMsgID(clientMsgID); err != nil {
 		return parley.Message{}, false, err
@@ -98,6 +103,10 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions})
 	if err != nil {
 		return parley.Message{}, false, err
+	}
+	if !created && m.Text != text && m.EditedAt == nil && m.DeletedAt == nil {
+		return parley.Message{}, false, &parley.Error{Code: parley.ECLIENTMSGID, Field: "client_msg_id",
+			Message: "This client_msg_id was already used for a message with other text; use a new one for a new message."}
 	}
 	s.publishMessage(ctx, m, "new")
 	return m, created, nil

@@ -108,7 +108,7 @@ var errNoSuggestions = errors.New("the answer held no suggestions")
 
 // fail turns err from the provider into the error Suggest returns: the
 // caller's context error if the caller gave up, else a *parley.Error with one
-// of the Code* codes. It logs the cause, with the API key redacted.
+// of the parley.EAI* codes. It logs the cause, with the API key redacted.
 func (p *openAIProvider) fail(ctx, cctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -124,22 +124,22 @@ func (p *openAIProvider) fail(ctx, cctx context.Context, err error) error {
 	}
 	switch {
 	case context.Cause(cctx) == errTimedOut:
-		perr = parley.Errorf(CodeTimeout, "The suggestion service did not answer in time (%v).", p.cfg.Timeout)
+		perr = parley.Errorf(parley.EAITIMEOUT, "The suggestion service did not answer in time (%v).", p.cfg.Timeout)
 	case status == http.StatusTooManyRequests:
-		perr = parley.Errorf(CodeRateLimited, "The suggestion service is busy; try again in a moment.")
+		perr = parley.Errorf(parley.EAIRATELIMITED, "The suggestion service is busy; try again in a moment.")
 	case status >= 500:
-		perr = parley.Errorf(CodeUnavailable, "The suggestion service is unavailable (HTTP %d); try again later.", status)
+		perr = parley.Errorf(parley.EAIUNAVAILABLE, "The suggestion service is unavailable (HTTP %d); try again later.", status)
 	case status != 0:
 		// 401, 403, 404 (unknown model) …: misconfiguration, which the
 		// user cannot fix; the log says which.
-		perr = parley.Errorf(CodeUnavailable, "The suggestion service refused the request (HTTP %d).", status)
+		perr = parley.Errorf(parley.EAIUNAVAILABLE, "The suggestion service refused the request (HTTP %d).", status)
 	case apiErr != nil:
 		// An error event inside the stream.
-		perr = parley.Errorf(CodeUnavailable, "The suggestion service reported an error; try again later.")
+		perr = parley.Errorf(parley.EAIUNAVAILABLE, "The suggestion service reported an error; try again later.")
 	case isDecodeError(err):
-		perr = parley.Errorf(CodeBadResponse, "The suggestion service sent an answer that could not be read.")
+		perr = parley.Errorf(parley.EAIBADRESPONSE, "The suggestion service sent an answer that could not be read.")
 	default:
-		perr = parley.Errorf(CodeUnavailable, "The suggestion service could not be reached; try again later.")
+		perr = parley.Errorf(parley.EAIUNAVAILABLE, "The suggestion service could not be reached; try again later.")
 	}
 	p.log.Warn("suggest: provider call failed",
 		"provider", p.Name(), "model", p.model, "code", perr.Code, "status", status,

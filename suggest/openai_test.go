@@ -281,26 +281,26 @@ func TestOpenAIErrors(t *testing.T) {
 		handle func(http.ResponseWriter, *http.Request)
 		code   string
 	}{
-		{"500", jsonError(http.StatusInternalServerError), CodeUnavailable},
+		{"500", jsonError(http.StatusInternalServerError), parley.EAIUNAVAILABLE},
 		{"503 plain text", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "upstream down "+r.Header.Get("Authorization"), http.StatusServiceUnavailable)
-		}, CodeUnavailable},
-		{"429", jsonError(http.StatusTooManyRequests), CodeRateLimited},
-		{"401", jsonError(http.StatusUnauthorized), CodeUnavailable},
-		{"404 unknown model", jsonError(http.StatusNotFound), CodeUnavailable},
+		}, parley.EAIUNAVAILABLE},
+		{"429", jsonError(http.StatusTooManyRequests), parley.EAIRATELIMITED},
+		{"401", jsonError(http.StatusUnauthorized), parley.EAIUNAVAILABLE},
+		{"404 unknown model", jsonError(http.StatusNotFound), parley.EAIUNAVAILABLE},
 		{"error event in stream", func(w http.ResponseWriter, r *http.Request) {
 			sseHeader(w)
 			io.WriteString(w, `data: {"error":{"message":"overloaded `+r.Header.Get("Authorization")+`"}}`+"\n\n")
-		}, CodeUnavailable},
+		}, parley.EAIUNAVAILABLE},
 		{"malformed chunk", func(w http.ResponseWriter, r *http.Request) {
 			sseHeader(w)
 			io.WriteString(w, "data: {\"choices\": [\n\n")
 			sseDone(w)
-		}, CodeBadResponse},
-		{"no suggestions", streamOf("", "\n\n", "  \n"), CodeBadResponse},
+		}, parley.EAIBADRESPONSE},
+		{"no suggestions", streamOf("", "\n\n", "  \n"), parley.EAIBADRESPONSE},
 		{"not an event stream", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "<html>hello</html>\n")
-		}, CodeBadResponse},
+		}, parley.EAIBADRESPONSE},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,7 +323,7 @@ func TestOpenAIConnectionRefused(t *testing.T) {
 	var log syncBuffer
 	p := srv.provider(t, 5*time.Second, &log)
 	_, err := collect(t, p, from("Are you free?"))
-	checkError(t, err, CodeUnavailable)
+	checkError(t, err, parley.EAIUNAVAILABLE)
 	checkNoKey(t, err, &log)
 	if !strings.Contains(log.String(), "code=ai_unavailable") {
 		t.Errorf("log lacks the failure:\n%s", log.String())
@@ -357,7 +357,7 @@ func TestOpenAITimeout(t *testing.T) {
 			start := time.Now()
 			got, err := collect(t, p, from("Are you free?"))
 			elapsed := time.Since(start)
-			checkError(t, err, CodeTimeout)
+			checkError(t, err, parley.EAITIMEOUT)
 			checkNoKey(t, err, &log)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("emitted %q, want %q", got, tt.want)

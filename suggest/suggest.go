@@ -20,8 +20,8 @@
 //     exists so the feature works offline and in tests, not to rival a
 //     language model.
 //
-// Errors a client can act on are *parley.Error values with one of the Code*
-// codes below, which are also the codes of the SSE "error" event. The API key
+// Errors a client can act on are *parley.Error values with one of the
+// parley.EAI* codes, which are also the codes of the SSE "error" event. The API key
 // never appears in an error or a log line.
 //
 // Limiter is a per-user rate limit for the suggestion endpoint.
@@ -37,20 +37,6 @@ import (
 	"unicode/utf8"
 
 	"parley"
-)
-
-// Error codes returned (as *parley.Error) by Provider.Suggest. They are the
-// codes of the SSE "error" event.
-const (
-	// CodeUnavailable: the provider could not be reached, failed (HTTP 5xx)
-	// or refused the request. Suggestions may work again later.
-	CodeUnavailable = "ai_unavailable"
-	// CodeRateLimited: the provider rate-limited us (HTTP 429).
-	CodeRateLimited = "ai_rate_limited"
-	// CodeTimeout: no complete answer within Config.Timeout.
-	CodeTimeout = "ai_timeout"
-	// CodeBadResponse: the provider answered with something unusable.
-	CodeBadResponse = "ai_bad_response"
 )
 
 // Provider modes for Config.Mode.
@@ -106,7 +92,7 @@ type Provider interface {
 	// Suggest calls emit for each complete suggestion, in order, and returns
 	// when done. It stops and returns emit's error if emit fails, and ctx's
 	// error if ctx ends; other errors are *parley.Error values with one of
-	// the Code* codes (or parley.EINVALID for a bad request).
+	// the parley.EAI* codes (or parley.EINVALID for a bad request).
 	Suggest(ctx context.Context, req Request, emit func(text string) error) error
 	// Name names the provider for logs and metrics: "builtin" or "openai".
 	Name() string

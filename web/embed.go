@@ -11,11 +11,14 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
 	"time"
+
+	"parley"
 )
 
 //go:embed all:dist
@@ -56,7 +59,7 @@ func newHandler(fsys fs.FS) http.Handler {
 		if p == "/api" || strings.HasPrefix(p, "/api/") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"error":{"code":"not_found","message":"Not found."}}` + "\n"))
+			json.NewEncoder(w).Encode(parley.ErrorResponse{Error: parley.BodyOf(parley.ErrNotFound)})
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -242,8 +242,8 @@ func (c *Conn) readLoop(ctx context.Context) {
 				c.CloseWith(ClosePolicy, "rate limit exceeded")
 				return
 			}
-			c.send(encode(reply{Re: requestID(data), Error: &replyError{Code: parley.ERATELIMITED,
-				Message: "Too many operations; slow down.", RetryAfterMS: c.retryAfterMS()}}))
+			c.send(errorReply(requestID(data), &parley.Error{Code: parley.ERATELIMITED,
+				Message: "Too many operations; slow down.", RetryAfter: c.retryAfter()}))
 			continue
 		}
 		c.rejected = 0
@@ -480,30 +480,26 @@ func plain(b []byte) bool {
 	return true
 }
 
+// reply is an operation's answer when it failed; okReply writes the others.
 type reply struct {
-	Re    string      `json:"re"`
-	OK    bool        `json:"ok"`
-	Error *replyError `json:"error,omitempty"`
+	Re    string            `json:"re"`
+	OK    bool              `json:"ok"`
+	Error *parley.ErrorBody `json:"error,omitempty"`
 }
 
-type replyError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	// RetryAfterMS comes with rate_limited: when the next op will be allowed.
-	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
-}
-
-// retryAfterMS is how long until the limiter allows one more operation.
-func (c *Conn) retryAfterMS() int64 {
+// retryAfter is how long until the limiter allows one more operation.
+func (c *Conn) retryAfter() time.Duration {
 	r := c.limiter.Reserve()
 	d := r.Delay()
 	r.Cancel()
-	return max(1, d.Milliseconds())
+	return max(time.Millisecond, d)
 }
 
-func errorReply(id, code, msg string) []byte {
-	return encode(reply{Re: id, OK: false, Error: &replyError{Code: code, Message: msg}})
+// errorReply is the failed reply to request id: err as parley.BodyOf shows
+// it, the same body REST answers with.
+func errorReply(id string, err error) []byte {
+	b := parley.BodyOf(err)
+	return encode(reply{Re: id, OK: false, Error: &b})
 }
 
 // okReply merges fields (a struct or map) into {"re":id,"ok":true}.

@@ -1,10 +1,8 @@
 package ws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"parley"
@@ -16,7 +14,7 @@ import (
 func (c *Conn) handle(ctx context.Context, data []byte) {
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil || req.Op == "" {
-		c.send(errorReply(requestID(data), "bad_request", "A request is a JSON object with \"op\" and \"id\"."))
+		c.send(errorReply(requestID(data), parley.Errorf(parley.EBADREQUEST, "A request is a JSON object with \"op\" and \"id\".")))
 		return
 	}
 	id := rawID(req.ID)
@@ -45,7 +43,7 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 	default:
 		h := c.srv.handler(req.Op)
 		if h == nil {
-			c.send(errorReply(id, "unknown_op", "Unknown op "+strconv.Quote(req.Op)+"."))
+			c.send(errorReply(id, parley.Errorf(parley.EUNKNOWNOP, "Unknown op %q.", req.Op)))
 			return
 		}
 		out, err = h(ctx, c, data)
@@ -54,33 +52,10 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		if parley.ErrorCode(err) == parley.EINTERNAL && ctx.Err() == nil {
 			c.srv.log.Error("ws op failed", "op", req.Op, "user", c.user.ID, "err", err)
 		}
-		c.send(encode(reply{Re: id, OK: false, Error: &replyError{Code: parley.ErrorCode(err),
-			Message: parley.ErrorMessage(err), Field: parley.ErrorField(err)}}))
+		c.send(errorReply(id, err))
 		return
 	}
 	c.send(okReply(id, out))
-}
-
-// decode reads an operation's fields strictly: unknown fields are an error.
-func decode(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return parley.FieldErrorf(ute.Field, "%s has the wrong type.", ute.Field)
-		}
-		return parley.Errorf(parley.EINVALID, "Invalid request: %s.", cleanJSONError(err))
-	}
-	return nil
-}
-
-func cleanJSONError(err error) string {
-	msg := err.Error()
-	if i := bytes.IndexByte([]byte(msg), ':'); i >= 0 && bytes.HasPrefix([]byte(msg), []byte("json")) {
-		msg = msg[i+2:]
-	}
-	return msg
 }
 
 // base are the fields every request has.
@@ -96,7 +71,7 @@ func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
 		ClientMsgID    string `json:"client_msg_id"`
 		Text           string `json:"text"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	m, created, err := c.srv.svc.Send(ctx, c.user.ID, r.ConversationID, r.ClientMsgID, r.Text)
@@ -116,7 +91,7 @@ func (c *Conn) opReceipt(ctx context.Context, data []byte) (any, error) {
 		DeliveredSeq   int64 `json:"delivered_seq"`
 		ReadSeq        int64 `json:"read_seq"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	m, err := c.srv.svc.Receipt(ctx, c.user.ID, r.ConversationID, r.DeliveredSeq, r.ReadSeq)
@@ -135,7 +110,7 @@ func (c *Conn) opTyping(ctx context.Context, data []byte) (any, error) {
 		ConversationID int64 `json:"conversation_id"`
 		Active         bool  `json:"active"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	return struct{}{}, c.srv.svc.Typing(ctx, c.user.ID, r.ConversationID, r.Active, c.id)
@@ -148,7 +123,7 @@ func (c *Conn) opEdit(ctx context.Context, data []byte) (any, error) {
 		Seq            int64  `json:"seq"`
 		Text           string `json:"text"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	m, err := c.srv.svc.Edit(ctx, c.user.ID, r.ConversationID, r.Seq, r.Text)
@@ -166,7 +141,7 @@ func (c *Conn) opDelete(ctx context.Context, data []byte) (any, error) {
 		ConversationID int64 `json:"conversation_id"`
 		Seq            int64 `json:"seq"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	m, err := c.srv.svc.Delete(ctx, c.user.ID, r.ConversationID, r.Seq)
@@ -208,7 +183,7 @@ func (c *Conn) opSync(ctx context.Context, id string, data []byte) error {
 		base
 		Cursors map[string]cursor `json:"cursors"`
 	}
-	if err := decode(data, &r); err != nil {
+	if err := parley.Decode(data, &r); err != nil {
 		return err
 	}
 	cursors := make(map[int64]service.Cursor, len(r.Cursors))

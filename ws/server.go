@@ -169,9 +169,7 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 		return errShuttingDown
 	}
 	if s.reg.Count(user.ID) >= s.cfg.MaxConnsPerUser {
-		w.Header().Set("Retry-After", "5")
-		writeHTTPError(w, http.StatusTooManyRequests, parley.ERATELIMITED, "Too many connections for this user.")
-		return nil
+		return &parley.Error{Code: parley.ERATELIMITED, Message: "Too many connections for this user.", RetryAfter: 5 * time.Second}
 	}
 	// What the connection subscribes to is read before the upgrade, so
 	// that a database that does not answer gets the client a plain 503.
@@ -271,11 +269,4 @@ func (s *Server) PresenceChanged(ctx context.Context, userID int64, online bool,
 	for _, uid := range local {
 		s.reg.DeliverToUser(uid, d)
 	}
-}
-
-func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	b := []byte(`{"error":{"code":"` + code + `","message":` + strconv.Quote(msg) + `}}`)
-	w.Write(b)
 }

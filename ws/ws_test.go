@@ -231,6 +231,41 @@ func TestOpsAndErrors(t *testing.T) {
 	}
 }
 
+// TestErrorsSameAsREST: the same bad input gets the same error (code,
+// message and field) from a WebSocket operation as from the REST route.
+func TestErrorsSameAsREST(t *testing.T) {
+	srv := servertest.Start(t)
+	at := login(t, srv, "alice")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G"}, 201)["conversation"].(map[string]any)
+	gid := g["id"]
+	path := fmt.Sprintf("/api/v1/conversations/%v/messages", gid)
+	call(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "used", "text": "first"}, 201)
+	a := dial(t, srv, at, true)
+	a.await("hello", ev("hello"))
+	for i, c := range []struct {
+		body   map[string]any
+		status int
+	}{
+		{map[string]any{"client_msg_id": 5, "text": "hi"}, 400},
+		{map[string]any{"client_msg_id": "a", "text": []string{"hi"}}, 400},
+		{map[string]any{"client_msg_id": "a", "text": "hi", "admin": true}, 400},
+		{map[string]any{"client_msg_id": "a", "text": "   "}, 400},
+		{map[string]any{"client_msg_id": "", "text": "x"}, 400},
+		{map[string]any{"client_msg_id": "used", "text": "second"}, 409},
+	} {
+		rest := call(t, srv.URL, at, "POST", path, c.body, c.status)["error"]
+		fields := map[string]any{"conversation_id": gid}
+		for k, v := range c.body {
+			fields[k] = v
+		}
+		a.request("send", fields)
+		r := a.await("send reply", reply(fmt.Sprint(i+1)))
+		if r["ok"] != false || fmt.Sprint(r["error"]) != fmt.Sprint(rest) {
+			t.Errorf("%v: WebSocket %v, REST %v", c.body, r["error"], rest)
+		}
+	}
+}
+
 // TestSyncHoldsLiveEvents: a sync returns what was missed, then `synced`,
 // and messages racing with it arrive once.
 func TestSync(t *testing.T) {
