@@ -11,15 +11,19 @@ import (
 
 // Input limits. docs/protocol.md lists each; change both together.
 const (
-	UsernameMin     = 3
-	UsernameMax     = 32
-	EmailMax        = 254
-	PasswordMin     = 8
-	PasswordMax     = 128
-	DisplayNameMax  = 64
-	GroupNameMin    = 1
-	GroupNameMax    = 64
-	CodeMin         = 4
+	UsernameMin    = 3
+	UsernameMax    = 32
+	EmailMax       = 254
+	PasswordMin    = 8
+	PasswordMax    = 128
+	DisplayNameMax = 64
+	GroupNameMin   = 1
+	GroupNameMax   = 64
+	// CodeMin is the shortest code a group can be given. Codes of
+	// CodeMinLegacy to CodeMin-1 characters, set before the limit was
+	// raised, still let people join.
+	CodeMin         = 6
+	CodeMinLegacy   = 4
 	CodeMax         = 32
 	MessageTextMax  = 4096 // characters (Unicode code points)
 	ClientMsgIDMax  = 64
@@ -99,12 +103,20 @@ func hasInvisible(s string) bool {
 	return false
 }
 
-// ValidateCode checks a group join code.
+// ValidateCode checks a join code given to a group.
 func ValidateCode(s string) error {
 	if n := len(s); n < CodeMin || n > CodeMax || !codeRE.MatchString(s) {
 		return FieldErrorf("code", "Code must be %d to %d characters of A-Z, a-z, 0-9, '-' or '_'.", CodeMin, CodeMax)
 	}
 	return nil
+}
+
+// CodeMayExist reports whether a code typed to join a group could be one:
+// codes as short as CodeMinLegacy, from before CodeMin was raised, still
+// work.
+func CodeMayExist(s string) bool {
+	n := len(s)
+	return n >= CodeMinLegacy && n <= CodeMax && codeRE.MatchString(s)
 }
 
 // ValidateText checks a message's text: 1 to MessageTextMax characters, not

@@ -221,7 +221,7 @@ func TestGroupsAndDirect(t *testing.T) {
 		t.Fatal(r.raw)
 	}
 	gen := bob.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Generated"}).obj("conversation")
-	if len(gen["code"].(string)) != 10 {
+	if len(gen["code"].(string)) != 14 // 12 symbols in groups of four {
 		t.Fatal(gen)
 	}
 	if r := bob.do("POST", "/api/v1/groups/join", map[string]any{"code": "nope-nope"}); r.status != 404 || r.code() != "group_not_found" {
@@ -307,8 +307,8 @@ func TestGroupsAndDirect(t *testing.T) {
 func TestMessages(t *testing.T) {
 	srv := servertest.Start(t)
 	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gggg"}).obj("conversation")
-	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "gggg"})
+	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gggg42"}).obj("conversation")
+	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "gggg42"})
 	base := fmt.Sprintf("/api/v1/conversations/%d", id(g, "id"))
 
 	r := alice.must(201, "POST", base+"/messages", map[string]any{"client_msg_id": "m1", "text": "hello"})

@@ -42,7 +42,7 @@ func (s *Server) handleJoinGroup(r *http.Request, u parley.User, _ parley.Sessio
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
-	c, joined, err := s.svc.JoinGroup(r.Context(), u.ID, req.Code)
+	c, joined, err := s.svc.JoinGroup(r.Context(), u.ID, req.Code, s.clientIP(r))
 	return created(joined), map[string]any{"conversation": c}, err
 }
 

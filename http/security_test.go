@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -128,4 +129,72 @@ func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 	if c := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": " Cafe\u0301 "}).obj("conversation"); c["name"] != "Caf\u00e9" {
 		t.Fatalf("group name stored as %+q", c["name"])
 	}
+}
+
+// TestJoinFailuresLimited: wrong group codes are limited per user (20 per
+// 10 minutes) and per address (100), then 429 with Retry-After, even for
+// the right code; concurrent guesses get no further.
+func TestJoinFailuresLimited(t *testing.T) {
+	srv := servertest.Start(t)
+	alice, mallory := user(t, srv, "alice"), user(t, srv, "mallory")
+	alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Secret", "code": "right-code"})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for i := range 40 {
+		wg.Go(func() {
+			r := mallory.do("POST", "/api/v1/groups/join", map[string]any{"code": fmt.Sprintf("guess-%d", i)})
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[404] != 20 || statuses[429] != 20 {
+		t.Fatalf("40 concurrent wrong codes: %v; want 20 looked up (404), 20 refused (429)", statuses)
+	}
+	r := mallory.do("POST", "/api/v1/groups/join", map[string]any{"code": "right-code"})
+	if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") != "600" {
+		t.Fatalf("right code after 20 failures: %d %s %v", r.status, r.raw, r.header)
+	}
+	// A right code does not count: alice's member joins freely.
+	bob := user(t, srv, "bob")
+	for range 25 {
+		if r := bob.do("POST", "/api/v1/groups/join", map[string]any{"code": "RIGHT-CODE"}); r.status != 201 && r.status != 200 {
+			t.Fatalf("join with the right code: %d %s", r.status, r.raw)
+		}
+	}
+	// Per address: 100 failures from one address, whoever makes them.
+	for i := range 4 {
+		u := user(t, srv, fmt.Sprintf("sock%d", i))
+		for j := range 20 {
+			u.must(404, "POST", "/api/v1/groups/join", map[string]any{"code": fmt.Sprintf("nope-%d", j)})
+		}
+	}
+	if r := user(t, srv, "carol").do("POST", "/api/v1/groups/join", map[string]any{"code": "nope-x"}); r.status != 429 {
+		t.Fatalf("a new user after 100 failures from the address: %d %s", r.status, r.raw)
+	}
+}
+
+// TestJoinCodes: generated codes carry 60 bits over the alphabet matched
+// without regard to case; custom codes are at least 6 characters; a
+// shorter code set before that limit still works.
+func TestJoinCodes(t *testing.T) {
+	srv := servertest.Start(t)
+	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
+	code := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).obj("conversation")["code"].(string)
+	if !regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$`).MatchString(code) {
+		t.Fatalf("generated code %q: want 12 symbols of 32 (60 bits) that do not depend on case", code)
+	}
+	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": strings.ToUpper(code)})
+	if r := alice.do("POST", "/api/v1/groups", map[string]any{"name": "G", "code": "short"}); r.status != 400 || r.field() != "code" {
+		t.Fatalf("5-character code: %d %s", r.status, r.raw)
+	}
+	alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "sixsix"})
+	// A 4-character code from before the limit.
+	aliceID := id(alice.must(200, "GET", "/api/v1/me", nil).obj("user"), "id")
+	if _, _, err := srv.Node.Store.CreateGroup(context.Background(), "Old", "abcd", aliceID, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+		t.Fatal(err)
+	}
+	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "ABCD"})
 }

@@ -55,17 +55,28 @@ func (s *Service) Conversation(ctx context.Context, userID, id int64) (parley.Co
 	return parley.ConversationSummary{}, parley.ErrNotFound
 }
 
-const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+// codeAlphabet is what generated codes are made of: 32 symbols that stay
+// distinct without regard to case (codes are matched that way), without
+// i, l, o and u, so none is mistaken for another when read out. Each is 5
+// bits: a generated code, 12 of them in groups of four, carries 60 bits.
+const codeAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// CodeBits is the entropy of a generated join code.
+const CodeBits = 60
 
 func generateCode() string {
-	b := make([]byte, 10)
+	b := make([]byte, CodeBits/5)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
+	out := make([]byte, 0, len(b)+len(b)/4)
 	for i := range b {
-		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+		if i > 0 && i%4 == 0 {
+			out = append(out, '-')
+		}
+		out = append(out, codeAlphabet[b[i]&31]) // 256 is a multiple of 32: uniform
 	}
-	return string(b)
+	return string(out)
 }
 
 // CreateGroup creates a group owned by userID. An empty code is generated.
@@ -102,17 +113,30 @@ func (s *Service) CreateGroup(ctx context.Context, userID int64, name, code stri
 }
 
 // JoinGroup adds userID to the group with that code; joined is false when
-// they already were a member.
-func (s *Service) JoinGroup(ctx context.Context, userID int64, code string) (parley.ConversationSummary, bool, error) {
+// they already were a member. ip is the client's address: failed joins are
+// limited per user and per address (JoinFailuresPerUser,
+// JoinFailuresPerAddress), each attempt counted before the code is looked
+// up and taken back if the code is right, so codes cannot be guessed fast.
+func (s *Service) JoinGroup(ctx context.Context, userID int64, code, ip string) (parley.ConversationSummary, bool, error) {
+	now := s.Now()
+	userKey, ipKey := joinUserKey(userID), joinAddressKey(ip)
+	if err := s.reserve(ctx, now, JoinWindow, "Too many wrong group codes; try again later.",
+		parley.AttemptLimit{Key: userKey, Max: JoinFailuresPerUser, Since: now.Add(-JoinWindow)},
+		parley.AttemptLimit{Key: ipKey, Max: JoinFailuresPerAddress, Since: now.Add(-JoinWindow)}); err != nil {
+		return parley.ConversationSummary{}, false, err
+	}
 	code = strings.TrimSpace(code)
-	if err := parley.ValidateCode(code); err != nil {
+	if !parley.CodeMayExist(code) {
 		return parley.ConversationSummary{}, false, &parley.Error{Code: parley.EGROUPNOTFOUND, Field: "code", Message: "No group has that code."}
 	}
 	c, err := s.store.GroupByCode(ctx, code)
+	if parley.ErrorCode(err) != parley.EGROUPNOTFOUND {
+		s.forget(ctx, now, userKey, ipKey) // right code (or no answer): not a failed guess
+	}
 	if err != nil {
 		return parley.ConversationSummary{}, false, err
 	}
-	m, added, sys, err := s.store.AddMember(ctx, c.ID, userID, s.cfg.MaxGroupMembers, s.Now())
+	m, added, sys, err := s.store.AddMember(ctx, c.ID, userID, s.cfg.MaxGroupMembers, now)
 	if err != nil {
 		return parley.ConversationSummary{}, false, err
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"parley"
@@ -17,12 +18,19 @@ const (
 	// HashWait is how long a request waits for a password-hashing slot
 	// before it is answered 503 unavailable.
 	HashWait = 5 * time.Second
+	// JoinFailuresPerUser and JoinFailuresPerAddress limit joins with a
+	// wrong code per user and per client address in JoinWindow.
+	JoinFailuresPerUser    = 20
+	JoinFailuresPerAddress = 100
+	JoinWindow             = 10 * time.Minute
 )
 
 // Keys of the attempt counters.
 func loginAddressKey(ip string) string { return "ip:" + ip }
 func loginKey(ip, login string) string { return "login:" + ip + ":" + login }
 func signupKey(ip string) string       { return "signup:" + ip }
+func joinUserKey(userID int64) string  { return "join:user:" + strconv.FormatInt(userID, 10) }
+func joinAddressKey(ip string) string  { return "join:ip:" + ip }
 
 // retryLater is an error that says when to try again: rate_limited, or
 // unavailable when the server is too busy. The HTTP layer sends RetryAfter

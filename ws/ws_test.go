@@ -157,9 +157,9 @@ func TestNotAuthenticated(t *testing.T) {
 func TestOpsAndErrors(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt, mt := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "mallory")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
 	gid := g["id"]
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 
 	a := dial(t, srv, at, true)
 	hello := a.await("hello", ev("hello"))
@@ -271,9 +271,9 @@ func TestErrorsSameAsREST(t *testing.T) {
 func TestSync(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
 	gid := g["id"].(float64)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	for i := 0; i < 30; i++ {
 		call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
 	}
@@ -341,10 +341,10 @@ func TestSlowConsumer(t *testing.T) {
 		c.Realtime.QueueBytes = 1 << 20
 	}))
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
 	gid := g["id"].(float64)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
-	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	slow := dial(t, srv, bt, false) // never reads
 	fast := dial(t, srv, ct, true)
 	fast.await("hello", ev("hello"))
@@ -416,11 +416,11 @@ func TestRevokedSessionClosed(t *testing.T) {
 func TestRemovedMemberStopsReceiving(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode"}, 201)["conversation"].(map[string]any)
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
 	gid := g["id"].(float64)
 	b := dial(t, srv, bt, true)
 	b.await("hello", ev("hello"))
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode"}, 201)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	b.await("added", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "added" })
 	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "1", "text": "before"}, 201)
 	b.await("message before", func(m map[string]any) bool {

@@ -96,7 +96,7 @@ function CreateGroupForm() {
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
       <TextField label="Group name" name="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} maxLength={64} required autoFocus />
-      <TextField label="Join code (optional)" name="code" value={code} onChange={(e) => setCode(e.target.value)} error={errors.code} hint="4–32 letters, digits, - or _. Leave empty to get a generated one." autoCapitalize="none" spellCheck={false} />
+      <TextField label="Join code (optional)" name="code" value={code} onChange={(e) => setCode(e.target.value)} error={errors.code} hint="6–32 letters, digits, - or _. Leave empty to get a generated one." autoCapitalize="none" spellCheck={false} />
       <FormError>{errors.form}</FormError>
       <Button type="submit" disabled={busy || !name.trim()} className="w-full">
         {busy ? 'Creating…' : 'Create group'}
