@@ -190,11 +190,15 @@ type MessageStore interface {
 	// AppendMessage stores a message with seq = last_seq + 1 in the same
 	// transaction that advances the conversation's last_seq and last_mod,
 	// and returns it after the commit. A text message's sender must be a
-	// current member (ENOTFOUND otherwise). If the sender already sent
-	// ClientMsgID in this conversation, it returns the original message and
-	// created=false, storing nothing. Implementations may commit many
-	// concurrent appends together, but never acknowledge before the commit.
-	// The sender's delivered and read marks move to the new seq.
+	// current member (ENOTFOUND otherwise) and, in a direct conversation,
+	// the other member must accept messages (ENOTACCEPTING otherwise);
+	// both are checked in the transaction that appends. If the sender
+	// already sent ClientMsgID in this conversation, it returns the
+	// original message and created=false, storing nothing (this is
+	// answered first: a resend only repeats what was once accepted).
+	// Implementations may commit many concurrent appends together, but
+	// never acknowledge before the commit. The sender's delivered and read
+	// marks move to the new seq.
 	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
 	// Messages returns a page of history.
 	Messages(ctx context.Context, conversationID int64, q MessageQuery) ([]Message, error)

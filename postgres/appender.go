@@ -223,9 +223,10 @@ func (a *appender) send(ops []*appendOp) error {
 	return nil
 }
 
-// original returns the message a refused append resent, or ENOTFOUND if
-// there is none (the conversation does not exist, or the sender of a text
-// message is not a member).
+// original returns the message a refused append resent; if there is none,
+// the refusal's reason: ENOTACCEPTING (a direct chat whose other member
+// does not accept messages) or ENOTFOUND (the conversation does not exist,
+// or the sender of a text message is not a member).
 func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	nm := op.nm
 	if nm.ClientMsgID == "" || nm.SenderID == 0 {
@@ -236,8 +237,24 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	m, err := scanMessage(a.pool.QueryRow(ctx, selectMessage+
 		`WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3`,
 		nm.ConversationID, nm.SenderID, nm.ClientMsgID))
-	if err != nil {
+	if err == nil {
+		return m, false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return parley.Message{}, false, mapError(err)
 	}
-	return m, false, nil
+	var peer string
+	err = a.pool.QueryRow(ctx, `
+		SELECT u.username FROM conversations c
+		JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2
+		JOIN users u ON u.id = CASE WHEN c.direct_lo = $2 THEN c.direct_hi ELSE c.direct_lo END
+		WHERE c.id = $1 AND c.kind = 'direct' AND NOT u.accepting_messages`,
+		nm.ConversationID, nm.SenderID).Scan(&peer)
+	if err == nil {
+		return parley.Message{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages.", peer)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return parley.Message{}, false, mapError(err)
+	}
+	return parley.Message{}, false, parley.ErrNotFound
 }

@@ -80,7 +80,8 @@ func deref(s *string) string {
 }
 
 // appendSQL appends a message to conversation $1 unless it may not be:
-// unless $8 (no membership needed) the sender $2 must be a member, and the
+// unless $8 (a system message) the sender $2 must be a member and, in a
+// direct conversation, the other member must accept messages; and the
 // sender must not have sent client_msg_id $3 in the conversation already. It
 // advances last_seq and last_mod (which locks the conversation's row, if the
 // transaction does not hold the lock already), starts the push decision's
@@ -99,6 +100,8 @@ WITH c AS (
 		notify_from = CASE WHEN $4::text = 'text' THEN coalesce(notify_from, $7) ELSE notify_from END
 	WHERE id = $1
 		AND ($8::boolean OR EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2))
+		AND ($8::boolean OR kind <> 'direct' OR EXISTS (SELECT FROM users
+			WHERE id = CASE WHEN direct_lo = $2 THEN direct_hi ELSE direct_lo END AND accepting_messages))
 		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
 	RETURNING last_seq, last_mod
 ), m AS (

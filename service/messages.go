@@ -3,56 +3,13 @@ package service
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"parley"
 )
 
-// convMeta caches what never changes about a conversation: its kind and,
-// for a direct one, its two members. It spares the send path queries.
-type convMeta struct {
-	kind  string
-	users [2]int64
-}
-
-type metaCache struct {
-	mu sync.Mutex
-	m  map[int64]convMeta
-}
-
-const metaCacheMax = 100_000
-
-func (s *Service) meta(ctx context.Context, id int64) (convMeta, error) {
-	s.metas.mu.Lock()
-	cm, ok := s.metas.m[id]
-	s.metas.mu.Unlock()
-	if ok {
-		return cm, nil
-	}
-	c, err := s.store.Conversation(ctx, id)
-	if err != nil {
-		return cm, err
-	}
-	cm.kind = c.Kind
-	if c.Kind == parley.KindDirect {
-		members, err := s.store.Members(ctx, id)
-		if err != nil {
-			return cm, err
-		}
-		for i := 0; i < len(members) && i < 2; i++ {
-			cm.users[i] = members[i].UserID
-		}
-	}
-	s.metas.mu.Lock()
-	if s.metas.m == nil || len(s.metas.m) >= metaCacheMax {
-		s.metas.m = make(map[int64]convMeta)
-	}
-	s.metas.m[id] = cm
-	s.metas.mu.Unlock()
-	return cm, nil
-}
-
-// Send stores a text message from userID and announces it. A resent
+// Send stores a text message from userID and announces it. The store
+// checks, in the transaction that appends, that userID is a member and, in
+// a direct chat, that the other person accepts messages. A resent
 // clientMsgID returns the original message with created=false and announces
 // it again: a resend means the sender never got the acknowledgement, so the
 // first announcement may have been lost too (the node that stored the
@@ -72,28 +29,6 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 	}
 	if conversationID <= 0 {
 		return parley.Message{}, false, parley.ErrNotFound
-	}
-	cm, err := s.meta(ctx, conversationID)
-	if err != nil {
-		return parley.Message{}, false, err
-	}
-	if cm.kind == parley.KindDirect {
-		peer := cm.users[0]
-		if peer == userID {
-			peer = cm.users[1]
-		}
-		if peer != userID && peer != 0 {
-			if cm.users[0] != userID && cm.users[1] != userID {
-				return parley.Message{}, false, parley.ErrNotFound
-			}
-			u, err := s.store.User(ctx, peer)
-			if err != nil {
-				return parley.Message{}, false, err
-			}
-			if !u.AcceptingMessages {
-				return parley.Message{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages.", u.Username)
-			}
-		}
 	}
 	mentions, err := s.mentions(ctx, conversationID, text)
 	if err != nil {

@@ -87,7 +87,6 @@ type Service struct {
 
 	dummyHash string        // hashed at start so unknown users cost a hash too
 	hashes    chan struct{} // a slot per hash that may run (see acquireHash)
-	metas     metaCache
 }
 
 // New returns a Service.

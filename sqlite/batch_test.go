@@ -178,6 +178,10 @@ func TestStatementsPrepared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// One other write first: its savepoint is prepared after its batch.
+	if err := s.write(t.Context(), func(context.Context, *wtx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
 	// The writer is idle and its maps are settled: a write (which the writer
 	// runs) reads them safely.
 	var prepared, missed int
@@ -231,5 +235,104 @@ func TestLockedIsUnavailable(t *testing.T) {
 	}
 	if err := s.CreateUser(t.Context(), &u, "h"); err != nil {
 		t.Fatalf("write after the lock is gone: %v", err)
+	}
+}
+
+// TestCacheAfterRollback: a write that fills the writer's caches and is
+// then rolled back leaves nothing of itself in them: an append later in the
+// same batch by the member it added (and undid) is refused, and seq goes on
+// from the last committed one.
+func TestCacheAfterRollback(t *testing.T) {
+	s, start := newUnstarted(t)
+	setup(t, s)
+	var (
+		m       [3]parley.Message
+		created [3]bool
+		bug     = errors.New("a bug")
+	)
+	batch := []*writeReq{
+		appendReq(text(1, "a"), &m[0], &created[0]),
+		req(context.Background(), func(ctx context.Context, tx *wtx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (1, 2, 'member', 0)`); err != nil {
+				return err
+			}
+			if _, _, err := appendTx(ctx, tx, text(2, "b")); err != nil {
+				return err
+			}
+			return bug
+		}),
+		appendReq(text(2, "b"), &m[1], &created[1]), // bob is no member after all
+		appendReq(text(1, "c"), &m[2], &created[2]),
+	}
+	s.commit(batch)
+	for i, want := range []string{"", parley.EINTERNAL, parley.ENOTFOUND, ""} {
+		if got := parley.ErrorCode(<-batch[i].res); got != want {
+			t.Fatalf("write %d: code %q, want %q", i, got, want)
+		}
+	}
+	if m[0].Seq != 1 || m[2].Seq != 2 {
+		t.Fatalf("seqs %d, %d; want 1, 2", m[0].Seq, m[2].Seq)
+	}
+	start()
+	if c, err := s.Conversation(t.Context(), 1); err != nil || c.LastSeq != 2 {
+		t.Fatalf("last_seq %d, %v; want 2", c.LastSeq, err)
+	}
+}
+
+// TestCacheSeesOtherProcesses: changes another process commits to the
+// database file (here another connection, as the sqlite3 shell would make)
+// are seen by the next append: membership, acceptance and the conversation's
+// last seq.
+func TestCacheSeesOtherProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	alice, bob := parley.User{Username: "alice", AcceptingMessages: true}, parley.User{Username: "bob", AcceptingMessages: true}
+	for _, u := range []*parley.User{&alice, &bob} {
+		if err := s.CreateUser(ctx, u, "h"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _, err := s.Direct(ctx, alice.ID, bob.ID, time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(id string) (parley.Message, error) {
+		m, _, err := s.AppendMessage(ctx, parley.NewMessage{ConversationID: d.ID, SenderID: alice.ID, ClientMsgID: id,
+			Kind: parley.MessageText, Text: "hi", CreatedAt: time.Unix(2, 0)})
+		return m, err
+	}
+	if _, err := send("1"); err != nil {
+		t.Fatal(err)
+	}
+
+	other, err := sql.Open("sqlite", path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := other.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE users SET accepting_messages = 0 WHERE id = ?`, bob.ID)
+	if _, err := send("2"); parley.ErrorCode(err) != parley.ENOTACCEPTING {
+		t.Fatalf("after another process turned acceptance off: %v, want not_accepting", err)
+	}
+	exec(`UPDATE users SET accepting_messages = 1 WHERE id = ?`, bob.ID)
+	exec(`INSERT INTO messages (conversation_id, seq, mod, kind, text, created_at) VALUES (?, 2, 2, 'text', 'restored', 0)`, d.ID)
+	exec(`UPDATE conversations SET last_seq = 2, last_mod = 2 WHERE id = ?`, d.ID)
+	if m, err := send("3"); err != nil || m.Seq != 3 {
+		t.Fatalf("after another process appended seq 2: seq %d, %v; want 3", m.Seq, err)
+	}
+	exec(`DELETE FROM members WHERE conversation_id = ? AND user_id = ?`, d.ID, alice.ID)
+	if _, err := send("4"); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("after another process removed the sender: %v, want not_found", err)
 	}
 }

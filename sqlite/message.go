@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
@@ -107,128 +106,13 @@ func getMessage(ctx context.Context, q queryer, conversationID, seq int64) (parl
 }
 
 // AppendMessage stores a message with the next seq and returns it once
-// committed (see the package comment on group commit).
+// committed (see the package comment on group commit, and append.go).
 func (s *Store) AppendMessage(ctx context.Context, nm parley.NewMessage) (parley.Message, bool, error) {
-	var (
-		m       parley.Message
-		created bool
-	)
-	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
-		m, created, err = appendTx(ctx, tx, nm)
-		return err
-	})
-	if err != nil {
+	req := &writeReq{ctx: ctx, nm: &nm, res: make(chan error, 1)}
+	if err := s.submit(req); err != nil {
 		return parley.Message{}, false, err
 	}
-	return m, created, nil
-}
-
-// appendTx appends a message inside tx: the seq and mod come from the
-// conversation row, advanced in the same transaction; the sender's marks
-// move to the new message. Every change of a conversation that records a
-// system message uses it.
-func appendTx(ctx context.Context, tx *wtx, nm parley.NewMessage) (parley.Message, bool, error) {
-	switch {
-	case nm.Kind == parley.MessageText && nm.SenderID == 0:
-		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "A text message needs a sender.")
-	case nm.Kind == parley.MessageSystem && nm.System == nil:
-		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "A system message needs its event.")
-	case nm.Kind != parley.MessageText && nm.Kind != parley.MessageSystem:
-		return parley.Message{}, false, parley.Errorf(parley.EINVALID, "Unknown message kind.")
-	}
-
-	// Exactly once: the sender's earlier message with this id, if any.
-	if nm.ClientMsgID != "" && nm.SenderID != 0 {
-		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM `+msgFrom+`
-			WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_msg_id = ?`,
-			nm.ConversationID, nm.SenderID, nm.ClientMsgID))
-		if err == nil {
-			return m, false, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return parley.Message{}, false, err
-		}
-	}
-
-	// The sender: a current member for a text message, any user for a
-	// system message.
-	var sender *parley.UserRef
-	if nm.SenderID != 0 {
-		sender = &parley.UserRef{ID: nm.SenderID}
-		query := `SELECT username, display_name FROM users WHERE id = ?2`
-		if nm.Kind == parley.MessageText {
-			query = `SELECT u.username, u.display_name FROM members mb JOIN users u ON u.id = mb.user_id
-				WHERE mb.conversation_id = ?1 AND mb.user_id = ?2`
-		}
-		err := tx.QueryRowContext(ctx, query, nm.ConversationID, nm.SenderID).Scan(&sender.Username, &sender.DisplayName)
-		if err != nil {
-			return parley.Message{}, false, dbErr(err)
-		}
-	}
-
-	created := nm.CreatedAt
-	if created.IsZero() {
-		created = time.Now()
-	}
-	created = tm(ts(created))
-	var seq, mod int64
-	// A text message starts the push decision's clock (notify_from) if it
-	// is not running: no other row is written for push on the send path.
-	update := `UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?1
-		WHERE id = ?2 RETURNING last_seq, last_mod`
-	if nm.Kind == parley.MessageText {
-		update = `UPDATE conversations SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = ?1,
-			notify_from = COALESCE(notify_from, ?1)
-		WHERE id = ?2 RETURNING last_seq, last_mod`
-	}
-	err := tx.QueryRowContext(ctx, update, ts(created), nm.ConversationID).Scan(&seq, &mod)
-	if err != nil {
-		return parley.Message{}, false, dbErr(err)
-	}
-
-	var system sql.NullString
-	var info *parley.SystemInfo
-	if nm.System != nil {
-		b, err := json.Marshal(nm.System)
-		if err != nil {
-			return parley.Message{}, false, err
-		}
-		system = sql.NullString{String: string(b), Valid: true}
-		info = new(*nm.System)
-	}
-	var id int64
-	err = tx.QueryRowContext(ctx, `
-		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
-		mentionsJSON(nm.Mentions),
-	).Scan(&id)
-	if err != nil {
-		return parley.Message{}, false, err
-	}
-	if err := setMentions(ctx, tx, nm.ConversationID, seq, nm.Mentions, false); err != nil {
-		return parley.Message{}, false, err
-	}
-	if nm.SenderID != 0 {
-		_, err := tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?1, read_seq = ?1
-			WHERE conversation_id = ?2 AND user_id = ?3`, seq, nm.ConversationID, nm.SenderID)
-		if err != nil {
-			return parley.Message{}, false, err
-		}
-	}
-	return parley.Message{
-		ID:             id,
-		ConversationID: nm.ConversationID,
-		Seq:            seq,
-		Mod:            mod,
-		SenderID:       nm.SenderID,
-		Sender:         sender,
-		ClientMsgID:    nm.ClientMsgID,
-		Kind:           nm.Kind,
-		Text:           nm.Text,
-		System:         info,
-		CreatedAt:      created,
-		Mentions:       slices.Clone(nm.Mentions),
-	}, true, nil
+	return req.msg, req.created, nil
 }
 
 // Messages returns a page of history in ascending seq order.

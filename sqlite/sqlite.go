@@ -66,9 +66,12 @@ type Store struct {
 	r  *sql.DB // read-only pool
 	rd *reader // prepared statements on r
 
-	// prepared and missed belong to the writer goroutine (see wtx).
+	// prepared, missed, cache and hooked belong to the writer goroutine
+	// (see wtx and append.go).
 	prepared map[string]*sql.Stmt
 	missed   map[string]struct{}
+	cache    *wcache
+	hooked   any // the driver connection the cache's hook is on
 
 	writes chan *writeReq
 	quit   chan struct{} // closed by Close: stop taking writes
@@ -83,11 +86,17 @@ type Store struct {
 
 var _ parley.Store = (*Store)(nil)
 
-// writeReq is one write waiting for the writer.
+// writeReq is one write waiting for the writer: an append (nm set) or a
+// function of the transaction.
 type writeReq struct {
-	ctx context.Context // only checked before running fn
+	ctx context.Context // only checked before running it
 	fn  func(ctx context.Context, tx *wtx) error
+	nm  *parley.NewMessage
 	res chan error // buffered: the writer never blocks on it
+
+	// An append's outcome, set before res is sent.
+	msg     parley.Message
+	created bool
 }
 
 // Open opens the database at path, creating the file and its directory if
@@ -135,16 +144,19 @@ func open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
+	col := memberConvColumn(ctx, w)
 	s := &Store{
 		w:        w,
 		r:        r,
 		rd:       &reader{db: r, m: map[string]*sql.Stmt{}},
 		prepared: map[string]*sql.Stmt{},
 		missed:   map[string]struct{}{},
+		cache:    newCache(),
 		writes:   make(chan *writeReq),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	s.cache.memberConvCol = col
 	return s, nil
 }
 
@@ -170,6 +182,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.done
+		s.unhook()
 		for _, st := range s.prepared {
 			st.Close()
 		}
@@ -200,7 +213,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // must leave results in variables the caller reads only when write returns
 // nil.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *wtx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, res: make(chan error, 1)}
+	return s.submit(&writeReq{ctx: ctx, fn: fn, res: make(chan error, 1)})
+}
+
+// submit hands req to the writer and waits for its outcome.
+func (s *Store) submit(req *writeReq) error {
+	ctx := req.ctx
 	select {
 	case s.writes <- req:
 	case <-ctx.Done():
@@ -251,19 +269,26 @@ func (s *Store) commit(batch []*writeReq) {
 		for i := range errs {
 			errs[i] = err
 		}
+		s.cache.reset() // it may hold what the transaction undid
 	}
 
-	tx, err := s.w.BeginTx(ctx, nil)
+	conn, err := s.conn(ctx)
 	if err != nil {
 		failAll(err)
-	} else if err := runBatch(ctx, &wtx{tx, s.prepared, s.missed}, batch, errs); err != nil {
-		tx.Rollback()
-		failAll(err)
-	} else if err := tx.Commit(); err != nil {
-		failAll(err)
 	} else {
-		s.batches.Add(1)
-		s.batched.Add(int64(len(batch)))
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			failAll(err)
+		} else if err := s.runBatch(ctx, &wtx{tx, s.prepared, s.missed, s.cache}, batch, errs); err != nil {
+			tx.Rollback()
+			failAll(err)
+		} else if err := tx.Commit(); err != nil {
+			failAll(err)
+		} else {
+			s.batches.Add(1)
+			s.batched.Add(int64(len(batch)))
+		}
+		conn.Close()
 	}
 	for i, req := range batch {
 		req.res <- errs[i]
@@ -273,15 +298,80 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 }
 
-// runBatch runs each write inside its own savepoint, recording its error in
-// errs. It returns an error, and the transaction must be rolled back, if
-// the transaction itself failed (SQLite rolls back a transaction on some
+// conn returns the write connection with the cache's hook on it. The pool
+// keeps its one connection for good; should it ever open another, the hook
+// moves there and the cache starts over.
+func (s *Store) conn(ctx context.Context) (*sql.Conn, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = conn.Raw(func(dc any) error {
+		if dc == s.hooked {
+			return nil
+		}
+		hr, ok := dc.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("sqlite: driver connection %T takes no hooks", dc)
+		}
+		hr.RegisterPreUpdateHook(s.cache.hook)
+		s.hooked = dc
+		s.cache.reset()
+		return nil
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// unhook removes the cache's hook from the write connection.
+func (s *Store) unhook() {
+	if s.hooked == nil {
+		return
+	}
+	if conn, err := s.w.Conn(context.Background()); err == nil {
+		conn.Raw(func(dc any) error {
+			if hr, ok := dc.(sqlite.HookRegisterer); ok && dc == s.hooked {
+				hr.RegisterPreUpdateHook(nil)
+			}
+			return nil
+		})
+		conn.Close()
+	}
+	s.hooked = nil
+}
+
+// runBatch runs the batch's appends (see append.go) and, each inside its
+// own savepoint, its other writes, recording each one's error in errs. The
+// writer's cached heads are written before each other write and at the end.
+// It returns an error, and the transaction must be rolled back, if the
+// transaction itself failed (SQLite rolls back a transaction on some
 // errors, such as a full disk; the savepoint is then gone).
-func runBatch(ctx context.Context, tx *wtx, batch []*writeReq, errs []error) error {
+func (s *Store) runBatch(ctx context.Context, tx *wtx, batch []*writeReq, errs []error) error {
+	if err := tx.checkVersion(ctx); err != nil {
+		return err
+	}
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
+		}
+		if req.nm != nil {
+			var err error
+			req.msg, req.created, err = appendRow(ctx, tx, req.nm)
+			if err != nil {
+				var be *batchError
+				if errors.As(err, &be) || parley.ErrorCode(dbErr(err)) == parley.EUNAVAILABLE {
+					return err // the transaction may be gone, or hold half an append
+				}
+				errs[i] = dbErr(err)
+			}
+			continue
+		}
+		if err := tx.flush(ctx); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
 			return err
@@ -290,13 +380,16 @@ func runBatch(ctx context.Context, tx *wtx, batch []*writeReq, errs []error) err
 			if _, rbErr := tx.ExecContext(ctx, `ROLLBACK TO write`); rbErr != nil {
 				return txLost(err, rbErr)
 			}
+			// The write may have filled the cache from rows now undone.
+			// Its own appends were flushed: nothing dirty is lost.
+			tx.c.reset()
 			errs[i] = dbErr(err)
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.flush(ctx)
 }
 
 // txLost is the error of a batch whose transaction was lost while a write

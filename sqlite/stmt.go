@@ -19,6 +19,7 @@ type wtx struct {
 	tx       *sql.Tx
 	prepared map[string]*sql.Stmt
 	missed   map[string]struct{}
+	c        *wcache
 }
 
 func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {

@@ -441,3 +441,102 @@ func testSenderMarks(t *testing.T, s parley.Store) {
 		t.Fatalf("replying member's marks = %d/%d, want %d/%d", m.DeliveredSeq, m.ReadSeq, m3.Seq, m3.Seq)
 	}
 }
+
+// testAppendNotAccepting: a text message in a direct chat needs the other
+// member to accept messages; a resend of an earlier message still gets its
+// acknowledgement, and groups and system messages are not concerned.
+func testAppendNotAccepting(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	d := MustDirect(t, s, alice, bob)
+	g := MustGroup(t, s, "Club", alice, bob)
+	first, _, err := s.AppendMessage(ctx, text(d.ID, alice, "a1", "hi", 1))
+	ok(t, err, "AppendMessage")
+
+	no, yes := false, true
+	_, err = s.UpdateUser(ctx, bob.ID, parley.UserUpdate{AcceptingMessages: &no})
+	ok(t, err, "UpdateUser")
+	_, _, err = s.AppendMessage(ctx, text(d.ID, alice, "a2", "still there?", 2))
+	wantCode(t, err, parley.ENOTACCEPTING, "AppendMessage to someone not accepting")
+	again, created, err := s.AppendMessage(ctx, text(d.ID, alice, "a1", "hi", 3))
+	ok(t, err, "resend to someone not accepting")
+	if created || again.Seq != first.Seq {
+		t.Fatalf("resend: created %v seq %d, want the original %d", created, again.Seq, first.Seq)
+	}
+	_, _, err = s.AppendMessage(ctx, text(d.ID, bob, "b1", "I can still write", 4))
+	ok(t, err, "AppendMessage by the one not accepting")
+	_, _, err = s.AppendMessage(ctx, text(g.ID, alice, "g1", "groups are not concerned", 5))
+	ok(t, err, "AppendMessage to a group")
+	_, _, err = s.AppendMessage(ctx, parley.NewMessage{ConversationID: d.ID, Kind: parley.MessageSystem,
+		System: &parley.SystemInfo{Event: parley.SysCall, ActorID: alice.ID, Name: "missed"}, CreatedAt: at(6)})
+	ok(t, err, "system message")
+	if c := mustConversation(t, s, d.ID); c.LastSeq != 3 {
+		t.Fatalf("last_seq %d, want 3 (the refused message not stored)", c.LastSeq)
+	}
+
+	_, err = s.UpdateUser(ctx, bob.ID, parley.UserUpdate{AcceptingMessages: &yes})
+	ok(t, err, "UpdateUser")
+	m, _, err := s.AppendMessage(ctx, text(d.ID, alice, "a2", "still there?", 7))
+	ok(t, err, "AppendMessage once accepting again")
+	if m.Seq != 4 {
+		t.Fatalf("seq %d, want 4", m.Seq)
+	}
+}
+
+// testAppendFollowsChanges: what an append checks and assigns follows every
+// change made meanwhile (a store may cache it, but must keep it exact):
+// membership, the sender's names, and seq and mod after edits and system
+// messages.
+func testAppendFollowsChanges(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	carol := MustUser(t, s, "carol")
+	g := MustGroup(t, s, "Club", alice)
+
+	_, _, err := s.AppendMessage(ctx, text(g.ID, carol, "c1", "me?", 1))
+	wantCode(t, err, parley.ENOTFOUND, "AppendMessage by a non-member")
+	_, _, _, err = s.AddMember(ctx, g.ID, carol.ID, 10, at(2))
+	ok(t, err, "AddMember")
+	c1, _, err := s.AppendMessage(ctx, text(g.ID, carol, "c1", "me!", 3))
+	ok(t, err, "AppendMessage by a new member")
+	same(t, "sender", c1.Sender, ref(carol))
+
+	name := "Carol C."
+	_, err = s.UpdateUser(ctx, carol.ID, parley.UserUpdate{DisplayName: &name})
+	ok(t, err, "UpdateUser")
+	c2, _, err := s.AppendMessage(ctx, text(g.ID, carol, "c2", "renamed", 4))
+	ok(t, err, "AppendMessage after a rename")
+	if c2.Sender == nil || c2.Sender.DisplayName != name {
+		t.Fatalf("sender after rename = %+v, want display name %q", c2.Sender, name)
+	}
+	edited, err := s.EditMessage(ctx, g.ID, c2.Seq, carol.ID, "renamed!", nil, at(5))
+	ok(t, err, "EditMessage")
+	c3, _, err := s.AppendMessage(ctx, text(g.ID, carol, "c3", "after the edit", 6))
+	ok(t, err, "AppendMessage after an edit")
+	if c3.Seq != c2.Seq+1 || c3.Mod <= edited.Mod {
+		t.Fatalf("after an edit: seq %d mod %d, want seq %d and mod above %d", c3.Seq, c3.Mod, c2.Seq+1, edited.Mod)
+	}
+
+	left, err := s.RemoveMember(ctx, g.ID, carol.ID, carol.ID, at(7))
+	ok(t, err, "RemoveMember")
+	_, _, err = s.AppendMessage(ctx, text(g.ID, carol, "c4", "still here?", 8))
+	wantCode(t, err, parley.ENOTFOUND, "AppendMessage after leaving")
+	again, created, err := s.AppendMessage(ctx, text(g.ID, carol, "c3", "after the edit", 9))
+	ok(t, err, "resend after leaving")
+	if created || again.Seq != c3.Seq {
+		t.Fatalf("resend after leaving: created %v seq %d, want the original %d", created, again.Seq, c3.Seq)
+	}
+	a1, _, err := s.AppendMessage(ctx, text(g.ID, alice, "a1", "bye carol", 10))
+	ok(t, err, "AppendMessage after a system message")
+	if a1.Seq != left.Seq+1 || a1.Mod != left.Mod+1 {
+		t.Fatalf("after the system message %d/%d: seq %d mod %d, want the next of each", left.Seq, left.Mod, a1.Seq, a1.Mod)
+	}
+	c := mustConversation(t, s, g.ID)
+	if c.LastSeq != a1.Seq || c.LastMod != a1.Mod {
+		t.Fatalf("conversation %d/%d, want %d/%d", c.LastSeq, c.LastMod, a1.Seq, a1.Mod)
+	}
+	if m := mustMember(t, s, g.ID, alice.ID); m.ReadSeq != a1.Seq || m.DeliveredSeq != a1.Seq {
+		t.Fatalf("sender's marks %d/%d, want %d", m.DeliveredSeq, m.ReadSeq, a1.Seq)
+	}
+}

@@ -92,6 +92,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Message/Append", testAppend},
 		{"Message/AppendNotMember", testAppendNotMember},
 		{"Message/Idempotent", testAppendIdempotent},
+		{"Message/NotAccepting", testAppendNotAccepting},
+		{"Message/FollowsChanges", testAppendFollowsChanges},
 		{"Message/System", testAppendSystem},
 		{"Message/Page", testMessagesPage},
 		{"Message/Edit", testEditMessage},
