@@ -221,7 +221,7 @@ func TestGroupsAndDirect(t *testing.T) {
 		t.Fatal(r.raw)
 	}
 	gen := bob.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Generated"}).obj("conversation")
-	if len(gen["code"].(string)) != 14 // 12 symbols in groups of four {
+	if len(gen["code"].(string)) != 14 { // 12 symbols in groups of four
 		t.Fatal(gen)
 	}
 	if r := bob.do("POST", "/api/v1/groups/join", map[string]any{"code": "nope-nope"}); r.status != 404 || r.code() != "group_not_found" {
