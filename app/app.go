@@ -63,6 +63,9 @@ type Config struct {
 	// X-Forwarded-Proto are believed. Nil means loopback
 	// (phttp.DefaultTrustedProxies); an empty list trusts none.
 	TrustedProxies []netip.Prefix
+	// BodyTimeout is how long a request, headers and body, may take to
+	// arrive. Zero value means phttp.DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// MetricsToken, if set, serves /metrics on the node's handler to
 	// requests bearing it (Authorization: Bearer). Without it the handler
 	// serves no metrics: Node.MetricsHandler serves them on a listener of
@@ -203,7 +206,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
 		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustedProxies: cfg.TrustedProxies,
-		MetricsToken: cfg.MetricsToken}
+		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout}
 	if provider != nil {
 		opt.Suggest = provider
 		opt.SuggestLimiter = suggest.NewLimiter(rate, 100_000)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ type Options struct {
 	// X-Forwarded-Proto are believed (see clientAddr). Nil means
 	// DefaultTrustedProxies; an empty list trusts none.
 	TrustedProxies []netip.Prefix
+	// BodyTimeout is how long a whole request, headers and body, may take
+	// to arrive (see NewHTTPServer). Zero value means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// MetricsToken, if set, serves GET /metrics to requests bearing it.
 	// Empty: the handler serves no metrics (see MetricsHandler).
 	MetricsToken string
@@ -84,6 +88,9 @@ func NewServer(opt Options) *Server {
 		s.proxies, _ = ParseTrustedProxies(DefaultTrustedProxies)
 	}
 	s.metrics = newMetrics(opt.Metrics)
+	if opt.BodyTimeout == 0 {
+		s.opt.BodyTimeout = DefaultBodyTimeout
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -175,6 +182,9 @@ func decode(r *http.Request, v any) error {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return parley.Errorf(parley.ETOOLARGE, "The request body is over %d bytes.", MaxBodyBytes)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return parley.Errorf(parley.EINVALID, "The request body did not arrive in time.")
 		}
 		return parley.Errorf(parley.EINVALID, "Could not read the request body.")
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/app"
+	phttp "parley/http"
 )
 
 // Server is one running node.
@@ -70,7 +71,7 @@ func StartConfig(t testing.TB, cfg app.Config) *Server {
 	}
 	ln := &trackingListener{Listener: inner, conns: make(map[net.Conn]struct{})}
 	s := &Server{URL: "http://" + inner.Addr().String(), Node: node, Cfg: cfg, t: t, ln: ln,
-		srv:  &http.Server{Handler: node.HTTP, ReadHeaderTimeout: 10 * time.Second},
+		srv:  phttp.NewHTTPServer(node.HTTP, log),
 		done: make(chan struct{})}
 	go func() {
 		defer close(s.done)

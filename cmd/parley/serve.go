@@ -33,6 +33,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	f := newFlags("serve", getenv, stderr)
 	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
 	pprofAddr := f.String("pprof", "PARLEY_PPROF", "", "address for the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; off when empty; never expose it publicly")
+	bodyTimeout := f.Duration("body-timeout", "PARLEY_BODY_TIMEOUT", phttp.DefaultBodyTimeout, "time a request (headers and body) may take to arrive; slower ones are cut (400)")
 	metricsAddr := f.String("metrics-addr", "PARLEY_METRICS_ADDR", "", "address of a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9090; off when empty; keep it private")
 	metricsToken := f.Secret("metrics-token", "PARLEY_METRICS_TOKEN", "if set, GET /metrics answers requests bearing it (Authorization: Bearer), on the public port too")
 	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
@@ -77,6 +78,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if err != nil {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if *bodyTimeout <= 0 {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--body-timeout must be positive")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--log-level: %w", err)
@@ -110,7 +114,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
-		TrustedProxies: proxies, MetricsToken: *metricsToken,
+		TrustedProxies: proxies, MetricsToken: *metricsToken, BodyTimeout: *bodyTimeout,
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
@@ -164,8 +168,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: node.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := phttp.NewHTTPServer(node.HTTP, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
