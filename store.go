@@ -22,9 +22,18 @@ type Store interface {
 	AttemptStore
 	NotifyStore
 	PushStore
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
+	HealthStore
 	Close() error
+}
+
+// HealthStore tells whether the database can be used, for readiness checks.
+type HealthStore interface {
+	// Ping checks that the database answers: ErrUnavailable otherwise.
+	Ping(ctx context.Context) error
+	// CheckWrite commits a small write (it rewrites one row of its own):
+	// ErrUnavailable when the database cannot write, as on a full disk or
+	// a read-only database, even while it answers reads.
+	CheckWrite(ctx context.Context) error
 }
 
 // UserStore keeps accounts.

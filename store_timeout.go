@@ -72,8 +72,12 @@ func (t *timedStore) mapErr(parent, ctx context.Context, err error) error {
 	return fmt.Errorf("%w: database call exceeded its %v deadline: %w", ErrUnavailable, t.d, err)
 }
 
-func (t *timedStore) Ping(ctx context.Context) error { return bounded0(t, ctx, t.s.Ping) }
-func (t *timedStore) Close() error                   { return t.s.Close() }
+func (t *timedStore) Close() error { return t.s.Close() }
+
+// HealthStore
+
+func (t *timedStore) Ping(ctx context.Context) error       { return bounded0(t, ctx, t.s.Ping) }
+func (t *timedStore) CheckWrite(ctx context.Context) error { return bounded0(t, ctx, t.s.CheckWrite) }
 
 // UserStore
 

@@ -231,10 +231,18 @@ func withLogger(c suggest.Config, log *slog.Logger) suggest.Config {
 	return c
 }
 
-// Shutdown closes WebSockets with 1001 (clients reconnect elsewhere), waiting
-// for them until ctx ends. Call it before http.Server.Shutdown.
+// Shutdown stops the node's realtime side in the order that sends clients
+// elsewhere: first /readyz answers 503 and WebSocket upgrades are refused
+// (503 unavailable), so that no client connects into a node that is
+// stopping; then every WebSocket is closed with 1001 (clients reconnect,
+// through the balancer, to another node), waiting for them until ctx ends.
+// Call it before http.Server.Shutdown.
 func (n *Node) Shutdown(ctx context.Context) {
+	if n.HTTP != nil {
+		n.HTTP.Drain()
+	}
 	if n.Realtime != nil {
+		n.Realtime.Drain()
 		n.Realtime.Shutdown(ctx)
 	}
 }

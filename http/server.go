@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,13 +65,18 @@ type Options struct {
 
 // Server is the HTTP side of a node.
 type Server struct {
-	opt     Options
-	svc     *service.Service
-	log     *slog.Logger
-	handler http.Handler
-	metrics *metrics
-	proxies proxies
+	opt      Options
+	svc      *service.Service
+	log      *slog.Logger
+	handler  http.Handler
+	metrics  *metrics
+	proxies  proxies
+	draining atomic.Bool // see Drain
 }
+
+// Drain makes /readyz answer 503 from now on, so that balancers stop
+// sending new requests while the node stops. Requests keep being served.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // NewServer returns the node's http.Handler.
 func NewServer(opt Options) *Server {
@@ -217,6 +223,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain")
+	if s.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("shutting down\n"))
+		return
+	}
 	if err := s.svc.Ready(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("not ready\n"))

@@ -99,6 +99,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return mapError(s.pool.Ping(ctx))
 }
 
+// CheckWrite rewrites the probe row.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO write_probe (id, at) VALUES (1, now())
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at`)
+	return mapError(err)
+}
+
 // Pool returns the underlying pool, for tools and tests.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
@@ -175,10 +182,10 @@ func isUnavailable(err error) bool {
 		case strings.HasPrefix(pgErr.Code, "08"): // connection_exception
 			return true
 		case pgErr.Code == "57P01", // admin_shutdown
-			pgErr.Code == "57P02", // crash_shutdown
-			pgErr.Code == "57P03", // cannot_connect_now
-			pgErr.Code == "53300", // too_many_connections
-			pgErr.Code == "25006": // read_only_sql_transaction: a standby, e.g. mid-failover
+			pgErr.Code == "57P02",               // crash_shutdown
+			pgErr.Code == "57P03",               // cannot_connect_now
+			strings.HasPrefix(pgErr.Code, "53"), // insufficient_resources: disk_full, out_of_memory, too_many_connections
+			pgErr.Code == "25006":               // read_only_sql_transaction: a standby, e.g. mid-failover
 			return true
 		}
 		return false

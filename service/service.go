@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"parley"
@@ -87,6 +88,11 @@ type Service struct {
 
 	dummyHash string        // hashed at start so unknown users cost a hash too
 	hashes    chan struct{} // a slot per hash that may run (see acquireHash)
+	writes    struct {      // Ready's last write check
+		mu  sync.Mutex
+		at  time.Time
+		err error
+	}
 }
 
 // New returns a Service.
@@ -114,8 +120,28 @@ func (s *Service) Store() parley.Store { return s.store }
 // Bus returns the bus.
 func (s *Service) Bus() parley.Bus { return s.bus }
 
-// Ready reports whether the store answers.
-func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+// Ready reports whether the store answers and can write. The write check
+// (parley.HealthStore.CheckWrite) runs at most once per WriteCheckEvery;
+// in between, its last outcome stands, so that however often readiness is
+// asked, the database sees at most one probe write per interval.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return err
+	}
+	s.writes.mu.Lock()
+	defer s.writes.mu.Unlock()
+	if now := time.Now(); s.writes.at.IsZero() || now.Sub(s.writes.at) >= WriteCheckEvery {
+		err := s.store.CheckWrite(ctx)
+		if err != nil && ctx.Err() != nil {
+			return err // the caller's limit ran out: nothing learned about the store
+		}
+		s.writes.err, s.writes.at = err, now
+	}
+	return s.writes.err
+}
+
+// WriteCheckEvery is how often Ready checks that the store can write.
+const WriteCheckEvery = time.Second
 
 // member returns userID's membership of a conversation; ErrNotFound when the
 // conversation does not exist or userID is not a member.

@@ -207,6 +207,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return dbErr(s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one))
 }
 
+// CheckWrite rewrites the probe row through the writer, like any write.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO write_probe (id, at) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET at = excluded.at`, ts(time.Now()))
+		return err
+	})
+}
+
 // write runs fn in the writer's current transaction and returns its error,
 // or the commit's, once the transaction has committed or failed. fn may be
 // called with other writes before and after it in the same transaction; it

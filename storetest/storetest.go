@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		fn   func(t *testing.T, s parley.Store)
 	}{
 		{"Ping", testPing},
+		{"CheckWrite", testCheckWrite},
 
 		{"User/Create", testCreateUser},
 		{"User/UniqueWithoutCase", testUserUnique},
@@ -118,6 +119,17 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 func testPing(t *testing.T, s parley.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
+	}
+}
+
+// A working store can write, again and again, with other writes around.
+func testCheckWrite(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	for i := range 3 {
+		if err := s.CheckWrite(ctx); err != nil {
+			t.Fatalf("CheckWrite %d: %v", i, err)
+		}
+		MustUser(t, s, fmt.Sprintf("probe%d", next()))
 	}
 }
 
