@@ -63,11 +63,11 @@ type head struct {
 	activity int64 // last_activity, µs
 	// textAt is the time of the batch's first text message, µs (0: none):
 	// it starts the push decision's clock (notify_from) if not running.
-	textAt int64
-	members  map[int64]bool
-	dirty    bool   // lastSeq, lastMod, activity or marks not yet written
-	marks    []mark // senders whose marks move to seq at the next flush
-	stale    bool   // dropped while dirty: forgotten once flushed
+	textAt  int64
+	members map[int64]bool
+	dirty   bool   // lastSeq, lastMod, activity or marks not yet written
+	marks   []mark // senders whose marks move to seq at the next flush
+	stale   bool   // dropped while dirty: forgotten once flushed
 }
 
 type mark struct{ user, seq int64 }
