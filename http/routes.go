@@ -68,7 +68,7 @@ func (s *Server) routes() http.Handler {
 		root.Handle("GET /metrics", MetricsHandler(s.opt.Metrics, s.opt.MetricsToken))
 	}
 	if s.opt.Web != nil {
-		root.Handle("/", s.opt.Web)
+		root.Handle("/", s.appPolicy(s.opt.Web))
 	}
 	return root
 }

@@ -97,7 +97,7 @@ func NewServer(opt Options) *Server {
 	if opt.BodyTimeout == 0 {
 		s.opt.BodyTimeout = DefaultBodyTimeout
 	}
-	s.handler = s.routes()
+	s.handler = s.securityHeaders(s.routes())
 	return s
 }
 

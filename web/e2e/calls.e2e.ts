@@ -178,7 +178,7 @@ describe.skipIf(!run).sequential('Calls in Chromium', () => {
 
     const ring = bob.page.getByRole('alertdialog');
     await ring.getByText('Incoming video call').waitFor();
-    await ring.getByText(alice.username).waitFor();
+    await ring.getByText(alice.username, { exact: true }).waitFor();
     // Keyboard first: the Accept button has the focus.
     expect(await bob.page.evaluate(() => document.activeElement?.textContent)).toBe('Accept');
     await shot(bob.page, 'call-incoming');
