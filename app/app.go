@@ -185,7 +185,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		}
 		ctx := context.Background() // each store call has its deadline
 		if !online {
-			if err := n.Store.SetLastSeen(ctx, userID, lastSeen.UTC().Truncate(time.Microsecond)); err != nil {
+			if err := n.Service.SetLastSeen(ctx, userID, lastSeen); err != nil {
 				log.Warn("set last seen", "err", err)
 			}
 		}

@@ -55,7 +55,6 @@ import (
 	"parley"
 	"parley/app"
 	phttp "parley/http"
-	"parley/service"
 	"parley/ws"
 )
 
@@ -164,6 +163,17 @@ func Enable(cfg *app.Config, c Config) error {
 	return nil
 }
 
+// Conversations is what call signaling needs of the application layer
+// (*service.Service): who may call whom, and the call's note in the
+// history.
+type Conversations interface {
+	// CallPeer returns the person userID may call from a conversation (the
+	// other member of a direct one, accepting messages).
+	CallPeer(ctx context.Context, userID, conversationID int64) (parley.User, error)
+	// AppendSystem stores and announces a system message.
+	AppendSystem(ctx context.Context, conversationID int64, info parley.SystemInfo) (parley.Message, error)
+}
+
 // Service runs call signaling on one node.
 //
 // Lock order: call.mu, then Service.mu. Service.mu is never held while
@@ -171,7 +181,7 @@ func Enable(cfg *app.Config, c Config) error {
 // hand anything that publishes or writes to a goroutine (spawn), so they
 // never block the bus.
 type Service struct {
-	svc  *service.Service
+	svc  Conversations
 	bus  parley.Bus
 	cfg  Config
 	log  *slog.Logger
@@ -189,10 +199,10 @@ type Service struct {
 	unsubs []func()
 }
 
-// New returns a Service on svc's store and bus. It subscribes to the
+// New returns a Service over svc and bus. It subscribes to the
 // "calls" topic and its own node topic and starts the announcer; Close
 // stops them.
-func New(svc *service.Service, bus parley.Bus, cfg Config, log *slog.Logger) (*Service, error) {
+func New(svc Conversations, bus parley.Bus, cfg Config, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -100,7 +100,7 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 	if err := parley.Decode(raw, &r); err != nil {
 		return nil, err
 	}
-	callee, err := s.peer(ctx, conn.UserID(), r.ConversationID)
+	callee, err := s.svc.CallPeer(ctx, conn.UserID(), r.ConversationID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 	}
 	u := conn.User()
 	c := &call{info: info{ID: s.inst + "." + randomHex(8), ConversationID: r.ConversationID, Media: r.Media,
-		Caller: u.ID, Callee: callee, CallerConn: conn.ID(), State: stateRinging,
+		Caller: u.ID, Callee: callee.ID, CallerConn: conn.ID(), State: stateRinging,
 		Created: s.cfg.Now().UnixNano(), Version: 1},
 		from: parley.UserRef{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}}
 
@@ -155,42 +155,6 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 		s.settle(id) // glare on this node: the other call loses to this one
 	}
 	return callIDReply{CallID: c.ID}, nil
-}
-
-// peer returns the other member of a direct conversation userID is in.
-func (s *Service) peer(ctx context.Context, userID, conversationID int64) (int64, error) {
-	if conversationID <= 0 {
-		return 0, parley.ErrNotFound
-	}
-	store := s.svc.Store()
-	if _, err := store.Member(ctx, conversationID, userID); err != nil {
-		return 0, err
-	}
-	c, err := store.Conversation(ctx, conversationID)
-	if err != nil {
-		return 0, err
-	}
-	if c.Kind != parley.KindDirect {
-		return 0, &parley.Error{Code: parley.EINVALID, Field: "conversation_id",
-			Message: "Calls are between the two people of a direct conversation, not groups."}
-	}
-	members, err := store.Members(ctx, conversationID)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range members {
-		if m.UserID != userID {
-			u, err := store.User(ctx, m.UserID)
-			if err != nil {
-				return 0, err
-			}
-			if !u.AcceptingMessages {
-				return 0, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages or calls.", u.Username)
-			}
-			return u.ID, nil
-		}
-	}
-	return 0, parley.ErrNotFound
 }
 
 // opAccept answers a ringing call on this device.

@@ -1,10 +1,25 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"parley"
 )
+
+// Accounts is what the account routes need of the application layer
+// (*service.Service).
+type Accounts interface {
+	Signup(ctx context.Context, username, email, password, ip string) (parley.User, error)
+	Login(ctx context.Context, login, password, userAgent, ip string) (string, parley.Session, parley.User, error)
+	Logout(ctx context.Context, userID, sessionID int64) error
+	UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error)
+	Sessions(ctx context.Context, userID, currentID int64) ([]parley.Session, error)
+	RevokeSession(ctx context.Context, userID, sessionID int64) error
+	LogoutOthers(ctx context.Context, userID, keepSessionID int64) (int, error)
+	SearchUsers(ctx context.Context, prefix string, limit int) ([]parley.User, error)
+	UserByUsername(ctx context.Context, viewerID int64, username string) (parley.User, error)
+}
 
 func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	var req struct {

@@ -1,10 +1,28 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"parley"
 )
+
+// Conversations is what the conversation routes need of the application
+// layer (*service.Service).
+type Conversations interface {
+	Conversations(ctx context.Context, userID int64) ([]parley.ConversationSummary, error)
+	Conversation(ctx context.Context, userID, id int64) (parley.ConversationSummary, error)
+	CreateGroup(ctx context.Context, userID int64, name, code string) (parley.ConversationSummary, error)
+	JoinGroup(ctx context.Context, userID int64, code, ip string) (parley.ConversationSummary, bool, error)
+	Direct(ctx context.Context, userID int64, username string) (parley.ConversationSummary, bool, error)
+	Rename(ctx context.Context, userID, id int64, name string) (parley.ConversationSummary, error)
+	SetCode(ctx context.Context, userID, id int64, code string) (parley.ConversationSummary, error)
+	Members(ctx context.Context, userID, id int64) ([]parley.Member, error)
+	SetRole(ctx context.Context, userID, id, target int64, role string) (parley.Member, error)
+	RemoveMember(ctx context.Context, userID, id, target int64) error
+	Leave(ctx context.Context, userID, id int64) error
+	UpdateNotifySettings(ctx context.Context, userID, conversationID int64, level, mute *string) (parley.NotifySettings, error)
+}
 
 func (s *Server) handleConversations(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	list, err := s.svc.Conversations(r.Context(), u.ID)

@@ -1,10 +1,21 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"parley"
 )
+
+// Messages is what the message routes (and suggestions, which read
+// history) need of the application layer (*service.Service).
+type Messages interface {
+	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error)
+	History(ctx context.Context, userID, conversationID int64, q parley.MessageQuery) ([]parley.Message, bool, error)
+	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
+	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
+	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
+}
 
 func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {

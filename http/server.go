@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parley"
-	"parley/service"
 	"parley/suggest"
 	"parley/ws"
 )
@@ -31,9 +30,21 @@ const MaxBodyBytes = 64 << 10
 // CookieName is the session cookie.
 const CookieName = "parley_session"
 
+// Service is what the HTTP server needs of the application layer
+// (*service.Service): each handle_*.go file declares the part its routes
+// use.
+type Service interface {
+	Accounts
+	Conversations
+	Messages
+	Authenticate(ctx context.Context, token string) (parley.User, parley.Session, error)
+	// Ready reports whether the node can serve (its database answers).
+	Ready(ctx context.Context) error
+}
+
 // Options are what NewServer wires together.
 type Options struct {
-	Service  *service.Service
+	Service  Service
 	Realtime *ws.Server
 	Log      *slog.Logger
 	// Web serves the browser app at /; nil serves nothing there.
@@ -66,7 +77,7 @@ type Options struct {
 // Server is the HTTP side of a node.
 type Server struct {
 	opt      Options
-	svc      *service.Service
+	svc      Service
 	log      *slog.Logger
 	handler  http.Handler
 	metrics  *metrics

@@ -37,6 +37,12 @@ func fixSummary(c *parley.ConversationSummary) {
 	c.Unread = max(0, c.LastSeq-c.ReadSeq)
 }
 
+// ConversationIDs lists the ids of the conversations userID is a member
+// of: what a new connection of theirs subscribes to.
+func (s *Service) ConversationIDs(ctx context.Context, userID int64) ([]int64, error) {
+	return s.store.ConversationIDs(ctx, userID)
+}
+
 // Conversation returns one of the user's conversations.
 func (s *Service) Conversation(ctx context.Context, userID, id int64) (parley.ConversationSummary, error) {
 	if _, err := s.member(ctx, id, userID); err != nil {

@@ -62,6 +62,42 @@ func (s *Service) mentions(ctx context.Context, conversationID int64, text strin
 	return slices.Compact(ids), nil
 }
 
+// CallPeer returns the person userID may call from a conversation: the
+// other member of a direct conversation userID is in (ErrNotFound
+// otherwise), who accepts messages (ENOTACCEPTING). A group is EINVALID:
+// calls are one to one.
+func (s *Service) CallPeer(ctx context.Context, userID, conversationID int64) (parley.User, error) {
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return parley.User{}, err
+	}
+	c, err := s.store.Conversation(ctx, conversationID)
+	if err != nil {
+		return parley.User{}, err
+	}
+	if c.Kind != parley.KindDirect {
+		return parley.User{}, &parley.Error{Code: parley.EINVALID, Field: "conversation_id",
+			Message: "Calls are between the two people of a direct conversation, not groups."}
+	}
+	members, err := s.store.Members(ctx, conversationID)
+	if err != nil {
+		return parley.User{}, err
+	}
+	for _, m := range members {
+		if m.UserID == userID {
+			continue
+		}
+		u, err := s.store.User(ctx, m.UserID)
+		if err != nil {
+			return parley.User{}, err
+		}
+		if !u.AcceptingMessages {
+			return parley.User{}, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages or calls.", u.Username)
+		}
+		return u, nil
+	}
+	return parley.User{}, parley.ErrNotFound
+}
+
 // AppendSystem stores a system message (e.g. a call's outcome) and announces it.
 func (s *Service) AppendSystem(ctx context.Context, conversationID int64, info parley.SystemInfo) (parley.Message, error) {
 	m, _, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, Kind: parley.MessageSystem,

@@ -114,9 +114,6 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // Config returns the settings in force (defaults filled in).
 func (s *Service) Config() Config { return s.cfg }
 
-// Store returns the store, for read paths that need nothing more.
-func (s *Service) Store() parley.Store { return s.store }
-
 // Bus returns the bus.
 func (s *Service) Bus() parley.Bus { return s.bus }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"parley"
 	"parley/hub"
@@ -272,17 +273,29 @@ func (c *Conn) sendPresence(ctx context.Context) {
 		contacts = contacts[:1000]
 	}
 	online := p.OnlineUsers(contacts)
+	var offline []int64
+	for _, uid := range contacts {
+		if !online[uid] {
+			offline = append(offline, uid)
+		}
+	}
+	// One query for when the others were last seen. If the database is
+	// away, only the online ones are told.
+	var seen map[int64]time.Time
+	if len(offline) > 0 {
+		if seen, err = c.srv.svc.LastSeen(ctx, offline); err != nil {
+			offline = nil
+		}
+	}
 	for _, uid := range contacts {
 		if online[uid] {
 			c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, true, nil)})
-			continue
+		} else if offline != nil {
+			var ls *time.Time
+			if t, ok := seen[uid]; ok {
+				ls = &t
+			}
+			c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, false, ls)})
 		}
-		u, err := c.srv.svc.Store().User(ctx, uid)
-		if parley.ErrorCode(err) == parley.EUNAVAILABLE || ctx.Err() != nil {
-			return // the database is away: no more calls, the reader has work
-		} else if err != nil {
-			continue
-		}
-		c.Deliver(&hub.Delivery{Frame: service.PresenceJSON(uid, false, u.LastSeen)})
 	}
 }

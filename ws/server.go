@@ -105,6 +105,27 @@ const (
 // signaling registers its ops here). It returns the reply's fields.
 type OpHandler func(ctx context.Context, c *Conn, raw []byte) (any, error)
 
+// Service is what the realtime server needs of the application layer
+// (*service.Service): the operations (ops.go), what a new connection
+// subscribes to (Serve) and who may see whose presence.
+type Service interface {
+	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error)
+	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
+	Typing(ctx context.Context, userID, conversationID int64, active bool, connID string) error
+	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
+	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
+	Sync(ctx context.Context, userID int64, cursors map[int64]service.Cursor, emit func(service.SyncResult) error) error
+
+	// ConversationIDs lists the conversations a new connection subscribes to.
+	ConversationIDs(ctx context.Context, userID int64) ([]int64, error)
+	// Contacts lists the people who see userID's presence (and whose
+	// presence userID sees).
+	Contacts(ctx context.Context, userID int64) ([]int64, error)
+	// LastSeen returns when each of ids was last seen (never-seen users
+	// are left out).
+	LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error)
+}
+
 // Presence is what the server needs of the presence tracker.
 type Presence interface {
 	Connect(userID int64)
@@ -114,7 +135,7 @@ type Presence interface {
 
 // Server accepts WebSocket connections and runs them.
 type Server struct {
-	svc      *service.Service
+	svc      Service
 	reg      *hub.Registry
 	cfg      Config
 	log      *slog.Logger
@@ -135,7 +156,7 @@ type Server struct {
 }
 
 // NewServer returns a Server. presence may be nil (no presence events).
-func NewServer(svc *service.Service, reg *hub.Registry, presence Presence, cfg Config, log *slog.Logger) *Server {
+func NewServer(svc Service, reg *hub.Registry, presence Presence, cfg Config, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -173,7 +194,7 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	}
 	// What the connection subscribes to is read before the upgrade, so
 	// that a database that does not answer gets the client a plain 503.
-	ids, err := s.svc.Store().ConversationIDs(r.Context(), user.ID)
+	ids, err := s.svc.ConversationIDs(r.Context(), user.ID)
 	if err != nil {
 		return err
 	}
