@@ -132,6 +132,7 @@ const (
 	SysRoleChanged = "role_changed"
 	SysCodeRotated = "code_rotated"
 	SysCall        = "call"
+	SysAdded       = "added" // an admin added someone (ActorID the admin, TargetID the person)
 )
 
 // Message is one entry of a conversation's history. Seq is gap-free per
@@ -165,4 +166,13 @@ type SystemInfo struct {
 	Name     string `json:"name,omitempty"` // new group name, new role, call outcome
 	Media    string `json:"media,omitempty"`
 	Seconds  int64  `json:"seconds,omitempty"` // call duration
+}
+
+// Ban records that an admin (By) removed a user from a group (At): until an
+// admin adds them back, they cannot rejoin by the group's code.
+type Ban struct {
+	ConversationID int64     `json:"conversation_id"`
+	UserID         int64     `json:"user_id"`
+	By             int64     `json:"by,omitempty"` // 0 once that admin's account is gone
+	At             time.Time `json:"at"`
 }

@@ -20,6 +20,7 @@ type Store interface {
 	ConversationStore
 	MessageStore
 	AttemptStore
+	BanStore
 	NotifyStore
 	PushStore
 	HealthStore
@@ -151,12 +152,14 @@ type ConversationStore interface {
 	// userID in a direct chat or a group of at most maxGroup members.
 	Contacts(ctx context.Context, userID int64, maxGroup int) ([]int64, error)
 
-	// AddMember adds userID to a group with role member and appends a
-	// SysJoined message. If already a member it returns the member,
-	// added=false and no message. EGROUPFULL at maxMembers members.
+	// AddMember adds userID to a group with role member (they join by the
+	// code) and appends a SysJoined message. If already a member it returns
+	// the member, added=false and no message. EGROUPFULL at maxMembers
+	// members; EFORBIDDEN if userID is banned (see BanStore).
 	AddMember(ctx context.Context, conversationID, userID int64, maxMembers int, now time.Time) (m Member, added bool, sys Message, err error)
 	// RemoveMember ends userID's membership and appends SysLeft (when actor
-	// == userID) or SysRemoved. ENOTFOUND if not a member. When the owner
+	// == userID) or SysRemoved; a removal (actor != userID) also records a
+	// Ban in the same transaction. ENOTFOUND if not a member. When the owner
 	// leaves, the longest-standing admin, or else member, becomes owner.
 	RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (Message, error)
 	// SetRole changes a member's role and appends SysRoleChanged. Making
@@ -169,6 +172,20 @@ type ConversationStore interface {
 	// SetCode sets a group's join code (ECODETAKEN if taken) and appends
 	// SysCodeRotated (the message does not contain the code).
 	SetCode(ctx context.Context, conversationID int64, code string, actor int64, now time.Time) (Conversation, Message, error)
+}
+
+// BanStore keeps who was removed from a group by an admin: such a removal
+// is a ban (see RemoveMember), which stops AddMember until an admin adds
+// the person back with AddMemberBy.
+type BanStore interface {
+	// Ban returns userID's ban from a group; ENOTFOUND if there is none.
+	Ban(ctx context.Context, conversationID, userID int64) (Ban, error)
+	// AddMemberBy adds userID to a group with role member on behalf of
+	// actor (an admin: the caller checks), lifting any ban, and appends a
+	// SysAdded message (ActorID actor, TargetID userID). If already a
+	// member it returns the member, added=false and no message. EGROUPFULL
+	// at maxMembers members; ENOTFOUND if there is no such group or user.
+	AddMemberBy(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (m Member, added bool, sys Message, err error)
 }
 
 // NewMessage is a message to append.
@@ -203,8 +220,10 @@ type MessageStore interface {
 	// the other member must accept messages (ENOTACCEPTING otherwise);
 	// both are checked in the transaction that appends. If the sender
 	// already sent ClientMsgID in this conversation, it returns the
-	// original message and created=false, storing nothing (this is
-	// answered first: a resend only repeats what was once accepted).
+	// original message and created=false, storing nothing: answered
+	// before the acceptance rule (a resend only repeats what was once
+	// accepted) but after membership (a removed member's resend is
+	// ENOTFOUND like any other append of theirs).
 	// Implementations may commit many concurrent appends together, but
 	// never acknowledge before the commit. The sender's delivered and read
 	// marks move to the new seq.

@@ -136,6 +136,21 @@ func (t *timedStore) ForgetAttempt(ctx context.Context, keys []string, at time.T
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ForgetAttempt(ctx, keys, at) })
 }
 
+// BanStore
+
+func (t *timedStore) Ban(ctx context.Context, conversationID, userID int64) (Ban, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Ban, error) { return t.s.Ban(ctx, conversationID, userID) })
+}
+
+func (t *timedStore) AddMemberBy(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (Member, bool, Message, error) {
+	var added bool
+	r, err := bounded(t, ctx, func(ctx context.Context) (r withMessage[Member], err error) {
+		r.v, added, r.m, err = t.s.AddMemberBy(ctx, conversationID, userID, actor, maxMembers, now)
+		return r, err
+	})
+	return r.v, added, r.m, err
+}
+
 // SessionStore
 
 func (t *timedStore) CreateSession(ctx context.Context, s *Session) error {

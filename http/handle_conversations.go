@@ -114,6 +114,21 @@ func (s *Server) handleMembers(r *http.Request, u parley.User, _ parley.Session)
 	return http.StatusOK, map[string]any{"members": list}, err
 }
 
+func (s *Server) handleAddMember(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	var req struct {
+		Username string `json:"username"`
+	}
+	id, err := ids(r, "id")
+	if err == nil {
+		err = decode(r, &req)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	m, added, err := s.svc.AddMember(r.Context(), u.ID, id[0], req.Username)
+	return created(added), map[string]any{"member": m}, err
+}
+
 func (s *Server) handleSetRole(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
 		Role string `json:"role"`

@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("PATCH /api/v1/conversations/{id}", s.api(s.handleRename))
 	api.Handle("POST /api/v1/conversations/{id}/code", s.api(s.handleSetCode))
 	api.Handle("GET /api/v1/conversations/{id}/members", s.api(s.handleMembers))
+	api.Handle("POST /api/v1/conversations/{id}/members", s.api(s.handleAddMember))
 	api.Handle("PATCH /api/v1/conversations/{id}/members/{user_id}", s.api(s.handleSetRole))
 	api.Handle("DELETE /api/v1/conversations/{id}/members/{user_id}", s.api(s.handleRemoveMember))
 	api.Handle("POST /api/v1/conversations/{id}/leave", s.api(s.handleLeave))

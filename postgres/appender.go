@@ -234,6 +234,16 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(op.ctx), batchTimeout)
 	defer cancel()
+	// Membership comes before the resend lookup: someone removed learns
+	// nothing more, a resend of theirs included.
+	var member bool
+	if err := a.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2)`,
+		nm.ConversationID, nm.SenderID).Scan(&member); err != nil {
+		return parley.Message{}, false, mapError(err)
+	}
+	if !member {
+		return parley.Message{}, false, parley.ErrNotFound
+	}
 	m, err := scanMessage(a.pool.QueryRow(ctx, selectMessage+
 		`WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3`,
 		nm.ConversationID, nm.SenderID, nm.ClientMsgID))

@@ -276,6 +276,17 @@ func (s *Store) Contacts(ctx context.Context, userID int64, maxGroup int) ([]int
 // AddMember adds userID to a group. maxMembers <= 0 means
 // parley.DefaultMaxMembers.
 func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
+	return s.addMember(ctx, conversationID, userID, userID, maxMembers, now)
+}
+
+// AddMemberBy adds userID on behalf of an admin, lifting any ban.
+func (s *Store) AddMemberBy(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
+	return s.addMember(ctx, conversationID, userID, actor, maxMembers, now)
+}
+
+// addMember adds userID: joining by code when actor is userID (refused
+// while banned), else added by actor (lifting the ban).
+func (s *Store) addMember(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
 	if maxMembers <= 0 {
 		maxMembers = parley.DefaultMaxMembers
 	}
@@ -296,6 +307,22 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
 			return err
 		}
+		info := parley.SystemInfo{Event: parley.SysJoined, ActorID: userID, TargetID: userID}
+		if actor == userID {
+			var banned bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM bans WHERE conversation_id = $1 AND user_id = $2)`,
+				conversationID, userID).Scan(&banned); err != nil {
+				return err
+			}
+			if banned {
+				return errBanned
+			}
+		} else {
+			if _, err := tx.Exec(ctx, `DELETE FROM bans WHERE conversation_id = $1 AND user_id = $2`, conversationID, userID); err != nil {
+				return err
+			}
+			info = parley.SystemInfo{Event: parley.SysAdded, ActorID: actor, TargetID: userID}
+		}
 		if count >= maxMembers {
 			return parley.Errorf(parley.EGROUPFULL, "This group is full (%d members).", maxMembers)
 		}
@@ -307,8 +334,7 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 			conversationID, userID, now); err != nil {
 			return err
 		}
-		sys, err = appendSystem(ctx, tx, conversationID, userID,
-			parley.SystemInfo{Event: parley.SysJoined, ActorID: userID, TargetID: userID}, now)
+		sys, err = appendSystem(ctx, tx, conversationID, actor, info, now)
 		if err != nil {
 			return err
 		}
@@ -320,6 +346,25 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 		return parley.Member{}, false, parley.Message{}, err
 	}
 	return m, added, sys, nil
+}
+
+// errBanned refuses a banned person's join by code.
+var errBanned = parley.Errorf(parley.EFORBIDDEN, "You were removed from this group; only an admin can add you back.")
+
+// Ban returns userID's ban from a group.
+func (s *Store) Ban(ctx context.Context, conversationID, userID int64) (parley.Ban, error) {
+	b := parley.Ban{ConversationID: conversationID, UserID: userID}
+	var by *int64
+	err := s.pool.QueryRow(ctx, `SELECT banned_by, banned_at FROM bans WHERE conversation_id = $1 AND user_id = $2`,
+		conversationID, userID).Scan(&by, &b.At)
+	if err != nil {
+		return parley.Ban{}, mapError(err)
+	}
+	if by != nil {
+		b.By = *by
+	}
+	b.At = utc(b.At)
+	return b, nil
 }
 
 // RemoveMember ends userID's membership of a group. When the last owner
@@ -356,6 +401,10 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, actor 
 		event := parley.SysRemoved
 		if actor == userID {
 			event = parley.SysLeft
+		} else if _, err := tx.Exec(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
+			conversationID, userID, actor, utc(now)); err != nil {
+			return err
 		}
 		var err error
 		sys, err = appendSystem(ctx, tx, conversationID, actor,

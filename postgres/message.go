@@ -184,9 +184,8 @@ func prepareNew(nm *parley.NewMessage) ([]byte, error) {
 //
 // A resent ClientMsgID (also one sent concurrently: the second append waits
 // for the first's lock and then sees its message) stores nothing and returns
-// the original with created=false. This holds for a sender who has left the
-// conversation since, as their resend only repeats what they sent as a
-// member.
+// the original with created=false, if the sender is still a member
+// (ENOTFOUND otherwise, as for any append of theirs).
 func (s *Store) AppendMessage(ctx context.Context, nm parley.NewMessage) (parley.Message, bool, error) {
 	system, err := prepareNew(&nm)
 	if err != nil {

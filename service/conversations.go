@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"strings"
+	"time"
 
 	"parley"
 )
@@ -347,6 +348,46 @@ func (s *Service) SetRole(ctx context.Context, userID, id, target int64, role st
 			Frame: encode(MemberFrame{Ev: "member", ConversationID: id, Change: "role", Member: cm})})
 	}
 	return m, nil
+}
+
+// AddMember adds the person with that username to a group on an admin's
+// behalf, lifting the ban a removal left: a removed member comes back only
+// this way. The person must accept messages (ENOTACCEPTING), the group's
+// member limit holds, and each admin may add AddsPerHour people an hour.
+// added is false when they already were a member.
+func (s *Service) AddMember(ctx context.Context, userID, id int64, username string) (parley.Member, bool, error) {
+	if _, _, err := s.moderator(ctx, userID, id); err != nil {
+		return parley.Member{}, false, err
+	}
+	target, err := s.store.UserByUsername(ctx, parley.NormalizeUsername(username))
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return parley.Member{}, false, &parley.Error{Code: parley.ENOTFOUND, Field: "username", Message: "No one has that username."}
+	} else if err != nil {
+		return parley.Member{}, false, err
+	}
+	if m, err := s.store.Member(ctx, id, target.ID); err == nil {
+		return m, false, nil
+	}
+	if !target.AcceptingMessages {
+		return parley.Member{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages, so cannot be added.", target.Username)
+	}
+	now := s.Now()
+	key := addUserKey(userID)
+	if err := s.reserve(ctx, now, time.Hour, "You have added many people this hour; try again later.",
+		parley.AttemptLimit{Key: key, Max: AddsPerHour, Since: now.Add(-time.Hour)}); err != nil {
+		return parley.Member{}, false, err
+	}
+	m, added, sys, err := s.store.AddMemberBy(ctx, id, target.ID, userID, s.cfg.MaxGroupMembers, now)
+	if err != nil || !added {
+		s.forget(ctx, now, key)
+		return m, false, err
+	}
+	sum, err := s.Conversation(ctx, target.ID, id)
+	if err != nil {
+		return parley.Member{}, false, err
+	}
+	s.announceJoin(ctx, m, sum, sys)
+	return m, true, nil
 }
 
 // RemoveMember removes target from a group (admins only; the owner cannot be

@@ -23,6 +23,8 @@ const (
 	JoinFailuresPerUser    = 20
 	JoinFailuresPerAddress = 100
 	JoinWindow             = 10 * time.Minute
+	// AddsPerHour is how many people one admin may add to groups per hour.
+	AddsPerHour = 60
 )
 
 // Keys of the attempt counters.
@@ -31,6 +33,7 @@ func loginKey(ip, login string) string { return "login:" + ip + ":" + login }
 func signupKey(ip string) string       { return "signup:" + ip }
 func joinUserKey(userID int64) string  { return "join:user:" + strconv.FormatInt(userID, 10) }
 func joinAddressKey(ip string) string  { return "join:ip:" + ip }
+func addUserKey(userID int64) string   { return "add:user:" + strconv.FormatInt(userID, 10) }
 
 // retryLater is an error that says when to try again: rate_limited, or
 // unavailable when the server is too busy. The HTTP layer sends RetryAfter

@@ -260,14 +260,14 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		}
 	}
 	if nm.Kind == parley.MessageText {
-		// A resend is answered before the rules: it only repeats what was
-		// accepted once (the sender may have left since).
+		// Membership comes before the resend lookup: someone removed
+		// learns nothing more, a resend of theirs included.
 		is, err := tx.isMember(ctx, h, nm.SenderID)
 		if err != nil {
 			return parley.Message{}, false, err
 		}
 		if !is {
-			return original(ctx, tx, nm, parley.ErrNotFound)
+			return parley.Message{}, false, parley.ErrNotFound
 		}
 		if h.kind == parley.KindDirect {
 			peer := h.lo

@@ -266,6 +266,17 @@ func (s *Store) Contacts(ctx context.Context, userID int64, maxGroup int) ([]int
 
 // AddMember adds userID to a group and appends SysJoined.
 func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
+	return s.addMember(ctx, conversationID, userID, userID, maxMembers, now)
+}
+
+// AddMemberBy adds userID on behalf of an admin, lifting any ban.
+func (s *Store) AddMemberBy(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
+	return s.addMember(ctx, conversationID, userID, actor, maxMembers, now)
+}
+
+// addMember adds userID: joining by code when actor is userID (refused
+// while banned), else added by actor (lifting the ban).
+func (s *Store) addMember(ctx context.Context, conversationID, userID, actor int64, maxMembers int, now time.Time) (parley.Member, bool, parley.Message, error) {
 	var (
 		m     parley.Member
 		added bool
@@ -279,6 +290,22 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 		if m, err = getMember(ctx, tx, conversationID, userID); !errors.Is(err, parley.ErrNotFound) {
 			return err // a member already, or a failure
 		}
+		info := parley.SystemInfo{Event: parley.SysJoined, ActorID: userID}
+		if actor == userID {
+			var banned bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bans WHERE conversation_id = ? AND user_id = ?)`,
+				conversationID, userID).Scan(&banned); err != nil {
+				return err
+			}
+			if banned {
+				return errBanned
+			}
+		} else {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM bans WHERE conversation_id = ? AND user_id = ?`, conversationID, userID); err != nil {
+				return err
+			}
+			info = parley.SystemInfo{Event: parley.SysAdded, ActorID: actor, TargetID: userID}
+		}
 		if c.MemberCount >= maxMembers {
 			return parley.Errorf(parley.EGROUPFULL, "The group is full.")
 		}
@@ -289,7 +316,7 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET member_count = member_count + 1 WHERE id = ?`, conversationID); err != nil {
 			return err
 		}
-		if msg, err = system(ctx, tx, conversationID, userID, parley.SystemInfo{Event: parley.SysJoined, ActorID: userID}, now); err != nil {
+		if msg, err = system(ctx, tx, conversationID, actor, info, now); err != nil {
 			return err
 		}
 		added = true
@@ -300,6 +327,23 @@ func (s *Store) AddMember(ctx context.Context, conversationID, userID int64, max
 		return parley.Member{}, false, parley.Message{}, err
 	}
 	return m, added, msg, nil
+}
+
+// errBanned refuses a banned person's join by code.
+var errBanned = parley.Errorf(parley.EFORBIDDEN, "You were removed from this group; only an admin can add you back.")
+
+// Ban returns userID's ban from a group.
+func (s *Store) Ban(ctx context.Context, conversationID, userID int64) (parley.Ban, error) {
+	b := parley.Ban{ConversationID: conversationID, UserID: userID}
+	var by sql.NullInt64
+	var at int64
+	err := s.rd.QueryRowContext(ctx, `SELECT banned_by, banned_at FROM bans WHERE conversation_id = ? AND user_id = ?`,
+		conversationID, userID).Scan(&by, &at)
+	if err != nil {
+		return parley.Ban{}, dbErr(err)
+	}
+	b.By, b.At = by.Int64, time.UnixMicro(at).UTC()
+	return b, nil
 }
 
 // RemoveMember ends userID's membership and appends SysLeft or SysRemoved.
@@ -333,6 +377,11 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, actor 
 		info := parley.SystemInfo{Event: parley.SysLeft, ActorID: userID, TargetID: userID}
 		if actor != userID {
 			info = parley.SystemInfo{Event: parley.SysRemoved, ActorID: actor, TargetID: userID}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
+				conversationID, userID, actor, ts(now)); err != nil {
+				return err
+			}
 		}
 		msg, err = system(ctx, tx, conversationID, actor, info, now)
 		return err

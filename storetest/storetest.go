@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Group/AddMember", testAddMember},
 		{"Group/Full", testGroupFull},
 		{"Group/RemoveMember", testRemoveMember},
+		{"Group/Bans", testBans},
 		{"Group/OwnerLeaves", testOwnerLeaves},
 		{"Group/SetRole", testSetRole},
 		{"Group/Rename", testRenameGroup},

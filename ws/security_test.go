@@ -2,6 +2,7 @@ package ws_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,4 +29,69 @@ func TestBinaryFrameRefused(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("socket still open 10 s after a binary frame")
 	}
+}
+
+// TestRemovedMemberIsBanned: a removed member's resend of an old
+// client_msg_id is not_found and announces nothing; the removal is a ban
+// (no rejoining by code) until an admin adds them back with
+// POST /conversations/{id}/members; leaving is no ban.
+func TestRemovedMemberIsBanned(t *testing.T) {
+	srv := servertest.Start(t)
+	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
+	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "club-code"}, 201)["conversation"].(map[string]any)
+	base := fmt.Sprintf("/api/v1/conversations/%v", g["id"])
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 201)
+	a := dial(t, srv, at, true)
+	a.await("hello", ev("hello"))
+	bob := &peer{token: bt}
+	bid := bob.userID(t, srv)
+	call(t, srv.URL, at, "DELETE", fmt.Sprintf("%s/members/%d", base, bid), nil, 204)
+
+	// The resend: not_found, and nothing reaches the group.
+	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 404)
+	a.request("ping", nil)
+	for {
+		m := a.await("ping reply", func(map[string]any) bool { return true })
+		if m["ev"] == "message" && m["message"].(map[string]any)["kind"] != "system" {
+			t.Fatalf("a removed member's resend was announced: %v", m)
+		}
+		if m["re"] == "1" {
+			break
+		}
+	}
+
+	// Banned: the code no longer lets bob in.
+	if out := call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 403); out["error"].(map[string]any)["code"] != "forbidden" {
+		t.Fatal(out)
+	}
+	// Only admins add people; not to direct chats; known usernames only.
+	call(t, srv.URL, ct, "POST", base+"/members", map[string]any{"username": "bob"}, 403)
+	if out := call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "nobody"}, 404); out["error"].(map[string]any)["field"] != "username" {
+		t.Fatal(out)
+	}
+	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "carol"}, 201)["conversation"].(map[string]any)
+	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/members", d["id"]), map[string]any{"username": "bob"}, 400)
+
+	// An admin adds bob back: he is told, the group sees an "added" message.
+	b := dial(t, srv, bt, true)
+	b.await("hello", ev("hello"))
+	m := call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "BOB"}, 201)["member"].(map[string]any)
+	if int64(m["user_id"].(float64)) != bid || m["role"] != "member" {
+		t.Fatal(m)
+	}
+	b.await("added", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "added" })
+	sys := a.await("added message", func(m map[string]any) bool {
+		return m["ev"] == "message" && m["message"].(map[string]any)["kind"] == "system"
+	})["message"].(map[string]any)["system"].(map[string]any)
+	if sys["event"] != "added" || int64(sys["target_id"].(float64)) != bid {
+		t.Fatal(sys)
+	}
+	call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "bob"}, 200)
+	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b2", "text": "back"}, 201)
+
+	// Leaving is no ban.
+	call(t, srv.URL, bt, "POST", base+"/leave", nil, 204)
+	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
 }

@@ -20,7 +20,7 @@ export type ConversationKind = 'group' | 'direct';
 export type Role = 'owner' | 'admin' | 'member';
 
 export interface SystemInfo {
-  event: 'created' | 'joined' | 'left' | 'removed' | 'renamed' | 'role_changed' | 'code_rotated' | 'call' | string;
+  event: 'created' | 'joined' | 'added' | 'left' | 'removed' | 'renamed' | 'role_changed' | 'code_rotated' | 'call' | string;
   actor_id?: number;
   target_id?: number;
   name?: string;

@@ -20,3 +20,10 @@ describe('call history', () => {
     expect(callText(call('declined', 'audio').system!)).toBe('Voice call declined');
   });
 });
+
+describe('membership history', () => {
+  it('says which admin added whom back', () => {
+    const added = msg(12, 4, { kind: 'system', text: '', system: { event: 'added', actor_id: 3, target_id: 5 } });
+    expect(systemText(added, names, 5)).toBe('Alice added Bob');
+  });
+});

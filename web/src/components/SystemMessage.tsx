@@ -37,6 +37,8 @@ export function systemText(m: Message, name: (id: number) => string, meId?: numb
       return `${self || !s.target_id ? actor : target} left`;
     case 'removed':
       return `${actor} removed ${target}`;
+    case 'added':
+      return `${actor} added ${target}`;
     case 'renamed':
       return `${actor} renamed the group to “${s.name ?? ''}”`;
     case 'role_changed':
