@@ -20,6 +20,7 @@ type Conversations interface {
 	Members(ctx context.Context, userID, id int64) ([]parley.Member, error)
 	SetRole(ctx context.Context, userID, id, target int64, role string) (parley.Member, error)
 	RemoveMember(ctx context.Context, userID, id, target int64) error
+	AddMember(ctx context.Context, userID, id int64, username string) (parley.Member, bool, error)
 	Leave(ctx context.Context, userID, id int64) error
 	UpdateNotifySettings(ctx context.Context, userID, conversationID int64, level, mute *string) (parley.NotifySettings, error)
 }
