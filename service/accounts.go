@@ -194,6 +194,22 @@ func (s *Service) Sessions(ctx context.Context, userID, currentID int64) ([]parl
 	return list, err
 }
 
+// SessionExpiry returns when a session expires as the store has it now
+// (use may have slid it on since it was checked); ENOTFOUND once it has
+// expired or been revoked.
+func (s *Service) SessionExpiry(ctx context.Context, userID, sessionID int64) (time.Time, error) {
+	list, err := s.store.Sessions(ctx, userID, s.Now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, sess := range list {
+		if sess.ID == sessionID {
+			return sess.ExpiresAt, nil
+		}
+	}
+	return time.Time{}, parley.ErrNotFound
+}
+
 // UpdateMe changes the user's display name, message switch or
 // notification text setting.
 func (s *Service) UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error) {

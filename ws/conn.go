@@ -60,6 +60,7 @@ type Conn struct {
 	ctx    context.Context // the connection's: ends when it does
 	cancel context.CancelFunc
 	pinger *time.Timer // keepalive
+	expiry *time.Timer // the session's expiry (see checkSession)
 
 	// Owned by the running writer (handed from one to the next under mu).
 	spare    [][]byte    // the last batch, emptied: the next queue
@@ -187,6 +188,8 @@ func (c *Conn) start(parent context.Context, ids []int64) bool {
 	}
 	c.pinger = time.AfterFunc(time.Hour, c.keepalive) // armed once assigned
 	c.pinger.Reset(s.cfg.PingInterval)
+	c.expiry = time.AfterFunc(time.Hour, c.checkSession)
+	c.expiry.Reset(time.Until(c.sess.ExpiresAt))
 	c.send(encode(helloFrame{Ev: "hello", User: c.user, SessionID: c.sess.ID, ConnID: c.id, Limits: limitsOf(s.cfg)}))
 	return true
 }
@@ -203,6 +206,7 @@ func (c *Conn) serve() {
 	// Once closed, nothing starts a writer: this waits for the last one.
 	c.writers.Wait()
 	c.pinger.Stop()
+	c.expiry.Stop()
 	s.reg.Unregister(c)
 	if s.presence != nil {
 		s.presence.Disconnect(c.user.ID)
@@ -401,6 +405,34 @@ func (c *Conn) closeSocket(code int, reason string) {
 		c.ws.CloseNow()
 	}
 }
+
+// checkSession runs, on the timer's goroutine, when the connection's
+// session expires as far as the connection knows. Use elsewhere may have
+// slid the expiry on, so the store has the last word: the timer is set
+// again to the new expiry, or the connection closes with 4001 (session
+// ended). Revocation closes connections at once through the bus instead.
+func (c *Conn) checkSession() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	exp, err := c.srv.svc.SessionExpiry(ctx, c.user.ID, c.sess.ID)
+	switch {
+	case parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && !time.Now().Before(exp):
+		c.CloseWith(CloseSessionEnded, "session expired")
+	case err != nil:
+		c.expiry.Reset(sessionRecheck) // the store did not answer: ask again
+	default:
+		c.expiry.Reset(time.Until(exp))
+	}
+}
+
+// sessionRecheck is when an expiry check the store could not answer is
+// tried again.
+const sessionRecheck = 30 * time.Second
 
 // keepalive pings the peer every PingInterval, on the timer's goroutine.
 func (c *Conn) keepalive() {

@@ -3,6 +3,7 @@ package ws_test
 import (
 	"context"
 	"fmt"
+	"parley/app"
 	"testing"
 	"time"
 
@@ -94,4 +95,34 @@ func TestRemovedMemberIsBanned(t *testing.T) {
 	// Leaving is no ban.
 	call(t, srv.URL, bt, "POST", base+"/leave", nil, 204)
 	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+}
+
+// TestSocketClosedWhenSessionExpires: a WebSocket is closed with 4001 when
+// its session expires, after the expiry is checked again in the store (a
+// session whose expiry moved on keeps its socket until the new one).
+func TestSocketClosedWhenSessionExpires(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Service.SessionTTL = 2 * time.Second }))
+	login(t, srv, "alice")
+	out := call(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": "alice", "password": "password-alice"}, 200)
+	tok, sid := out["token"].(string), int64(out["session_id"].(float64))
+	a := dial(t, srv, tok, true)
+	a.await("hello", ev("hello"))
+
+	// Extend the session in the store, as a use of it elsewhere would.
+	first := time.Now().Add(2 * time.Second)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := srv.Node.Store.TouchSession(context.Background(), sid, now, now.Add(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.done:
+		if websocket.CloseStatus(err) != 4001 {
+			t.Fatalf("closed with %v, want 4001", err)
+		}
+		if time.Now().Before(first) {
+			t.Fatal("closed at the first expiry although the session was extended")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("socket still open 20 s after its session expired")
+	}
 }

@@ -124,6 +124,9 @@ type Service interface {
 	// LastSeen returns when each of ids was last seen (never-seen users
 	// are left out).
 	LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error)
+	// SessionExpiry returns when a session expires now; ENOTFOUND once it
+	// has ended.
+	SessionExpiry(ctx context.Context, userID, sessionID int64) (time.Time, error)
 }
 
 // Presence is what the server needs of the presence tracker.
