@@ -21,6 +21,7 @@ type Store interface {
 	MessageStore
 	AttemptStore
 	BanStore
+	PruneStore
 	NotifyStore
 	PushStore
 	HealthStore
@@ -91,6 +92,20 @@ type AttemptStore interface {
 	// (if there is one): it takes back a reservation that turned out not to
 	// count. ErrUnavailable when the database cannot be reached.
 	ForgetAttempt(ctx context.Context, keys []string, at time.Time) error
+}
+
+// PruneStore deletes rows that count for nothing any more. Several nodes
+// may run it at once: each row is deleted once, none of them fails for
+// it, and a call that finds nothing to delete changes nothing. Both
+// methods delete at most limit rows (so that no call holds the database
+// for long: call again while they return limit) and return how many they
+// deleted; ErrUnavailable when the database cannot be reached.
+type PruneStore interface {
+	// PruneAttempts deletes attempts (AttemptStore, AddLoginFailure)
+	// recorded before before.
+	PruneAttempts(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneSessions deletes sessions that expired before before.
+	PruneSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // UserUpdate holds the changeable fields of a user; nil means unchanged.

@@ -126,6 +126,16 @@ func (t *timedStore) ClearLoginFailures(ctx context.Context, key string) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ClearLoginFailures(ctx, key) })
 }
 
+// PruneStore
+
+func (t *timedStore) PruneAttempts(ctx context.Context, before time.Time, limit int) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.PruneAttempts(ctx, before, limit) })
+}
+
+func (t *timedStore) PruneSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.PruneSessions(ctx, before, limit) })
+}
+
 // AttemptStore
 
 func (t *timedStore) ReserveAttempt(ctx context.Context, at time.Time, limits []AttemptLimit) (int, error) {

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,10 @@ type Config struct {
 	// BodyTimeout is how long a request, headers and body, may take to
 	// arrive. Zero value means phttp.DefaultBodyTimeout.
 	BodyTimeout time.Duration
+	// PruneInterval is how often the node deletes old attempts and expired
+	// sessions. Zero value means service.DefaultPruneInterval; negative:
+	// never.
+	PruneInterval time.Duration
 	// MetricsToken, if set, serves /metrics on the node's handler to
 	// requests bearing it (Authorization: Bearer). Without it the handler
 	// serves no metrics: Node.MetricsHandler serves them on a listener of
@@ -163,6 +168,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		n.Close()
 		return nil, err
+	}
+	if every := cfg.PruneInterval; every >= 0 {
+		if every == 0 {
+			every = service.DefaultPruneInterval
+		}
+		// Old attempts and expired sessions go on every node (docs/deploy.md).
+		ctx, stop := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Go(func() { n.Service.Housekeep(ctx, every) })
+		n.OnClose(func() { stop(); wg.Wait() })
 	}
 	n.Registry = hub.NewRegistry(n.Bus, log)
 	rc := cfg.Realtime

@@ -70,6 +70,9 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Session/List", testSessionList},
 		{"Session/Delete", testSessionDelete},
 		{"Session/DeleteOthers", testSessionDeleteOthers},
+		{"Prune/Attempts", testPruneAttempts},
+		{"Prune/Sessions", testPruneSessions},
+		{"Prune/Concurrent", testPruneConcurrent},
 
 		{"Group/Create", testCreateGroup},
 		{"Group/CodeUnique", testGroupCodeUnique},

@@ -33,6 +33,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	f := newFlags("serve", getenv, stderr)
 	addr := f.String("addr", "PARLEY_ADDR", "127.0.0.1:8080", "address to listen on")
 	pprofAddr := f.String("pprof", "PARLEY_PPROF", "", "address for the Go profiler (net/http/pprof), e.g. 127.0.0.1:6060; off when empty; never expose it publicly")
+	pruneInterval := f.Duration("prune-interval", "PARLEY_PRUNE_INTERVAL", service.DefaultPruneInterval, "how often the node deletes attempts older than a day and expired sessions (0: never)")
 	bodyTimeout := f.Duration("body-timeout", "PARLEY_BODY_TIMEOUT", phttp.DefaultBodyTimeout, "time a request (headers and body) may take to arrive; slower ones are cut (400)")
 	metricsAddr := f.String("metrics-addr", "PARLEY_METRICS_ADDR", "", "address of a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9090; off when empty; keep it private")
 	metricsToken := f.Secret("metrics-token", "PARLEY_METRICS_TOKEN", "if set, GET /metrics answers requests bearing it (Authorization: Bearer), on the public port too")
@@ -78,6 +79,11 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if err != nil {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if *pruneInterval < 0 {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--prune-interval must not be negative")
+	} else if *pruneInterval == 0 {
+		*pruneInterval = -1 // app.Config: negative is never
+	}
 	if *bodyTimeout <= 0 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--body-timeout must be positive")
 	}
@@ -114,7 +120,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
-		TrustedProxies: proxies, MetricsToken: *metricsToken, BodyTimeout: *bodyTimeout,
+		TrustedProxies: proxies, MetricsToken: *metricsToken, BodyTimeout: *bodyTimeout, PruneInterval: *pruneInterval,
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
