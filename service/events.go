@@ -75,9 +75,20 @@ func PresenceJSON(userID int64, online bool, lastSeen *time.Time) []byte {
 	return encode(PresenceFrame{Ev: "presence", UserID: userID, Online: online, LastSeen: lastSeen})
 }
 
+// MessageJSON encodes a `message` event: the bytes encoding/json makes of
+// MessageFrame, written without reflection (it is on every send's path).
+// change is one of the plain words new, edited, deleted.
+func MessageJSON(m *parley.Message, change string) []byte {
+	b := make([]byte, 0, 320+len(m.Text))
+	b = append(b, `{"ev":"message","change":"`...)
+	b = append(b, change...)
+	b = append(b, `","message":`...)
+	b = m.AppendJSON(b)
+	return append(b, '}')
+}
+
 func (s *Service) publishMessage(ctx context.Context, m parley.Message, change string) {
-	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID,
-		Frame: encode(MessageFrame{Ev: "message", Change: change, Message: m})}
+	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID, Frame: MessageJSON(&m, change)}
 	if change == "new" {
 		e.Seq = m.Seq
 	}

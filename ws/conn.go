@@ -35,6 +35,7 @@ type Conn struct {
 	closed     bool
 	syncing    bool
 	writing    bool // a writer goroutine runs
+	holding    bool // an operation runs whose reply will follow: no writer yet
 	queueBytes int
 	queue      [][]byte
 	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
@@ -125,7 +126,30 @@ func (c *Conn) enqueueLocked(frame []byte) {
 	}
 	c.queue = append(c.queue, frame)
 	c.queueBytes += len(frame)
-	c.startWriterLocked()
+	if !c.holding {
+		c.startWriterLocked()
+	}
+}
+
+// holdWrites keeps what is queued from now on unwritten until
+// releaseWrites: an operation that announces a message (send, edit,
+// delete) queues its own event on this connection just before its reply,
+// and both go out in one write. Other events wait as long as the
+// operation runs (its commit).
+func (c *Conn) holdWrites() {
+	c.mu.Lock()
+	c.holding = true
+	c.mu.Unlock()
+}
+
+// releaseWrites ends holdWrites and starts the writer if anything waits.
+func (c *Conn) releaseWrites() {
+	c.mu.Lock()
+	c.holding = false
+	if len(c.queue) > 0 && !c.closed {
+		c.startWriterLocked()
+	}
+	c.mu.Unlock()
 }
 
 // startWriterLocked starts the writer unless it runs.
@@ -536,16 +560,21 @@ func errorReply(id string, err error) []byte {
 
 // okReply merges fields (a struct or map) into {"re":id,"ok":true}.
 func okReply(id string, fields any) []byte {
-	head := `{"re":` + strconv.Quote(id) + `,"ok":true`
-	if fields == nil {
-		return []byte(head + "}")
+	b, raw := fields.(rawFields)
+	if !raw && fields != nil {
+		b = encode(fields)
 	}
-	b := encode(fields)
-	if len(b) <= 2 || b[0] != '{' { // {} or not an object
-		return []byte(head + "}")
+	out := make([]byte, 0, 32+len(id)+len(b))
+	out = parley.AppendJSONString(append(out, `{"re":`...), id)
+	out = append(out, `,"ok":true`...)
+	if len(b) <= 2 || b[0] != '{' { // none, {} or not an object
+		return append(out, '}')
 	}
-	return append([]byte(head+","), b[1:]...)
+	return append(append(out, ','), b[1:]...)
 }
+
+// rawFields are a reply's fields already encoded as a JSON object.
+type rawFields []byte
 
 func encode(v any) []byte {
 	b, err := json.Marshal(v)

@@ -19,6 +19,11 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		return
 	}
 	id := rawID(req.ID)
+	switch req.Op {
+	case "send", "edit", "delete":
+		c.holdWrites() // the event and the reply in one write
+		defer c.releaseWrites()
+	}
 	var (
 		out any
 		err error
@@ -79,10 +84,12 @@ func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Message   parley.Message `json:"message"`
-		Duplicate bool           `json:"duplicate"`
-	}{m, !created}, nil
+	// {"message":…,"duplicate":…}, without reflection: every send's reply.
+	b := make(rawFields, 0, 300+len(m.Text))
+	b = append(b, `{"message":`...)
+	b = m.AppendJSON(b)
+	b = strconv.AppendBool(append(b, `,"duplicate":`...), !created)
+	return append(b, '}'), nil
 }
 
 func (c *Conn) opReceipt(ctx context.Context, data []byte) (any, error) {

@@ -492,3 +492,48 @@ func TestDeadPeerDropped(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSendReplyAndEventTogether: a send's own message event and its reply
+// reach the sending connection in one WebSocket message (one write), the
+// event first, and carry the same message.
+func TestSendReplyAndEventTogether(t *testing.T) {
+	srv := servertest.Start(t)
+	at := login(t, srv, "alice")
+	login(t, srv, "bob")
+	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201)["conversation"].(map[string]any)
+	a := dial(t, srv, at, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	read := func() [][]byte {
+		t.Helper()
+		_, data, err := a.c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Split(data, []byte("\n"))
+	}
+	for hello := false; !hello; {
+		for _, line := range read() {
+			hello = hello || bytes.HasPrefix(line, []byte(`{"ev":"hello"`))
+		}
+	}
+	a.request("send", map[string]any{"conversation_id": d["id"], "client_msg_id": "m1", "text": "hi <b>&</b>"})
+	lines := read()
+	if len(lines) != 2 {
+		t.Fatalf("the send's frames came in %d part(s) of one message: %q", len(lines), lines)
+	}
+	var event, rep struct {
+		Ev, Re    string
+		Message   map[string]any
+		Duplicate *bool
+	}
+	if err := json.Unmarshal(lines[0], &event); err != nil || event.Ev != "message" {
+		t.Fatalf("first frame %s, want the message event", lines[0])
+	}
+	if err := json.Unmarshal(lines[1], &rep); err != nil || rep.Re != "1" || rep.Duplicate == nil || *rep.Duplicate {
+		t.Fatalf("second frame %s, want the reply (duplicate false)", lines[1])
+	}
+	if fmt.Sprint(event.Message) != fmt.Sprint(rep.Message) || rep.Message["text"] != "hi <b>&</b>" {
+		t.Fatalf("event message %v, reply message %v", event.Message, rep.Message)
+	}
+}
