@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"parley"
+	"parley/calls"
 	phttp "parley/http"
 	"parley/hub"
 	pnats "parley/nats"
@@ -32,10 +33,14 @@ import (
 	"parley/ws"
 )
 
+// DefaultDataDir is where a node keeps its SQLite database by default.
+const DefaultDataDir = "./parley-data"
+
 // Config is everything a node needs. Zero values mean the defaults written
 // on each field (and in docs/deploy.md).
 type Config struct {
-	// DataDir holds the SQLite database when DatabaseURL is empty. Zero value means ./parley-data.
+	// DataDir holds the SQLite database when DatabaseURL is empty. Zero
+	// value means DefaultDataDir.
 	DataDir string
 	// DatabaseURL selects PostgreSQL (postgres://...).
 	DatabaseURL string
@@ -54,8 +59,9 @@ type Config struct {
 	Presence presence.Config
 
 	// Suggest configures AI suggestions; SuggestRate is requests per user
-	// per minute (zero value means 10) and SuggestContext the number of recent
-	// messages sent as context (zero value means 20).
+	// per minute (zero value means suggest.DefaultPerMinute) and
+	// SuggestContext the number of recent messages sent as context (zero
+	// value means suggest.DefaultContext).
 	Suggest        suggest.Config
 	SuggestRate    int
 	SuggestContext int
@@ -76,9 +82,13 @@ type Config struct {
 	// serves no metrics: Node.MetricsHandler serves them on a listener of
 	// their own.
 	MetricsToken string
-	// Extra registers more routes (calls) once the node exists.
+	// Calls turns on audio/video call signaling with these settings; nil
+	// leaves calls off.
+	Calls *calls.Config
+	// Extra registers more routes once the node exists (tests use it).
 	Extra func(n *Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler)
-	// Features adds entries to GET /api/v1/features.
+	// Features adds entries to GET /api/v1/features ("calls" says whether
+	// calls run).
 	Features map[string]any
 	// NoWeb leaves the web app out (API-only nodes, tests).
 	NoWeb bool
@@ -96,17 +106,24 @@ type Node struct {
 	Metrics  *prometheus.Registry
 	Log      *slog.Logger
 	NodeID   string
+	// Calls is call signaling, nil when Config.Calls is.
+	Calls *calls.Service
 
 	closers []func() // see OnClose
 }
 
 // OnClose registers f to run when the node closes, before the bus and the
-// store do (in reverse order of registration). Parts added by Config.Extra
-// (calls) stop their timers and goroutines with it.
+// store do (in reverse order of registration): parts that run goroutines
+// stop them with it.
 func (n *Node) OnClose(f func()) { n.closers = append(n.closers, f) }
 
 // New opens the store and bus and builds a node.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
+	if cfg.Calls != nil {
+		if err := cfg.Calls.Validate(); err != nil {
+			return nil, fmt.Errorf("calls: %w", err)
+		}
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -125,7 +142,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	} else {
 		dir := cfg.DataDir
 		if dir == "" {
-			dir = "parley-data"
+			dir = DefaultDataDir
 		}
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
@@ -209,28 +226,41 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	rt := ws.NewServer(n.Service, n.Registry, n.Presence, rc, log)
 	n.Realtime = rt
 	realtime.Store(rt)
+	if cfg.Calls != nil {
+		if n.Calls, err = calls.New(n.Service, n.Bus, *cfg.Calls, log); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("start calls: %w", err)
+		}
+		n.Calls.Register(rt)
+	}
+	features := map[string]any{}
+	for k, v := range cfg.Features {
+		features[k] = v
+	}
+	features["calls"] = n.Calls != nil
 
 	provider, err := suggest.New(withLogger(cfg.Suggest, log))
 	if err != nil {
 		n.Close()
 		return nil, err
 	}
-	rate := cfg.SuggestRate
-	if rate == 0 {
-		rate = 10
-	}
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
-		SuggestContext: cfg.SuggestContext, Features: cfg.Features, TrustedProxies: cfg.TrustedProxies,
+		SuggestContext: cfg.SuggestContext, Features: features, TrustedProxies: cfg.TrustedProxies,
 		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout}
 	if provider != nil {
 		opt.Suggest = provider
-		opt.SuggestLimiter = suggest.NewLimiter(rate, 100_000)
+		opt.SuggestLimiter = suggest.NewLimiter(cfg.SuggestRate, 100_000)
 	}
 	if !cfg.NoWeb {
 		opt.Web = web.Handler()
 	}
-	if cfg.Extra != nil {
-		opt.Extra = func(mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler) { cfg.Extra(n, mux, auth) }
+	opt.Extra = func(mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler) {
+		if n.Calls != nil {
+			mux.Handle("GET /api/v1/calls/ice-servers", auth(n.Calls.HandleICEServers))
+		}
+		if cfg.Extra != nil {
+			cfg.Extra(n, mux, auth)
+		}
 	}
 	n.HTTP = phttp.NewServer(opt)
 	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -262,10 +292,13 @@ func (n *Node) Shutdown(ctx context.Context) {
 	}
 }
 
-// Close runs the OnClose functions, then releases presence, the bus and the
-// store.
+// Close stops calls and runs the OnClose functions, then releases
+// presence, the bus and the store.
 func (n *Node) Close() error {
 	var errs []error
+	if n.Calls != nil {
+		n.Calls.Close()
+	}
 	for i := len(n.closers) - 1; i >= 0; i-- {
 		n.closers[i]()
 	}

@@ -47,22 +47,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"parley"
-	"parley/app"
-	phttp "parley/http"
 	"parley/ws"
+)
+
+// Defaults of the Config fields that are also serve's flags.
+const (
+	DefaultRingTimeout = 45 * time.Second
+	DefaultTURNTTL     = time.Hour
 )
 
 // Config holds the call settings. Zero values mean the defaults written on
 // each field.
 type Config struct {
 	// RingTimeout is how long a call rings before it ends as missed. Zero
-	// value means 45 s.
+	// value means DefaultRingTimeout (45 s).
 	RingTimeout time.Duration
 	// STUNURLs are STUN server URLs handed to clients (stun:host:3478).
 	// Zero value: none (host candidates only, enough on one network).
@@ -74,7 +77,8 @@ type Config struct {
 	// static-auth-secret). Clients get credentials derived from it, never
 	// the secret itself.
 	TURNSecret string
-	// TURNTTL is how long TURN credentials stay valid. Zero value means 1 h.
+	// TURNTTL is how long TURN credentials stay valid. Zero value means
+	// DefaultTURNTTL (1 h).
 	TURNTTL time.Duration
 	// RequestTimeout bounds how long an operation waits for the node that
 	// coordinates its call. Zero value means 5 s.
@@ -90,10 +94,10 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.RingTimeout == 0 {
-		c.RingTimeout = 45 * time.Second
+		c.RingTimeout = DefaultRingTimeout
 	}
 	if c.TURNTTL == 0 {
-		c.TURNTTL = time.Hour
+		c.TURNTTL = DefaultTURNTTL
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 5 * time.Second
@@ -128,37 +132,6 @@ func (c Config) Validate() error {
 	}
 	if c.TURNTTL < 0 || (c.TURNTTL > 0 && c.TURNTTL < time.Minute) || c.TURNTTL > 7*24*time.Hour {
 		return errors.New("the TURN credential lifetime must be 1 minute to 7 days")
-	}
-	return nil
-}
-
-// Enable turns calls on in a node's configuration: the call_* WebSocket
-// operations, the end of a call whose device disconnects, GET
-// /api/v1/calls/ice-servers and "calls": true in GET /api/v1/features.
-// cmd/parley and tests call it before app.New.
-func Enable(cfg *app.Config, c Config) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	features := map[string]any{}
-	for k, v := range cfg.Features {
-		features[k] = v
-	}
-	features["calls"] = true
-	cfg.Features = features
-	prev := cfg.Extra
-	cfg.Extra = func(n *app.Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler) {
-		if prev != nil {
-			prev(n, mux, auth)
-		}
-		s, err := New(n.Service, n.Bus, c, n.Log)
-		if err != nil {
-			n.Log.Error("calls are off: cannot subscribe to the bus", "err", err)
-			return
-		}
-		s.Register(n.Realtime)
-		mux.Handle("GET /api/v1/calls/ice-servers", auth(s.handleICEServers))
-		n.OnClose(s.Close)
 	}
 	return nil
 }

@@ -35,9 +35,7 @@ func cluster(t *testing.T, n int, cfg calls.Config) []*servertest.Server {
 	for i := range nodes {
 		nodes[i] = servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
 			c.DataDir, c.NATSURL, c.NATSPrefix, c.NodeID = dir, ns.ClientURL(), prefix, fmt.Sprintf("node%d", i)
-			if err := calls.Enable(c, cfg); err != nil {
-				t.Fatal(err)
-			}
+			c.Calls = &cfg
 		}))
 	}
 	return nodes

@@ -24,11 +24,7 @@ const waitTimeout = 15 * time.Second
 // start runs a node with calls enabled.
 func start(t *testing.T, cfg calls.Config) *servertest.Server {
 	t.Helper()
-	return servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
-		if err := calls.Enable(c, cfg); err != nil {
-			t.Fatal(err)
-		}
-	}))
+	return servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Calls = &cfg }))
 }
 
 // user is an account on a test server.

@@ -53,8 +53,9 @@ func (s *Service) ICEServers(userID int64) ICEServers {
 	return out
 }
 
-// handleICEServers serves GET /api/v1/calls/ice-servers.
-func (s *Service) handleICEServers(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+// HandleICEServers serves GET /api/v1/calls/ice-servers (app registers it
+// behind authentication).
+func (s *Service) HandleICEServers(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store") // credentials
 	if err := json.NewEncoder(w).Encode(s.ICEServers(u.ID)); err != nil {

@@ -120,12 +120,15 @@ func TestConfigValidate(t *testing.T) {
 		{TURNTTL: time.Second},
 		{RingTimeout: time.Hour},
 	} {
-		if err := calls.Enable(&app.Config{}, c); err == nil {
-			t.Errorf("Enable(%+v) accepted", c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted", c)
+		}
+		if _, err := app.New(t.Context(), app.Config{DataDir: t.TempDir(), NoWeb: true, Calls: &c}, nil); err == nil {
+			t.Errorf("a node started with calls %+v", c)
 		}
 	}
-	var cfg app.Config
-	if err := calls.Enable(&cfg, calls.Config{TURNURLs: []string{"turn:x:3478"}, TURNSecret: "s"}); err != nil || cfg.Features["calls"] != true || cfg.Extra == nil {
-		t.Fatalf("Enable: %v, %+v", err, cfg.Features)
+	srv := start(t, calls.Config{TURNURLs: []string{"turn:x:3478"}, TURNSecret: "s"})
+	if f := rest(t, srv.URL, "", "GET", "/api/v1/features", nil, 200); f["calls"] != true {
+		t.Fatalf("features: %v", f)
 	}
 }

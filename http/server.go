@@ -56,7 +56,8 @@ type Options struct {
 	Suggest suggest.Provider
 	// SuggestLimiter limits suggestion requests per user; nil: no limit.
 	SuggestLimiter *suggest.Limiter
-	// SuggestContext is how many recent messages go to the provider. Zero means 20.
+	// SuggestContext is how many recent messages go to the provider. Zero
+	// value means suggest.DefaultContext (20).
 	SuggestContext int
 	// Extra routes (calls, push) registered on the API mux.
 	Extra func(mux *http.ServeMux, auth func(h AuthedHandler) http.Handler)
@@ -98,7 +99,7 @@ func NewServer(opt Options) *Server {
 		opt.Metrics = prometheus.NewRegistry()
 	}
 	if opt.SuggestContext == 0 {
-		opt.SuggestContext = 20
+		opt.SuggestContext = suggest.DefaultContext
 	}
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, proxies: opt.TrustedProxies}
 	if s.proxies == nil {

@@ -28,14 +28,23 @@ import (
 	"parley"
 )
 
+// Defaults of Config (and of serve's --presence-* flags).
+const (
+	DefaultOfflineGrace = 5 * time.Second
+	DefaultHeartbeat    = 10 * time.Second
+	// DefaultNodeTimeout is three heartbeats.
+	DefaultNodeTimeout = 3 * DefaultHeartbeat
+)
+
 // Config tunes a Tracker. The zero value is ready to use.
 type Config struct {
 	// OfflineGrace is how long after a user's last connection closed,
-	// everywhere, they are reported offline. Zero value means 5 s; a
-	// negative value reports them offline at once.
+	// everywhere, they are reported offline. Zero value means
+	// DefaultOfflineGrace (5 s); a negative value reports them offline at
+	// once.
 	OfflineGrace time.Duration
 	// Heartbeat is how often the node publishes its full online set. Zero
-	// value means 10 s.
+	// value means DefaultHeartbeat (10 s).
 	Heartbeat time.Duration
 	// NodeTimeout is how long a node may stay silent before its users are
 	// considered gone. It should span several heartbeats. Zero value means
@@ -130,10 +139,10 @@ type change struct {
 // call Close.
 func New(bus parley.Bus, nodeID string, cfg Config, onChange func(userID int64, online bool, lastSeen time.Time)) *Tracker {
 	if cfg.OfflineGrace == 0 {
-		cfg.OfflineGrace = 5 * time.Second
+		cfg.OfflineGrace = DefaultOfflineGrace
 	}
 	if cfg.Heartbeat <= 0 {
-		cfg.Heartbeat = 10 * time.Second
+		cfg.Heartbeat = DefaultHeartbeat
 	}
 	if cfg.NodeTimeout <= 0 {
 		cfg.NodeTimeout = 3 * cfg.Heartbeat

@@ -10,20 +10,26 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
+// Defaults of HashParams (and of serve's --hash-memory and --hash-time).
+const (
+	DefaultHashMemory = 19 * 1024 // KiB
+	DefaultHashTime   = 2
+)
+
 // HashParams are the argon2id parameters for new password hashes. Existing
 // hashes keep the parameters written in their PHC string.
 type HashParams struct {
-	Memory  uint32 // KiB; zero value means 19456 (19 MiB)
-	Time    uint32 // iterations; zero value means 2
+	Memory  uint32 // KiB; zero value means DefaultHashMemory (19 MiB)
+	Time    uint32 // iterations; zero value means DefaultHashTime (2)
 	Threads uint8  // zero value means 1
 }
 
 func (p HashParams) withDefaults() HashParams {
 	if p.Memory == 0 {
-		p.Memory = 19 * 1024
+		p.Memory = DefaultHashMemory
 	}
 	if p.Time == 0 {
-		p.Time = 2
+		p.Time = DefaultHashTime
 	}
 	if p.Threads == 0 {
 		p.Threads = 1

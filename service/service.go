@@ -15,15 +15,24 @@ import (
 	"parley"
 )
 
+// Defaults of the Config fields that are also serve's flags.
+const (
+	DefaultSessionTTL = 30 * 24 * time.Hour
+	DefaultLargeGroup = 100
+)
+
 // Config holds the service's settings. Zero values are replaced by the
 // defaults written on each field.
 type Config struct {
-	// SessionTTL is how long a session lives without use. Zero value means 30 days.
+	// SessionTTL is how long a session lives without use. Zero value means
+	// DefaultSessionTTL (30 days).
 	SessionTTL time.Duration
-	// MaxGroupMembers is the member limit of a group. Zero value means 1000.
+	// MaxGroupMembers is the member limit of a group. Zero value means
+	// parley.DefaultMaxMembers (1000).
 	MaxGroupMembers int
 	// LargeGroup is the member count above which receipts go only to the
-	// member's own devices and presence is not shared. Zero value means 100.
+	// member's own devices and presence is not shared. Zero value means
+	// DefaultLargeGroup (100).
 	LargeGroup int
 	// Hash sets the argon2id parameters of new password hashes.
 	Hash HashParams
@@ -48,13 +57,13 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.SessionTTL == 0 {
-		c.SessionTTL = 30 * 24 * time.Hour
+		c.SessionTTL = DefaultSessionTTL
 	}
 	if c.MaxGroupMembers == 0 {
 		c.MaxGroupMembers = parley.DefaultMaxMembers
 	}
 	if c.LargeGroup == 0 {
-		c.LargeGroup = 100
+		c.LargeGroup = DefaultLargeGroup
 	}
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute

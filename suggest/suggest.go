@@ -50,6 +50,9 @@ const (
 const (
 	DefaultTimeout        = 20 * time.Second
 	DefaultMaxSuggestions = 3
+	// DefaultContext is how many recent messages the HTTP layer sends a
+	// provider as context (serve's --ai-context).
+	DefaultContext = 20
 	// DefaultModel is the model asked for when Config.Model is empty in
 	// openai mode. Local servers (Ollama, vLLM …) usually need Model set to
 	// one of their own models.

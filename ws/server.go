@@ -20,6 +20,12 @@ import (
 	"parley/service"
 )
 
+// Defaults of the Config fields that are also serve's flags.
+const (
+	DefaultMaxConnsPerUser = 20
+	DefaultWriteInterval   = 40 * time.Millisecond
+)
+
 // Config holds the realtime limits. Zero values mean the defaults written on
 // each field; docs/protocol.md lists them.
 type Config struct {
@@ -36,7 +42,8 @@ type Config struct {
 	// MaxRejected is how many rate-limited operations in a row close the
 	// connection (1008). Zero value means 200.
 	MaxRejected int
-	// MaxConnsPerUser bounds a user's connections on this node. Zero value means 20.
+	// MaxConnsPerUser bounds a user's connections on this node. Zero value
+	// means DefaultMaxConnsPerUser (20).
 	MaxConnsPerUser int
 	// PingInterval and PingTimeout drive keepalive. Zero values mean 25 s and 20 s.
 	// PingTimeout also bounds one write.
@@ -45,7 +52,8 @@ type Config struct {
 	// WriteInterval spaces the writes to a connection that receives more
 	// than a few events per interval: frames queued meanwhile go out
 	// together in the next write (see Conn.writeLoop). Zero value means
-	// 40 ms; a negative value writes as soon as anything is queued.
+	// DefaultWriteInterval (40 ms); a negative value writes as soon as
+	// anything is queued.
 	WriteInterval time.Duration
 	// AllowedOrigins are extra Origin host patterns allowed besides the
 	// server's own host (path.Match patterns, as in coder/websocket).
@@ -74,7 +82,7 @@ func (c Config) withDefaults() Config {
 		c.MaxRejected = 200
 	}
 	if c.MaxConnsPerUser == 0 {
-		c.MaxConnsPerUser = 20
+		c.MaxConnsPerUser = DefaultMaxConnsPerUser
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = 25 * time.Second
@@ -83,7 +91,7 @@ func (c Config) withDefaults() Config {
 		c.PingTimeout = 20 * time.Second
 	}
 	if c.WriteInterval == 0 {
-		c.WriteInterval = 40 * time.Millisecond
+		c.WriteInterval = DefaultWriteInterval
 	}
 	if c.NodeID == "" {
 		c.NodeID = "n"

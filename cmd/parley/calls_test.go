@@ -56,8 +56,8 @@ func TestCallFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Features["calls"] != true {
-		t.Fatalf("features: %v", cfg.Features)
+	if cfg.Calls == nil {
+		t.Fatalf("calls not configured: %+v", cfg)
 	}
 	cfg.NoWeb = true
 	cfg.Service.Hash.Memory, cfg.Service.Hash.Time = 8*1024, 1
@@ -83,6 +83,15 @@ func TestCallFlags(t *testing.T) {
 	}
 	if out.ICEServers[0].URLs[0] != "stun:stun.example.com:3478" || out.ICEServers[1].URLs[0] != "turn:turn.example.com:3478" {
 		t.Fatalf("urls: %+v", out)
+	}
+	fres, err := http.Get(srv.URL + "/api/v1/features")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fres.Body.Close()
+	var features map[string]any
+	if json.NewDecoder(fres.Body).Decode(&features); features["calls"] != true {
+		t.Fatalf("features: %v", features)
 	}
 	mac := hmac.New(sha1.New, []byte(secret))
 	mac.Write([]byte(out.ICEServers[1].Username))

@@ -125,8 +125,8 @@ func TestSecretFiles(t *testing.T) {
 	if cfg.Suggest.APIKey != "file-secret-0005" || cfg.DatabaseURL != "postgres://parley:pw@127.0.0.1:1/parley" {
 		t.Fatalf("from files: key %q, database %q", cfg.Suggest.APIKey, cfg.DatabaseURL)
 	}
-	srv := cfg.Extra // calls were enabled with the secret from the file
-	if srv == nil {
+	// calls were enabled with the secret from the file
+	if cfg.Calls == nil || cfg.Calls.TURNSecret != "turn-from-file" {
 		t.Fatal("calls not enabled with PARLEY_TURN_SECRET_FILE")
 	}
 

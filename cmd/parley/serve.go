@@ -17,6 +17,7 @@ import (
 	"parley/service"
 	"parley/suggest"
 	"parley/web"
+	"parley/ws"
 )
 
 // listenConfig is where serve listens: the node's address and, if set,
@@ -37,7 +38,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	bodyTimeout := f.Duration("body-timeout", "PARLEY_BODY_TIMEOUT", phttp.DefaultBodyTimeout, "time a request (headers and body) may take to arrive; slower ones are cut (400)")
 	metricsAddr := f.String("metrics-addr", "PARLEY_METRICS_ADDR", "", "address of a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9090; off when empty; keep it private")
 	metricsToken := f.Secret("metrics-token", "PARLEY_METRICS_TOKEN", "if set, GET /metrics answers requests bearing it (Authorization: Bearer), on the public port too")
-	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", "./parley-data", "folder for the SQLite database (when no database URL is set)")
+	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", app.DefaultDataDir, "folder for the SQLite database (when no database URL is set)")
 	dbURL := f.Secret("database-url", "PARLEY_DATABASE_URL", "PostgreSQL URL (postgres://...), which may hold a password; empty uses SQLite in the data dir")
 	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
 	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
@@ -45,26 +46,26 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	dbTimeout := f.Duration("db-timeout", "PARLEY_DB_TIMEOUT", parley.DefaultStoreTimeout, "time limit of each database call; a request whose call runs out answers 503 unavailable")
 	logLevel := f.String("log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error")
 	logFormat := f.String("log-format", "PARLEY_LOG_FORMAT", "text", "text or json")
-	sessionTTL := f.Duration("session-ttl", "PARLEY_SESSION_TTL", 30*24*time.Hour, "sessions expire after this long unused")
-	maxMembers := f.Int("max-group-members", "PARLEY_MAX_GROUP_MEMBERS", 1000, "members per group")
-	largeGroup := f.Int("large-group", "PARLEY_LARGE_GROUP", 100, "groups above this size share no presence and send receipts only to the member's devices")
+	sessionTTL := f.Duration("session-ttl", "PARLEY_SESSION_TTL", service.DefaultSessionTTL, "sessions expire after this long unused")
+	maxMembers := f.Int("max-group-members", "PARLEY_MAX_GROUP_MEMBERS", parley.DefaultMaxMembers, "members per group")
+	largeGroup := f.Int("large-group", "PARLEY_LARGE_GROUP", service.DefaultLargeGroup, "groups above this size share no presence and send receipts only to the member's devices")
 	origins := f.String("allowed-origins", "PARLEY_ALLOWED_ORIGINS", "", "comma-separated extra Origin host patterns allowed for WebSockets")
 	trustedProxies := f.String("trusted-proxies", "PARLEY_TRUSTED_PROXIES", phttp.DefaultTrustedProxies,
 		"comma-separated CIDRs of the balancers whose X-Forwarded-For and X-Forwarded-Proto are believed (empty: none)")
-	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", 20, "WebSocket connections per user per node")
-	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", 40*time.Millisecond, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
+	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", ws.DefaultMaxConnsPerUser, "WebSocket connections per user per node")
+	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", ws.DefaultWriteInterval, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
 	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
 	aiKey := f.Secret("ai-api-key", "PARLEY_AI_API_KEY", "API key for the AI endpoint")
 	aiModel := f.String("ai-model", "PARLEY_AI_MODEL", "", "model name (default "+suggest.DefaultModel+")")
-	aiTimeout := f.Duration("ai-timeout", "PARLEY_AI_TIMEOUT", 20*time.Second, "time limit of one suggestion request")
-	aiRate := f.Int("ai-rate", "PARLEY_AI_RATE", 10, "suggestion requests per user per minute")
-	aiContext := f.Int("ai-context", "PARLEY_AI_CONTEXT", 20, "recent messages sent to the model as context")
-	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", 19*1024, "argon2id memory in KiB for new password hashes")
-	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", 2, "argon2id iterations for new password hashes")
+	aiTimeout := f.Duration("ai-timeout", "PARLEY_AI_TIMEOUT", suggest.DefaultTimeout, "time limit of one suggestion request")
+	aiRate := f.Int("ai-rate", "PARLEY_AI_RATE", suggest.DefaultPerMinute, "suggestion requests per user per minute")
+	aiContext := f.Int("ai-context", "PARLEY_AI_CONTEXT", suggest.DefaultContext, "recent messages sent to the model as context")
+	hashMem := f.Int("hash-memory", "PARLEY_HASH_MEMORY", service.DefaultHashMemory, "argon2id memory in KiB for new password hashes")
+	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", service.DefaultHashTime, "argon2id iterations for new password hashes")
 	hashConc := f.Int("hash-concurrency", "PARLEY_HASH_CONCURRENCY", 0, "password hashes computed at once; others wait up to 5 s, then 503 (0: one per CPU)")
 	signupRate := f.Int("signup-rate", "PARLEY_SIGNUP_RATE", service.DefaultSignupsPerHour, "sign-ups per client address per hour")
-	applyCalls := configureCalls(f)
+	applyCalls := callFlags(f)
 	applyPresence := presenceFlags(f)
 	if err := f.parse(args); err != nil {
 		if !isHelp(err) {
@@ -132,13 +133,6 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr, metrics: *metricsAddr}, log, nil
-}
-
-// configureCalls is replaced by the calls wiring (calls.go): it declares
-// the call flags on f before parsing and returns what applies them to cfg
-// after.
-var configureCalls = func(f *flags) func(cfg *app.Config) error {
-	return func(*app.Config) error { return nil }
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

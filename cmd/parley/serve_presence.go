@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"parley/app"
+	"parley/presence"
 )
 
 // presenceFlags declares the presence timing flags on f before parsing and
@@ -13,11 +13,11 @@ import (
 // others forget its users after --presence-node-timeout, and report them
 // offline --presence-grace later (docs/deploy.md).
 func presenceFlags(f *flags) func(cfg *app.Config) error {
-	grace := f.Duration("presence-grace", "PARLEY_PRESENCE_GRACE", 5*time.Second,
+	grace := f.Duration("presence-grace", "PARLEY_PRESENCE_GRACE", presence.DefaultOfflineGrace,
 		"a user is reported offline this long after their last connection closed, so a reload or a reconnect does not flap (0: at once)")
-	heartbeat := f.Duration("presence-heartbeat", "PARLEY_PRESENCE_HEARTBEAT", 10*time.Second,
+	heartbeat := f.Duration("presence-heartbeat", "PARLEY_PRESENCE_HEARTBEAT", presence.DefaultHeartbeat,
 		"how often a node tells the others who is connected to it")
-	nodeTimeout := f.Duration("presence-node-timeout", "PARLEY_PRESENCE_NODE_TIMEOUT", 30*time.Second,
+	nodeTimeout := f.Duration("presence-node-timeout", "PARLEY_PRESENCE_NODE_TIMEOUT", presence.DefaultNodeTimeout,
 		"a node silent for this long is taken for dead and its users go offline; at least twice every node's --presence-heartbeat")
 	return func(cfg *app.Config) error {
 		if *grace < 0 || *heartbeat <= 0 || *nodeTimeout < 2**heartbeat {
