@@ -143,6 +143,9 @@ type Conversations interface {
 	// CallPeer returns the person userID may call from a conversation (the
 	// other member of a direct one, accepting messages).
 	CallPeer(ctx context.Context, userID, conversationID int64) (parley.User, error)
+	// ReserveCall counts an invite from caller to callee against the call
+	// limits; rate_limited (with a time to retry) past them.
+	ReserveCall(ctx context.Context, caller, callee int64) error
 	// AppendSystem stores and announces a system message.
 	AppendSystem(ctx context.Context, conversationID int64, info parley.SystemInfo) (parley.Message, error)
 }

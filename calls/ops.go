@@ -11,7 +11,7 @@ import (
 
 // Limits of signaling fields (docs/protocol.md, "Calls").
 const (
-	SDPMax       = 32 << 10 // bytes of an offer or answer
+	SDPMax       = 16 << 10 // bytes of an offer or answer (browsers' are 2 to 10 KiB)
 	CandidateMax = 1024     // bytes of a candidate line
 )
 
@@ -108,6 +108,11 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 		return nil, parley.FieldErrorf("media", "media must be audio or video.")
 	}
 	if err := validateSDP(r.SDP); err != nil {
+		return nil, err
+	}
+	// Counted before anything rings: an invite over the limits is refused
+	// and leaves nothing, neither a ring nor a note in the history.
+	if err := s.svc.ReserveCall(ctx, conn.UserID(), callee.ID); err != nil {
 		return nil, err
 	}
 	u := conn.User()

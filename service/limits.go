@@ -25,6 +25,11 @@ const (
 	JoinWindow             = 10 * time.Minute
 	// AddsPerHour is how many people one admin may add to groups per hour.
 	AddsPerHour = 60
+	// CallsPerCaller and CallsPerCallee limit call invites per caller and
+	// per person called in CallWindow.
+	CallsPerCaller = 20
+	CallsPerCallee = 30
+	CallWindow     = 10 * time.Minute
 )
 
 // Keys of the attempt counters.
@@ -34,6 +39,8 @@ func signupKey(ip string) string       { return "signup:" + ip }
 func joinUserKey(userID int64) string  { return "join:user:" + strconv.FormatInt(userID, 10) }
 func joinAddressKey(ip string) string  { return "join:ip:" + ip }
 func addUserKey(userID int64) string   { return "add:user:" + strconv.FormatInt(userID, 10) }
+func callerKey(userID int64) string    { return "call:from:" + strconv.FormatInt(userID, 10) }
+func calleeKey(userID int64) string    { return "call:to:" + strconv.FormatInt(userID, 10) }
 
 // retryLater is an error that says when to try again: rate_limited, or
 // unavailable when the server is too busy. The HTTP layer sends RetryAfter
@@ -83,4 +90,15 @@ func (s *Service) forget(ctx context.Context, at time.Time, keys ...string) {
 	if err := s.store.ForgetAttempt(context.WithoutCancel(ctx), keys, at); err != nil {
 		s.log.Warn("forget attempt", "err", err)
 	}
+}
+
+// ReserveCall counts a call invite from caller to callee, before it rings:
+// CallsPerCaller per caller and CallsPerCallee per person called in
+// CallWindow, on every node together.
+func (s *Service) ReserveCall(ctx context.Context, caller, callee int64) error {
+	now := s.Now()
+	since := now.Add(-CallWindow)
+	return s.reserve(ctx, now, CallWindow, "Too many calls; try again later.",
+		parley.AttemptLimit{Key: callerKey(caller), Max: CallsPerCaller, Since: since},
+		parley.AttemptLimit{Key: calleeKey(callee), Max: CallsPerCallee, Since: since})
 }
