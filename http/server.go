@@ -109,7 +109,7 @@ func NewServer(opt Options) *Server {
 	if opt.BodyTimeout == 0 {
 		s.opt.BodyTimeout = DefaultBodyTimeout
 	}
-	s.handler = s.securityHeaders(s.routes())
+	s.handler = s.securityHeaders(s.checkURL(s.routes()))
 	return s
 }
 
@@ -205,6 +205,9 @@ func decode(r *http.Request, v any) error {
 			return parley.Errorf(parley.EINVALID, "The request body did not arrive in time.")
 		}
 		return parley.Errorf(parley.EINVALID, "Could not read the request body.")
+	}
+	if err := parley.CheckJSONText(body); err != nil {
+		return err
 	}
 	return parley.Decode(body, v)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"parley"
 )
@@ -99,9 +100,7 @@ func (s *Service) Login(ctx context.Context, login, password, userAgent, ip stri
 	if err != nil {
 		return "", parley.Session{}, parley.User{}, err
 	}
-	if len(userAgent) > 256 {
-		userAgent = userAgent[:256]
-	}
+	userAgent = sessionUserAgent(userAgent)
 	sess := parley.Session{UserID: u.ID, TokenHash: hashed, UserAgent: userAgent, IP: ip,
 		CreatedAt: now, LastUsed: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 	if err := s.store.CreateSession(ctx, &sess); err != nil {
@@ -264,4 +263,20 @@ func (s *Service) UserByUsername(ctx context.Context, viewerID int64, username s
 		}
 	}
 	return u, nil
+}
+
+// sessionUserAgent is the User-Agent kept with a session: at most 256
+// bytes, cut on a character boundary, with bytes that are not UTF-8 and
+// NULs replaced (a header is not refused for them; a store could not keep
+// them).
+func sessionUserAgent(ua string) string {
+	ua = strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", "\uFFFD")
+	if len(ua) <= 256 {
+		return ua
+	}
+	cut := 256
+	for cut > 0 && !utf8.RuneStart(ua[cut]) {
+		cut--
+	}
+	return ua[:cut]
 }

@@ -13,6 +13,10 @@ import (
 
 // handle decodes and runs one operation and queues its reply.
 func (c *Conn) handle(ctx context.Context, data []byte) {
+	if err := parley.CheckJSONText(data); err != nil {
+		c.send(errorReply(requestID(data), err))
+		return
+	}
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil || req.Op == "" {
 		c.send(errorReply(requestID(data), parley.Errorf(parley.EBADREQUEST, "A request is a JSON object with \"op\" and \"id\".")))
