@@ -67,7 +67,13 @@ type Event struct {
 	// Seq is set on frames that carry a new message: connections use it to
 	// never write the same message twice (for example once from a sync and
 	// once live).
-	Seq   int64
+	Seq int64
+	// Mod is set on frames that carry a message (new, edited or deleted):
+	// the message's mod, the conversation's change counter, which grows by
+	// one with each of them. Nodes use it to notice the message events the
+	// bus lost (package repair). On EventJoin it is the mod of the first
+	// change the joiner is to receive (0: not known).
+	Mod   int64
 	Frame []byte
 }
 
@@ -79,6 +85,7 @@ func MarshalEvent(e Event) []byte {
 	b = binary.AppendVarint(b, e.UserID)
 	b = binary.AppendVarint(b, e.SessionID)
 	b = binary.AppendVarint(b, e.Seq)
+	b = binary.AppendVarint(b, e.Mod)
 	all := byte(0)
 	if e.All {
 		all = 1
@@ -100,7 +107,7 @@ func UnmarshalEvent(data []byte) (Event, error) {
 		return e, errBadEvent
 	}
 	e.Type, data = data[0], data[1:]
-	for _, p := range []*int64{&e.ConversationID, &e.UserID, &e.SessionID, &e.Seq} {
+	for _, p := range []*int64{&e.ConversationID, &e.UserID, &e.SessionID, &e.Seq, &e.Mod} {
 		v, n := binary.Varint(data)
 		if n <= 0 {
 			return e, errBadEvent

@@ -25,7 +25,28 @@ type Store interface {
 	NotifyStore
 	PushStore
 	HealthStore
+	HeadStore
 	Close() error
+}
+
+// ConvHead is where a conversation's history stands: the seq of its newest
+// message and its change counter (Conversation.LastSeq and LastMod).
+type ConvHead struct {
+	ID      int64
+	LastSeq int64
+	LastMod int64
+}
+
+// HeadStore lets a node compare the message events it has delivered with
+// what is stored, to find those the bus lost (package repair).
+type HeadStore interface {
+	// ConversationHeads returns the heads of those of the conversations
+	// ids that exist, in no particular order. ErrUnavailable when the
+	// database cannot be reached.
+	ConversationHeads(ctx context.Context, ids []int64) ([]ConvHead, error)
+	// UserConversationHeads returns the heads of userID's conversations,
+	// ascending by id. ErrUnavailable when the database cannot be reached.
+	UserConversationHeads(ctx context.Context, userID int64) ([]ConvHead, error)
 }
 
 // HealthStore tells whether the database can be used, for readiness checks.

@@ -74,6 +74,16 @@ func (t *timedStore) mapErr(parent, ctx context.Context, err error) error {
 
 func (t *timedStore) Close() error { return t.s.Close() }
 
+// HeadStore
+
+func (t *timedStore) ConversationHeads(ctx context.Context, ids []int64) ([]ConvHead, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]ConvHead, error) { return t.s.ConversationHeads(ctx, ids) })
+}
+
+func (t *timedStore) UserConversationHeads(ctx context.Context, userID int64) ([]ConvHead, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]ConvHead, error) { return t.s.UserConversationHeads(ctx, userID) })
+}
+
 // HealthStore
 
 func (t *timedStore) Ping(ctx context.Context) error       { return bounded0(t, ctx, t.s.Ping) }

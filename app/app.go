@@ -26,6 +26,7 @@ import (
 	pnats "parley/nats"
 	"parley/postgres"
 	"parley/presence"
+	"parley/repair"
 	"parley/service"
 	"parley/sqlite"
 	"parley/suggest"
@@ -53,6 +54,12 @@ type Config struct {
 	// DBTimeout bounds every database call (parley.WithTimeout). Zero
 	// value means parley.DefaultStoreTimeout.
 	DBTimeout time.Duration
+	// RepairInterval is how often the node checks that it has delivered
+	// every message event stored, delivering what the bus lost (package
+	// repair). Zero value means repair.DefaultInterval; a negative value
+	// turns the checks off. They run only on the NATS bus: the in-process
+	// bus loses nothing.
+	RepairInterval time.Duration
 
 	Service  service.Config
 	Realtime ws.Config
@@ -102,6 +109,7 @@ type Node struct {
 	Registry *hub.Registry
 	Realtime *ws.Server
 	Presence *presence.Tracker
+	Repair   *repair.Repairer // nil on the in-process bus
 	HTTP     *phttp.Server
 	Metrics  *prometheus.Registry
 	Log      *slog.Logger
@@ -266,6 +274,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "parley_ws_connections", Help: "Open WebSocket connections on this node.",
 	}, func() float64 { return float64(n.Registry.Conns()) }))
+	if cfg.NATSURL != "" && cfg.RepairInterval >= 0 {
+		n.Repair = repair.New(n.Registry, n.Service, cfg.RepairInterval, log)
+		n.Repair.Start()
+		n.Metrics.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "parley_repair_events_total", Help: "Message events the bus lost that this node delivered from the store.",
+			}, func() float64 { return float64(n.Repair.Stats().Events) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "parley_repair_resyncs_total", Help: "Conversations that lost too many events to repair, whose connections here were asked to resync.",
+			}, func() float64 { return float64(n.Repair.Stats().Resyncs) }))
+	}
 	return n, nil
 }
 
@@ -303,6 +322,9 @@ func (n *Node) Close() error {
 		n.closers[i]()
 	}
 	n.closers = nil
+	if n.Repair != nil {
+		n.Repair.Close()
+	}
 	if n.Presence != nil {
 		n.Presence.Close()
 	}

@@ -189,9 +189,12 @@ type recorder struct {
 	presence []timed[client.Presence]
 	states   []timed[client.State]
 	faults   []string
+	arrived  map[string]time.Time // by client_msg_id: when the message was delivered
 }
 
-func newRecorder() *recorder { return &recorder{news: make(map[int64][]parley.Message)} }
+func newRecorder() *recorder {
+	return &recorder{news: make(map[int64][]parley.Message), arrived: make(map[string]time.Time)}
+}
 
 func (r *recorder) handler() client.Handler {
 	return client.Handler{
@@ -207,6 +210,9 @@ func (r *recorder) handler() client.Handler {
 				r.faults = append(r.faults, fmt.Sprintf("conversation %d: seq %d after %d", m.ConversationID, m.Seq, list[n-1].Seq))
 			}
 			r.news[m.ConversationID] = append(list, m)
+			if m.ClientMsgID != "" {
+				r.arrived[m.ClientMsgID] = time.Now()
+			}
 		},
 		OnReceipt: func(x client.Receipt) { r.mu.Lock(); r.receipts = append(r.receipts, x); r.mu.Unlock() },
 		OnTyping:  func(x client.Typing) { r.mu.Lock(); r.typing = append(r.typing, x); r.mu.Unlock() },
@@ -227,6 +233,26 @@ func (r *recorder) messages(conv int64) []parley.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.news[conv])
+}
+
+// arrivedAt says when the message with this client_msg_id was delivered.
+func (r *recorder) arrivedAt(cmid string) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.arrived[cmid]
+	return at, ok
+}
+
+// reconnectedSince reports whether the session went reconnecting after t.
+func (r *recorder) reconnectedSince(t time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.states {
+		if s.v == client.StateReconnecting && s.at.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *recorder) hasText(conv int64, text string) bool {
@@ -336,22 +362,24 @@ func history(t testing.TB, c *client.Client, conv int64) []parley.Message {
 // ledger is what senders were told: for each client_msg_id acknowledged,
 // the seq, and per sender the ids in the order they were sent.
 type ledger struct {
-	mu     sync.Mutex
-	acked  map[string]int64
-	order  map[string][]string
-	count  map[string]int
-	errs   []error
-	sender map[string]string // client_msg_id → sender name
+	mu      sync.Mutex
+	acked   map[string]int64
+	ackedAt map[string]time.Time
+	order   map[string][]string
+	count   map[string]int
+	errs    []error
+	sender  map[string]string // client_msg_id → sender name
 }
 
 func newLedger() *ledger {
-	return &ledger{acked: map[string]int64{}, order: map[string][]string{}, count: map[string]int{}, sender: map[string]string{}}
+	return &ledger{acked: map[string]int64{}, ackedAt: map[string]time.Time{}, order: map[string][]string{}, count: map[string]int{}, sender: map[string]string{}}
 }
 
 func (l *ledger) ack(who, cmid string, seq int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.acked[cmid] = seq
+	l.ackedAt[cmid] = time.Now()
 	l.order[who] = append(l.order[who], cmid)
 	l.count[who]++
 	l.sender[cmid] = who
@@ -367,6 +395,36 @@ func (l *ledger) acks(who string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.count[who]
+}
+
+// ackedBefore returns the client_msg_ids acknowledged before t.
+func (l *ledger) ackedBefore(t time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for cmid, at := range l.ackedAt {
+		if at.Before(t) {
+			out = append(out, cmid)
+		}
+	}
+	return out
+}
+
+// lags returns, for each acknowledged message p holds, how long after its
+// acknowledgement it was delivered to p, and how many p lacks.
+func (l *ledger) lags(p *person) (lags []time.Duration, missing int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for cmid, at := range l.ackedAt {
+		got, ok := p.rec.arrivedAt(cmid)
+		if !ok {
+			missing++
+			continue
+		}
+		lags = append(lags, max(got.Sub(at), 0))
+	}
+	slices.Sort(lags)
+	return lags, missing
 }
 
 func (l *ledger) total() int {

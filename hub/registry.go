@@ -61,6 +61,9 @@ type convEntry struct {
 	users map[int64]struct{}
 	conns []Conn
 	unsub func()
+
+	mu sync.Mutex // guards tr (see track.go)
+	tr tracking
 }
 
 func (ce *convEntry) add(cs ...Conn) { ce.conns = append(ce.conns, cs...) }
@@ -107,7 +110,7 @@ func (r *Registry) Register(c Conn, conversationIDs []int64) (int, error) {
 		r.convs[id].add(c)
 	}
 	for _, id := range conversationIDs {
-		if err := r.joinLocked(u, uid, id); err != nil {
+		if err := r.joinLocked(u, uid, id, Mark{}); err != nil {
 			return len(u.conns), err
 		}
 	}
@@ -201,7 +204,9 @@ func (r *Registry) CloseAll(code int, reason string) {
 	}
 }
 
-func (r *Registry) joinLocked(u *userEntry, uid, id int64) error {
+// joinLocked subscribes u to conversation id. A conversation new to the
+// node gets a watermark from base (the first event to deliver, if known).
+func (r *Registry) joinLocked(u *userEntry, uid, id int64, base Mark) error {
 	if _, ok := u.convs[id]; ok {
 		return nil
 	}
@@ -213,6 +218,9 @@ func (r *Registry) joinLocked(u *userEntry, uid, id int64) error {
 			return err
 		}
 		ce.unsub = unsub
+		if base.Mod > 0 {
+			ce.tr.raise(base.Mod-1, max(base.Seq-1, 0))
+		}
 		r.convs[id] = ce
 	}
 	ce.users[uid] = struct{}{}
@@ -250,6 +258,14 @@ func (r *Registry) convHandler(id int64) func([]byte) {
 		if ce == nil {
 			return
 		}
+		if e.Mod > 0 { // a message event: at most once (see track.go)
+			ce.mu.Lock()
+			defer ce.mu.Unlock()
+			if ce.tr.delivered(e.Mod) {
+				return
+			}
+			ce.tr.note(e.Mod, e.Seq)
+		}
 		for _, c := range ce.conns {
 			if e.ExceptConn == "" || c.ID() != e.ExceptConn {
 				c.Deliver(d)
@@ -268,9 +284,10 @@ func (r *Registry) userHandler(uid int64) func([]byte) {
 		d := &Delivery{ConversationID: e.ConversationID, Seq: e.Seq, Frame: e.Frame}
 		switch e.Type {
 		case parley.EventJoin:
+			d.Seq = 0 // the frame is about the conversation, not a message
 			r.mu.Lock()
 			if u := r.users[uid]; u != nil {
-				if err := r.joinLocked(u, uid, e.ConversationID); err != nil {
+				if err := r.joinLocked(u, uid, e.ConversationID, Mark{Seq: e.Seq, Mod: e.Mod}); err != nil {
 					r.log.Warn("subscribe conversation", "err", err)
 				}
 			}

@@ -57,3 +57,11 @@ func BenchmarkAppendParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConversationHeads: a repair check's read, for the conversations
+// of a node's connected members.
+func BenchmarkConversationHeads(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { storetest.BenchHeads(b, newStore(b), n) })
+	}
+}

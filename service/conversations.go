@@ -38,12 +38,6 @@ func fixSummary(c *parley.ConversationSummary) {
 	c.Unread = max(0, c.LastSeq-c.ReadSeq)
 }
 
-// ConversationIDs lists the ids of the conversations userID is a member
-// of: what a new connection of theirs subscribes to.
-func (s *Service) ConversationIDs(ctx context.Context, userID int64) ([]int64, error) {
-	return s.store.ConversationIDs(ctx, userID)
-}
-
 // Conversation returns one of the user's conversations.
 func (s *Service) Conversation(ctx context.Context, userID, id int64) (parley.ConversationSummary, error) {
 	if _, err := s.member(ctx, id, userID); err != nil {
@@ -108,7 +102,7 @@ func (s *Service) CreateGroup(ctx context.Context, userID int64, name, code stri
 		} else if err != nil {
 			return parley.ConversationSummary{}, err
 		}
-		s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventJoin, ConversationID: c.ID, UserID: userID})
+		s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventJoin, ConversationID: c.ID, UserID: userID, Mod: sys.Mod})
 		sum, err := s.Conversation(ctx, userID, c.ID)
 		if err != nil {
 			return parley.ConversationSummary{}, err
@@ -161,7 +155,7 @@ func (s *Service) announceJoin(ctx context.Context, m parley.Member, sum parley.
 	// Subscribe the joiner's connections first, so that they see the system
 	// message and everything after it.
 	s.publish(ctx, parley.UserTopic(m.UserID), parley.Event{Type: parley.EventJoin, ConversationID: m.ConversationID, UserID: m.UserID,
-		Frame: encode(ConversationFrame{Ev: "conversation", Change: "added", Conversation: sum})})
+		Mod: sys.Mod, Frame: encode(ConversationFrame{Ev: "conversation", Change: "added", Conversation: sum})})
 	s.publish(ctx, parley.ConversationTopic(m.ConversationID), parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID,
 		Frame: encode(MemberFrame{Ev: "member", ConversationID: m.ConversationID, Change: "joined", Member: m})})
 	if sys.Seq > 0 {
@@ -209,7 +203,7 @@ func (s *Service) Direct(ctx context.Context, userID int64, username string) (pa
 	}
 	if created {
 		for _, uid := range []int64{userID, other.ID} {
-			s.publish(ctx, parley.UserTopic(uid), parley.Event{Type: parley.EventJoin, ConversationID: c.ID, UserID: uid})
+			s.publish(ctx, parley.UserTopic(uid), parley.Event{Type: parley.EventJoin, ConversationID: c.ID, UserID: uid, Mod: c.LastMod + 1})
 		}
 		s.publishConversation(ctx, userID, "created", sum)
 		if theirs, err := s.Conversation(ctx, other.ID, c.ID); err == nil {

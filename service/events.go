@@ -88,9 +88,15 @@ func MessageJSON(m *parley.Message, change string) []byte {
 }
 
 func (s *Service) publishMessage(ctx context.Context, m parley.Message, change string) {
-	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID, Frame: MessageJSON(&m, change)}
+	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID, Mod: m.Mod, Frame: MessageJSON(&m, change)}
 	if change == "new" {
 		e.Seq = m.Seq
 	}
 	s.publish(ctx, parley.ConversationTopic(m.ConversationID), e)
+}
+
+// ReceiptJSON encodes a receipt event with a member's marks.
+func ReceiptJSON(m parley.Member) []byte {
+	return encode(ReceiptFrame{Ev: "receipt", ConversationID: m.ConversationID, UserID: m.UserID,
+		DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
 }

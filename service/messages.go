@@ -188,7 +188,7 @@ func (s *Service) Receipt(ctx context.Context, userID, conversationID, delivered
 		return m, err
 	}
 	if changed {
-		frame := encode(ReceiptFrame{Ev: "receipt", ConversationID: conversationID, UserID: userID,
+		frame := ReceiptJSON(parley.Member{ConversationID: conversationID, UserID: userID,
 			DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
 		topic := parley.ConversationTopic(conversationID)
 		if c, err := s.store.Conversation(ctx, conversationID); err == nil && c.Kind == parley.KindGroup && c.MemberCount > s.cfg.LargeGroup {

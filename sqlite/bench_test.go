@@ -183,3 +183,11 @@ func fill(b *testing.B, s parley.Store, conversationID int64, from []parley.User
 		}
 	}
 }
+
+// BenchmarkConversationHeads: a repair check's read, for the conversations
+// of a node's connected members.
+func BenchmarkConversationHeads(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { storetest.BenchHeads(b, open(b), n) })
+	}
+}

@@ -92,6 +92,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 
 		{"Conversations/List", testConversations},
 		{"Conversations/IDs", testConversationIDs},
+		{"Conversations/Heads", testHeads},
+		{"Conversations/HeadsMany", testHeadsMany},
 		{"Contacts", testContacts},
 
 		{"Message/Append", testAppend},

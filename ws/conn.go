@@ -189,18 +189,25 @@ func (c *Conn) closeLocked(code int, reason string) {
 	time.AfterFunc(3*time.Second, func() { c.ws.CloseNow() })
 }
 
-// start registers the connection (a member of conversations ids) and
-// queues the hello. It reports false,
-// having closed the socket, if the connection cannot be served.
-func (c *Conn) start(parent context.Context, ids []int64) bool {
+// start registers the connection (a member of the conversations of heads,
+// read before) and queues the hello. It reports false, having closed the
+// socket, if the connection cannot be served.
+func (c *Conn) start(parent context.Context, heads []parley.ConvHead) bool {
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(parent))
 	s := c.srv
+	ids := make([]int64, len(heads))
+	for i, h := range heads {
+		ids[i] = h.ID
+	}
 	if _, err := s.reg.Register(c, ids); err != nil {
 		s.reg.Unregister(c)
 		c.cancel()
 		c.ws.Close(websocket.StatusInternalError, "try again")
 		return false
 	}
+	// Heads read before the registration, and so before the client's sync:
+	// what this node delivers from here on (hub/track.go).
+	s.reg.Baseline(heads)
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()

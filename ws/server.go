@@ -124,8 +124,9 @@ type Service interface {
 	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
 	Sync(ctx context.Context, userID int64, cursors map[int64]service.Cursor, emit func(service.SyncResult) error) error
 
-	// ConversationIDs lists the conversations a new connection subscribes to.
-	ConversationIDs(ctx context.Context, userID int64) ([]int64, error)
+	// UserHeads lists the conversations a new connection subscribes to,
+	// with where each stands (the node delivers what follows: hub/track.go).
+	UserHeads(ctx context.Context, userID int64) ([]parley.ConvHead, error)
 	// Contacts lists the people who see userID's presence (and whose
 	// presence userID sees).
 	Contacts(ctx context.Context, userID int64) ([]int64, error)
@@ -205,7 +206,7 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	}
 	// What the connection subscribes to is read before the upgrade, so
 	// that a database that does not answer gets the client a plain 503.
-	ids, err := s.svc.ConversationIDs(r.Context(), user.ID)
+	heads, err := s.svc.UserHeads(r.Context(), user.ID)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	wsc.SetReadLimit(s.cfg.MaxFrame)
 	c := newConn(s, wsc, user, sess, s.cfg.NodeID+"-"+strconv.FormatInt(s.nextID.Add(1), 10))
 	c.sock = hj.sock
-	if !c.start(r.Context(), ids) {
+	if !c.start(r.Context(), heads) {
 		s.wg.Done()
 		return nil
 	}

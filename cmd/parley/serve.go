@@ -14,6 +14,7 @@ import (
 	"parley"
 	"parley/app"
 	phttp "parley/http"
+	"parley/repair"
 	"parley/service"
 	"parley/suggest"
 	"parley/web"
@@ -44,6 +45,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
 	nodeID := f.String("node-id", "PARLEY_NODE_ID", "", "this node's name (default: host name and pid)")
 	dbTimeout := f.Duration("db-timeout", "PARLEY_DB_TIMEOUT", parley.DefaultStoreTimeout, "time limit of each database call; a request whose call runs out answers 503 unavailable")
+	repairInterval := f.Duration("repair-interval", "PARLEY_REPAIR_INTERVAL", repair.DefaultInterval, "how often a node checks, with NATS, that it has delivered every message stored, and delivers what the bus lost; 0 turns it off")
 	logLevel := f.String("log-level", "PARLEY_LOG_LEVEL", "info", "debug, info, warn or error")
 	logFormat := f.String("log-format", "PARLEY_LOG_FORMAT", "text", "text or json")
 	sessionTTL := f.Duration("session-ttl", "PARLEY_SESSION_TTL", service.DefaultSessionTTL, "sessions expire after this long unused")
@@ -102,6 +104,11 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	default:
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--log-format must be text or json")
 	}
+	if *repairInterval == 0 {
+		*repairInterval = -1 // off
+	} else if *repairInterval < 0 {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--repair-interval must not be negative")
+	}
 	if *dbTimeout <= 0 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--db-timeout must be positive")
 	}
@@ -115,7 +122,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
 	}
 	cfg := app.Config{
-		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID, DBTimeout: *dbTimeout,
+		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID, DBTimeout: *dbTimeout, RepairInterval: *repairInterval,
 		Service: service.Config{SessionTTL: *sessionTTL, MaxGroupMembers: *maxMembers, LargeGroup: *largeGroup,
 			Hash:            service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)},
 			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},

@@ -1,0 +1,57 @@
+package service
+
+import (
+	"context"
+
+	"parley"
+)
+
+// What a node's repair loop (package repair) needs to find and deliver the
+// message events the bus lost.
+
+// Heads returns the heads of conversations ids (see parley.HeadStore).
+func (s *Service) Heads(ctx context.Context, ids []int64) ([]parley.ConvHead, error) {
+	return s.store.ConversationHeads(ctx, ids)
+}
+
+// UserHeads returns the heads of userID's conversations, ascending by id.
+func (s *Service) UserHeads(ctx context.Context, userID int64) ([]parley.ConvHead, error) {
+	return s.store.UserConversationHeads(ctx, userID)
+}
+
+// Missed returns the message events of conversation id that a node lacks
+// when it has delivered every event up to mod and every message up to seq
+// (and no message created above mod has a seq up to seq): the messages
+// after seq, and those up to seq edited or deleted after mod, each in its
+// current version, at most limit of each. more says some were left out.
+func (s *Service) Missed(ctx context.Context, id, seq, mod int64, limit int) (news, changes []parley.Message, more bool, err error) {
+	news, err = s.store.Messages(ctx, id, parley.MessageQuery{AfterSeq: seq, Limit: limit + 1})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(news) > limit {
+		news, more = news[:limit], true
+	}
+	if seq > 0 {
+		changes, err = s.store.Changes(ctx, id, mod, seq, limit+1)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if len(changes) > limit {
+			changes, more = changes[:limit], true
+		}
+	}
+	return news, changes, more, nil
+}
+
+// Marks returns the members of conversation id with their marks, and
+// whether receipts in it go only to each member's own devices (a group
+// above LargeGroup members).
+func (s *Service) Marks(ctx context.Context, id int64) ([]parley.Member, bool, error) {
+	c, err := s.store.Conversation(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	members, err := s.store.Members(ctx, id)
+	return members, c.Kind == parley.KindGroup && c.MemberCount > s.cfg.LargeGroup, err
+}
