@@ -8,6 +8,10 @@ BIN       := bin/parley
 WEB_STAMP := web/dist/app/index.html
 WEB_SRC   := $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
 
+# staticcheck, pinned, installed from the Go module proxy into bin/tools.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
 .PHONY: run build web web-deps test test-go test-web test-e2e vet fmt bench clean
 
 run: build
@@ -30,9 +34,13 @@ $(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
 # All tests: Go (with the race detector), web unit tests, browser tests.
 test: vet test-go test-web test-e2e
 
-vet:
+vet: $(STATICCHECK)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 test-go: web
 	$(GO) test -race -count=1 -timeout 20m ./...

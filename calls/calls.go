@@ -116,12 +116,12 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	for _, u := range c.STUNURLs {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
-			return fmt.Errorf("STUN URL %q must start with stun: or stuns:", u)
+			return fmt.Errorf("STUN URL %q must use the scheme stun or stuns", u)
 		}
 	}
 	for _, u := range c.TURNURLs {
 		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
-			return fmt.Errorf("TURN URL %q must start with turn: or turns:", u)
+			return fmt.Errorf("TURN URL %q must use the scheme turn or turns", u)
 		}
 	}
 	if len(c.TURNURLs) > 0 && c.TURNSecret == "" {

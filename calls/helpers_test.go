@@ -286,11 +286,6 @@ func callEv(typ, callID string) func(map[string]any) bool {
 	}
 }
 
-// anyCallEv matches any call event for a call.
-func anyCallEv(callID string) func(map[string]any) bool {
-	return func(m map[string]any) bool { return m["ev"] == "call" && m["call_id"] == callID }
-}
-
 // callMessage matches the message event of a call system message.
 func callMessage(name string) func(map[string]any) bool {
 	return func(m map[string]any) bool {

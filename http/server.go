@@ -115,13 +115,6 @@ func NewServer(opt Options) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-type ctxKey int
-
-const (
-	userKey ctxKey = iota
-	sessionKey
-)
-
 // AuthedHandler is a handler that runs for a logged-in user.
 type AuthedHandler func(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session)
 

@@ -120,12 +120,6 @@ func New(store parley.Store, bus parley.Bus, cfg Config, log *slog.Logger) (*Ser
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// Config returns the settings in force (defaults filled in).
-func (s *Service) Config() Config { return s.cfg }
-
-// Bus returns the bus.
-func (s *Service) Bus() parley.Bus { return s.bus }
-
 // Ready reports whether the store answers and can write. The write check
 // (parley.HealthStore.CheckWrite) runs at most once per WriteCheckEvery;
 // in between, its last outcome stands, so that however often readiness is

@@ -175,9 +175,6 @@ func NewServer(svc Service, reg *hub.Registry, presence Presence, cfg Config, lo
 	return &Server{svc: svc, reg: reg, cfg: cfg.withDefaults(), log: log, presence: presence, ops: make(map[string]OpHandler)}
 }
 
-// Config returns the limits in force.
-func (s *Server) Config() Config { return s.cfg }
-
 // Handle registers a handler for an extra operation.
 func (s *Server) Handle(op string, h OpHandler) {
 	s.opsMu.Lock()
