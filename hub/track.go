@@ -204,6 +204,30 @@ func (r *Registry) Repair(from Mark, head parley.ConvHead, missed []Missed) int 
 	return n
 }
 
+// KeepMembers stops delivering conversation id's events to the local users
+// who are not among members (the store's list): those whose leave event
+// the bus lost. It returns how many it dropped.
+func (r *Registry) KeepMembers(id int64, members []int64) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ce := r.convs[id]
+	if ce == nil {
+		return 0
+	}
+	var gone []int64
+	for uid := range ce.users {
+		if !slices.Contains(members, uid) {
+			gone = append(gone, uid)
+		}
+	}
+	for _, uid := range gone {
+		if u := r.users[uid]; u != nil {
+			r.leaveLocked(u, uid, id)
+		}
+	}
+	return len(gone)
+}
+
 // DeliverToConversation hands d to every local connection of a member of
 // conversation id.
 func (r *Registry) DeliverToConversation(id int64, d *Delivery) {

@@ -10,22 +10,24 @@
 // (hub/track.go) keeps, per conversation with members connected here, the
 // mod up to which it has delivered every event. Every Interval the
 // Repairer reads the heads (last seq and last mod) of those conversations
-// from the store in one query per 5,000 conversations, and for each
-// conversation whose events stored at the previous check are still missing
-// here, reads what was lost (messages after the delivered seq, changes
-// after the delivered mod) and delivers it to the local connections,
-// followed by the members' current receipt marks (receipts carry no
-// counter; events lost in a conversation are a sign that its receipts were
-// lost too). While the node finds events lost (for LossyChecks checks after
-// the last repair), it also sends the current marks of every conversation
-// whose head moved since the previous check, so that the receipts of
-// members on a node whose publications are lost arrive even in
-// conversations where they send nothing. An event stored at time t is
-// thus delivered here by
-// t + 2 × Interval plus the time of the reads. A conversation that lost
-// more than Limit events of either kind is not repaired event by event:
-// its local members' connections are closed with 1001 ("events were
-// interrupted: reconnect and sync"), and their clients sync.
+// from the store, one query per 5,000 conversations. For each conversation
+// whose events stored at the previous check are still missing here, it
+// reads what was lost (messages after the delivered seq, changes after the
+// delivered mod) and the members, drops the local users who are no longer
+// members (their leave event may have been lost too), delivers what was
+// lost to the local connections, and then the members' current receipt
+// marks: receipts carry no counter, and events lost in a conversation are
+// a sign that its receipts were lost too. For LossyChecks checks after a
+// repair it also sends the current marks of every conversation whose head
+// moved since the previous check, so that the receipts of members on a
+// node whose publications are lost arrive even in conversations where
+// nothing else is lost.
+//
+// An event stored at time t is thus delivered here by t + 2 × Interval
+// plus the time of the reads. A conversation that lost more than Limit
+// events of either kind is not repaired event by event: its local members'
+// connections are closed with 1001 ("events were interrupted: reconnect
+// and sync"), and their clients sync.
 package repair
 
 import (
@@ -76,6 +78,7 @@ type Registry interface {
 	DeliverToConversation(id int64, d *hub.Delivery)
 	DeliverToUser(userID int64, d *hub.Delivery)
 	Local(ids []int64) []int64
+	KeepMembers(id int64, members []int64) int
 	CloseConversation(id int64, code int, reason string) int
 }
 
@@ -218,21 +221,46 @@ func (r *Repairer) repair(ctx context.Context, from hub.Mark, h parley.ConvHead)
 		}
 		missed = append(missed, hub.Missed{Mod: m.Mod, Seq: m.Seq, Frame: service.MessageJSON(&m, "new")})
 	}
+	// The members first: a member whose leave event was lost gets nothing
+	// more of the conversation.
+	members, ownOnly, err := r.src.Marks(ctx, from.ID)
+	if err != nil {
+		return 0, err
+	}
+	r.keep(from.ID, members)
 	n := r.reg.Repair(from, h, missed)
 	r.events.Add(int64(n))
-	r.marks(ctx, from.ID)
+	r.sendMarks(from.ID, members, ownOnly)
 	return n, nil
 }
 
-// marks sends the members' receipt marks of conversation id to its local
-// members, as receipt events do.
+// keep drops the local users of conversation id who are not among members.
+func (r *Repairer) keep(id int64, members []parley.Member) {
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.UserID
+	}
+	if n := r.reg.KeepMembers(id, ids); n > 0 {
+		r.log.Info("repair: members whose leave was lost stop receiving the conversation", "conversation", id, "users", n)
+	}
+}
+
+// marks reads the members of conversation id and sends their receipt
+// marks, as sendMarks does.
 func (r *Repairer) marks(ctx context.Context, id int64) {
-	r.refreshed.Add(1)
 	members, ownOnly, err := r.src.Marks(ctx, id)
 	if err != nil {
 		r.log.Debug("repair: read marks", "conversation", id, "err", err)
 		return
 	}
+	r.keep(id, members)
+	r.sendMarks(id, members, ownOnly)
+}
+
+// sendMarks sends the members' receipt marks of conversation id to its
+// local members, as receipt events do.
+func (r *Repairer) sendMarks(id int64, members []parley.Member, ownOnly bool) {
+	r.refreshed.Add(1)
 	if !ownOnly {
 		for _, m := range members {
 			r.reg.DeliverToConversation(id, &hub.Delivery{ConversationID: id, Frame: service.ReceiptJSON(m)})

@@ -201,3 +201,29 @@ func TestPassLargeGroupMarks(t *testing.T) {
 	f.rep.Pass(context.Background(), nil)
 	want(t, c, "new lost", "receipt "+fmt.Sprint(bob.ID))
 }
+
+// A member whose removal event the bus lost gets nothing of what is
+// repaired, and no more events of the conversation.
+func TestPassStopsRemovedMember(t *testing.T) {
+	f := newFixture(t, service.Config{})
+	ctx := t.Context()
+	alice := storetest.MustUser(t, f.store, "alice")
+	bob := storetest.MustUser(t, f.store, "bob")
+	carol := storetest.MustUser(t, f.store, "carol")
+	g := storetest.MustGroup(t, f.store, "G", alice, bob, carol)
+	b, c := f.connect(t, bob), f.connect(t, carol)
+	if _, err := f.store.RemoveMember(ctx, g.ID, carol.ID, alice.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.lost(t, g.ID, alice, "after carol left")
+	f.rep.Pass(ctx, nil)
+	f.rep.Pass(ctx, nil)
+	if got := b.take(); len(got) < 2 || got[1] != "new after carol left" { // the removal's system message, then this
+		t.Errorf("bob got %q", got)
+	}
+	want(t, c)
+	if _, _, err := f.svc.Send(ctx, alice.ID, g.ID, "later-1", "later"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, c)
+}
