@@ -2,32 +2,12 @@ package service_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"parley"
-	"parley/hub"
 	"parley/service"
-	"parley/sqlite"
 )
-
-func newService(t *testing.T, cfg service.Config) (*service.Service, parley.Store) {
-	t.Helper()
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	bus := hub.NewBus()
-	t.Cleanup(func() { bus.Close() })
-	cfg.Hash = service.HashParams{Memory: 8 * 1024, Time: 1}
-	svc, err := service.New(store, bus, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc, store
-}
 
 // TestHashConcurrencyBounded: while every hashing slot is taken, sign-ups
 // and logins wait HashWait and are answered unavailable with a time to

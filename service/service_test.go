@@ -24,17 +24,30 @@ type env struct {
 	store parley.Store
 	bus   parley.Bus
 	svc   *service.Service
+	sent  int // client_msg_ids used by send
 }
 
-func newEnv(t *testing.T, store parley.Store) *env {
+// newEnv starts a service on store with cfg (password hashing at the
+// least cost).
+func newEnv(t *testing.T, store parley.Store, cfg service.Config) *env {
 	t.Helper()
 	bus := hub.NewBus()
 	t.Cleanup(func() { bus.Close() })
-	svc, err := service.New(store, bus, service.Config{Hash: service.HashParams{Memory: 8 * 1024, Time: 1}}, nil)
+	cfg.Hash = service.HashParams{Memory: 8 * 1024, Time: 1}
+	svc, err := service.New(store, bus, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, ctx: t.Context(), store: store, bus: bus, svc: svc}
+}
+
+// sqliteEnv is a service with cfg on a fresh SQLite database.
+func sqliteEnv(t *testing.T, cfg service.Config) *env { return newEnv(t, openSQLite(t), cfg) }
+
+// newService is a service with cfg on a fresh SQLite database, and the store.
+func newService(t *testing.T, cfg service.Config) (*service.Service, parley.Store) {
+	e := sqliteEnv(t, cfg)
+	return e.svc, e.store
 }
 
 func openSQLite(t *testing.T) parley.Store {
@@ -60,8 +73,8 @@ func openPostgres(t *testing.T) parley.Store {
 
 // onEveryStore runs f on SQLite and on PostgreSQL.
 func onEveryStore(t *testing.T, f func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t, openSQLite(t))) })
-	t.Run("postgres", func(t *testing.T) { f(t, newEnv(t, openPostgres(t))) })
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t, openSQLite(t), service.Config{})) })
+	t.Run("postgres", func(t *testing.T) { f(t, newEnv(t, openPostgres(t), service.Config{})) })
 }
 
 // user signs someone up.
