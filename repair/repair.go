@@ -47,8 +47,9 @@ const (
 	// DefaultInterval is how often a node compares what it delivered with
 	// the store (--repair-interval).
 	DefaultInterval = time.Second
-	// Limit bounds the events repaired per conversation and check.
-	Limit = 200
+	// Limit bounds the events repaired per conversation and check: new
+	// messages, and changes, each.
+	Limit = 1000
 	// chunk bounds the conversations of one heads query.
 	chunk = 5000
 	// LossyChecks is how many checks after a repair the marks of active

@@ -227,3 +227,21 @@ func TestPassStopsRemovedMember(t *testing.T) {
 	}
 	want(t, c)
 }
+
+// More lost messages than one page are repaired in full, in order.
+func TestPassRepairsPages(t *testing.T) {
+	f := newFixture(t, service.Config{})
+	alice := storetest.MustUser(t, f.store, "alice")
+	bob := storetest.MustUser(t, f.store, "bob")
+	g := storetest.MustGroup(t, f.store, "G", alice, bob)
+	c := f.connect(t, bob)
+	const n = 2*parley.SyncPageSize + 50
+	var events []string
+	for i := range n {
+		f.lost(t, g.ID, alice, fmt.Sprint("lost ", i))
+		events = append(events, fmt.Sprint("new lost ", i))
+	}
+	f.rep.Pass(t.Context(), nil)
+	f.rep.Pass(t.Context(), nil)
+	want(t, c, append(events, "receipt "+fmt.Sprint(alice.ID), "receipt "+fmt.Sprint(bob.ID))...)
+}

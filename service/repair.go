@@ -23,25 +23,39 @@ func (s *Service) UserHeads(ctx context.Context, userID int64) ([]parley.ConvHea
 // when it has delivered every event up to mod and every message up to seq
 // (and no message created above mod has a seq up to seq): the messages
 // after seq, and those up to seq edited or deleted after mod, each in its
-// current version, at most limit of each. more says some were left out.
+// current version, at most limit of each, read a page at a time. more says
+// some were left out.
 func (s *Service) Missed(ctx context.Context, id, seq, mod int64, limit int) (news, changes []parley.Message, more bool, err error) {
-	news, err = s.store.Messages(ctx, id, parley.MessageQuery{AfterSeq: seq, Limit: limit + 1})
-	if err != nil {
-		return nil, nil, false, err
-	}
-	if len(news) > limit {
-		news, more = news[:limit], true
-	}
-	if seq > 0 {
-		changes, err = s.store.Changes(ctx, id, mod, seq, limit+1)
+	const page = parley.SyncPageSize
+	for after := seq; ; {
+		msgs, err := s.store.Messages(ctx, id, parley.MessageQuery{AfterSeq: after, Limit: page})
 		if err != nil {
 			return nil, nil, false, err
 		}
-		if len(changes) > limit {
-			changes, more = changes[:limit], true
+		news = append(news, msgs...)
+		if len(news) > limit {
+			return news[:limit], nil, true, nil
 		}
+		if len(msgs) < page {
+			break
+		}
+		after = msgs[len(msgs)-1].Seq
 	}
-	return news, changes, more, nil
+	for seq > 0 {
+		ch, err := s.store.Changes(ctx, id, mod, seq, page)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		changes = append(changes, ch...)
+		if len(changes) > limit {
+			return news, changes[:limit], true, nil
+		}
+		if len(ch) < page {
+			break
+		}
+		mod = ch[len(ch)-1].Mod
+	}
+	return news, changes, false, nil
 }
 
 // Marks returns the members of conversation id with their marks, and
