@@ -13,8 +13,10 @@ import (
 	"embed"
 	"encoding/json"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,9 +35,11 @@ func Built() bool {
 
 // Handler serves the web app: its files, index.html for client-side routes
 // (paths without a file extension outside /api/), long-lived caching for the
-// content-hashed files under /assets/ and no-cache for index.html. Paths under
-// /api/ are never answered with the app: they get a JSON 404, so the caller
-// should route the API before this handler.
+// content-hashed files under /assets/ and no-cache for index.html. A file
+// the build also wrote compressed (name.br, name.gz: see vite.config.ts) is
+// sent compressed to a client that accepts it. Paths under /api/ are never
+// answered with the app: they get a JSON 404, so the caller should route the
+// API before this handler.
 func Handler() http.Handler {
 	root := "dist"
 	if Built() {
@@ -83,23 +87,80 @@ func newHandler(fsys fs.FS) http.Handler {
 	})
 }
 
+// encodings are the precompressed variants the build may write beside a
+// file, best first.
+var encodings = []struct{ name, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
+
 // serveFile writes the named file with its cache policy and reports whether
-// it exists.
+// it exists. When the build wrote compressed variants of it, the best one the
+// client accepts is sent instead, with Content-Encoding and the original
+// file's Content-Type.
 func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) bool {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return false
 	}
+	h := w.Header()
 	switch {
 	case strings.HasPrefix(name, "assets/"):
 		// Vite puts a content hash in every file name under assets/.
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	default:
 		// index.html and the unhashed files beside it must be revalidated so
 		// a new deployment is picked up at once.
-		w.Header().Set("Cache-Control", "no-cache")
+		h.Set("Cache-Control", "no-cache")
 	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Content-Type-Options", "nosniff")
+	compressed := false
+	for _, e := range encodings {
+		if _, err := fs.Stat(fsys, name+e.ext); err != nil {
+			continue
+		}
+		compressed = true
+		if !accepts(r.Header.Get("Accept-Encoding"), e.name) {
+			continue
+		}
+		cb, err := fs.ReadFile(fsys, name+e.ext)
+		if err != nil {
+			continue
+		}
+		b = cb
+		h.Set("Content-Encoding", e.name)
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			h.Set("Content-Type", ct)
+		}
+		break
+	}
+	if compressed {
+		h.Add("Vary", "Accept-Encoding")
+	}
 	http.ServeContent(w, r, path.Base(name), modTime, bytes.NewReader(b))
 	return true
+}
+
+// accepts reports whether an Accept-Encoding header allows the coding:
+// named (or "*") with a q-value above zero.
+func accepts(header, coding string) bool {
+	star := false
+	for part := range strings.SplitSeq(header, ",") {
+		token, params, _ := strings.Cut(part, ";")
+		token = strings.ToLower(strings.TrimSpace(token))
+		if token != coding && token != "*" {
+			continue
+		}
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		if token == coding {
+			return q > 0 // an explicit mention wins over "*"
+		}
+		star = q > 0
+	}
+	return star
 }

@@ -114,3 +114,66 @@ func TestEmbeddedHandler(t *testing.T) {
 		t.Fatalf("Built() = %v but placeholder page served = %v", Built(), placeholder)
 	}
 }
+
+func compressedFS() fstest.MapFS {
+	fsys := testFS()
+	fsys["assets/index-abc1.js.br"] = &fstest.MapFile{Data: []byte("BR-BYTES")}
+	fsys["assets/index-abc1.js.gz"] = &fstest.MapFile{Data: []byte("GZ-BYTES")}
+	fsys["index.html.gz"] = &fstest.MapFile{Data: []byte("GZ-INDEX")}
+	return fsys
+}
+
+func getWith(t *testing.T, h http.Handler, target, acceptEncoding string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestHandlerServesPrecompressedVariants(t *testing.T) {
+	h := newHandler(compressedFS())
+	for _, tc := range []struct {
+		target, accept, encoding, body string
+	}{
+		{"/assets/index-abc1.js", "gzip, deflate, br, zstd", "br", "BR-BYTES"},
+		{"/assets/index-abc1.js", "gzip", "gzip", "GZ-BYTES"},
+		{"/assets/index-abc1.js", "br;q=0, gzip;q=0.5", "gzip", "GZ-BYTES"},
+		{"/assets/index-abc1.js", "*", "br", "BR-BYTES"},
+		{"/assets/index-abc1.js", "*, br;q=0", "gzip", "GZ-BYTES"},
+		{"/assets/index-abc1.js", "", "", "console.log(1)"},
+		{"/assets/index-abc1.js", "identity", "", "console.log(1)"},
+		{"/assets/index-abc1.js", "gzip;q=0, br;q=0", "", "console.log(1)"},
+		{"/c/42", "br, gzip", "gzip", "GZ-INDEX"}, // a client route gets index.html, compressed too
+	} {
+		res := getWith(t, h, tc.target, tc.accept)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s with %q: status %d", tc.target, tc.accept, res.StatusCode)
+		}
+		if got := res.Header.Get("Content-Encoding"); got != tc.encoding {
+			t.Fatalf("%s with %q: Content-Encoding %q, want %q", tc.target, tc.accept, got, tc.encoding)
+		}
+		if b := body(t, res); b != tc.body {
+			t.Fatalf("%s with %q: body %q, want %q", tc.target, tc.accept, b, tc.body)
+		}
+		if v := res.Header.Get("Vary"); v != "Accept-Encoding" {
+			t.Fatalf("%s with %q: Vary %q, want Accept-Encoding", tc.target, tc.accept, v)
+		}
+		ct := res.Header.Get("Content-Type")
+		if strings.HasSuffix(tc.target, ".js") && !strings.Contains(ct, "javascript") || !strings.HasSuffix(tc.target, ".js") && !strings.HasPrefix(ct, "text/html") {
+			t.Fatalf("%s with %q: Content-Type %q is not the original file's", tc.target, tc.accept, ct)
+		}
+	}
+	// The compressed answer keeps the file's cache policy.
+	if cc := getWith(t, h, "/assets/index-abc1.js", "br").Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Fatalf("Cache-Control %q, want long-lived immutable", cc)
+	}
+	// A file without variants is sent as it is and does not vary.
+	res := getWith(t, h, "/favicon.svg", "br, gzip")
+	if res.Header.Get("Content-Encoding") != "" || res.Header.Get("Vary") != "" || body(t, res) != "<svg/>" {
+		t.Fatalf("favicon: encoding %q vary %q", res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
+	}
+}

@@ -1,14 +1,46 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
+
+/**
+ * precompress writes name.br and name.gz beside every text file of the build
+ * (when smaller), so the server (embed.go) sends them without compressing
+ * per request. Brotli at quality 11 and gzip at level 9: done once per build.
+ */
+function precompress(): Plugin {
+  const compressible = /\.(js|mjs|css|html|svg|json|webmanifest|txt|xml|map)$/;
+  let outDir = '';
+  return {
+    name: 'parley-precompress',
+    apply: 'build',
+    configResolved(c) {
+      outDir = c.build.outDir;
+    },
+    closeBundle() {
+      const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+      for (const file of walk(outDir)) {
+        if (!compressible.test(file)) continue;
+        const raw = readFileSync(file);
+        if (raw.length < 256) continue;
+        const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+        const gz = gzipSync(raw, { level: 9 });
+        if (br.length < raw.length) writeFileSync(file + '.br', br);
+        if (gz.length < raw.length) writeFileSync(file + '.gz', gz);
+      }
+    },
+  };
+}
 
 // The Go server to proxy to in `npm run dev` (start it with
 // `go run ./cmd/parley serve --addr 127.0.0.1:8080 --allowed-origins http://localhost:5173`).
 const api = process.env.PARLEY_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [react(), tailwindcss(), precompress()],
   build: {
     // The build goes to dist/app so that it never overwrites the committed
     // placeholder dist/index.html; embed.go serves dist/app when it exists.
