@@ -12,7 +12,7 @@ WEB_SRC   := $(shell find web/src web/index.html web/package.json web/vite.confi
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: run build web web-deps test test-go test-web test-e2e vet fmt bench clean
+.PHONY: run build web web-deps browser-deps test test-go test-web test-e2e vet fmt bench clean
 
 run: build
 	./$(BIN) serve
@@ -48,8 +48,18 @@ test-go: web
 test-web: web-deps
 	cd web && $(NPM) test
 
-test-e2e: build
+test-e2e: build browser-deps
 	cd web && PARLEY_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
+
+# What the browser tests need from Debian: Chromium, and a colour emoji font
+# so screenshots show emoji (installed when missing; needs root).
+BROWSER_PKGS := chromium fonts-noto-color-emoji
+browser-deps:
+	@missing=$$(for p in $(BROWSER_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing for the browser tests:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws ./service

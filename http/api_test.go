@@ -154,6 +154,10 @@ func TestAccounts(t *testing.T) {
 	if !strings.Contains(cookie, "parley_session=") || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") {
 		t.Fatalf("cookie %q", cookie)
 	}
+	// Beside it, a hint for the web app that scripts can read: no secret in it.
+	if cookies := r.header.Values("Set-Cookie"); len(cookies) != 2 || !strings.HasPrefix(cookies[1], "parley_signed_in=1;") || strings.Contains(cookies[1], "HttpOnly") || strings.Contains(cookies[1], tok) {
+		t.Fatalf("cookies %q", cookies)
+	}
 	bad := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": "alice", "password": "wrong password"})
 	unknown := anon.do("POST", "/api/v1/auth/login", map[string]any{"login": "nobody", "password": "wrong password"})
 	if bad.status != 401 || unknown.status != 401 || bad.code() != "bad_credentials" || string(bad.raw) != string(unknown.raw) {

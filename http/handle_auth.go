@@ -58,6 +58,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		Secure:  s.proxies.https(r),
 		Expires: sess.ExpiresAt,
 	})
+	http.SetCookie(w, &http.Cookie{Name: SignedInCookieName, Value: "1", Path: "/", SameSite: http.SameSiteLaxMode, Secure: s.proxies.https(r), MaxAge: signedInMaxAge})
 	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "session_id": sess.ID, "user": u})
 }
 
@@ -67,6 +68,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u parley.U
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: SignedInCookieName, Value: "", Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -30,6 +30,16 @@ const MaxBodyBytes = 64 << 10
 // CookieName is the session cookie.
 const CookieName = "parley_session"
 
+// SignedInCookieName is a cookie scripts may read, set beside the session
+// cookie at login and removed at logout: it holds no secret, only tells the
+// web app that asking GET /api/v1/me is worth it (a signed-out visitor's
+// page then makes no request that fails).
+const SignedInCookieName = "parley_signed_in"
+
+// signedInMaxAge keeps the hint past any session's expiry: a session that
+// ended is found out by a 401, after which the app drops the hint.
+const signedInMaxAge = 400 * 24 * 60 * 60
+
 // Service is what the HTTP server needs of the application layer
 // (*service.Service): each handle_*.go file declares the part its routes
 // use.

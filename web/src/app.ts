@@ -44,12 +44,31 @@ export const client = new RealtimeClient({
 
 setUnauthorizedHandler(() => signedOut('Your session has ended. Please log in again.'));
 
+// The server sets parley_signed_in beside the (HttpOnly) session cookie at
+// login: without it, boot does not ask /me, so a signed-out visitor's page
+// makes no request that fails (a console error on every load). A 401 or a
+// logout drops it.
+const SIGNED_IN = 'parley_signed_in';
+
+function maybeSignedIn(): boolean {
+  return document.cookie.split(';').some((c) => c.trim().startsWith(SIGNED_IN + '='));
+}
+
+function forgetSignedIn() {
+  const secure = window.location.protocol === 'https:' ? '; Secure' : '';
+  document.cookie = `${SIGNED_IN}=; Max-Age=0; Path=/; SameSite=Lax${secure}`;
+}
+
 /** boot finds out whether a session cookie is valid and starts from there. */
 export async function boot() {
   api.features().then(
     (features) => session.set((s) => ({ ...s, features })),
     () => {},
   );
+  if (!maybeSignedIn()) {
+    session.set((s) => ({ ...s, status: 'out', user: null }));
+    return;
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       const { user } = await api.me();
@@ -57,6 +76,7 @@ export async function boot() {
       return;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
+        forgetSignedIn();
         session.set((s) => ({ ...s, status: 'out', user: null }));
         return;
       }
@@ -74,6 +94,7 @@ export function signedIn(user: User) {
 }
 
 export function signedOut(notice?: string) {
+  forgetSignedIn();
   if (session.get().status === 'out') return;
   client.stop();
   chat.set(() => initialChatState());

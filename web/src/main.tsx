@@ -1,3 +1,4 @@
+import './lib/theme'; // first: the chosen theme is on <html> before anything renders
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';

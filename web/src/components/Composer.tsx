@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { chat, client, session } from '../app';
 import { useStore } from '../state/store';
+import { EmojiButton } from './EmojiPicker';
 import { SuggestionChips, useSuggestions } from './SuggestionChips';
 import { Icon, icons } from './ui';
 
@@ -22,13 +23,13 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     ref.current?.focus();
   }, [conversationId]);
 
-  // Grow with the text, up to a limit.
+  // Grow with the text, up to a limit (the placeholder changes with the connection).
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
-  }, [text]);
+  }, [text, online]);
 
   const chars = [...text].length;
   const canSend = text.trim().length > 0 && chars <= MAX;
@@ -50,6 +51,17 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     }
   };
 
+  // An emoji goes in where the caret is, and the caret goes after it.
+  const insert = (t: string) => {
+    const el = ref.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? text.length;
+    setText(text.slice(0, start) + t + text.slice(end));
+    requestAnimationFrame(() => {
+      if (el) el.setSelectionRange(start + t.length, start + t.length);
+    });
+  };
+
   const pick = (s: string) => {
     setText(s);
     requestAnimationFrame(() => {
@@ -62,7 +74,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   };
 
   return (
-    <div className="border-t border-slate-200 bg-slate-50 px-3 py-2 sm:px-4">
+    <div className="relative border-t border-slate-200 bg-slate-50 px-3 py-2 sm:px-4">
       {suggestionsOn && <SuggestionChips state={sugg.state} onPick={pick} onClose={sugg.reset} />}
       <form onSubmit={send} className="flex items-end gap-2">
         {suggestionsOn && (
@@ -78,6 +90,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
             <span className="hidden sm:inline">Suggest</span>
           </button>
         )}
+        <EmojiButton onPick={insert} onClose={() => ref.current?.focus()} />
         <label htmlFor="composer" className="sr-only">
           Message
         </label>
@@ -94,14 +107,14 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
           onBlur={() => client.setTyping(conversationId, false)}
           onKeyDown={onKey}
           aria-describedby={chars > MAX ? 'composer-too-long' : undefined}
-          className="min-h-10 flex-1 resize-none rounded-2xl border border-slate-300 bg-white px-4 py-2 text-[15px] leading-6 outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
+          className="min-h-10 flex-1 resize-none rounded-2xl border border-slate-300 bg-surface px-4 py-2 text-[15px] leading-6 outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
         />
-        <button type="submit" disabled={!canSend} aria-label="Send" className="mb-0.5 inline-flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-brand-600 text-white transition hover:bg-brand-700 disabled:bg-slate-300">
+        <button type="submit" disabled={!canSend} aria-label="Send" className="mb-0.5 inline-flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-accent text-white transition hover:bg-accent-hover disabled:bg-slate-300">
           <Icon d={icons.send} className="h-5 w-5" />
         </button>
       </form>
       {chars > MAX && (
-        <p id="composer-too-long" role="alert" className="mt-1 text-xs text-red-600">
+        <p id="composer-too-long" role="alert" className="mt-1 text-xs text-red-700">
           Messages can be at most {MAX} characters ({chars} now).
         </p>
       )}

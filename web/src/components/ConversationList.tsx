@@ -9,6 +9,7 @@ import { useStore } from '../state/store';
 import { Avatar } from './ui';
 import { Handle } from './Handle';
 import { systemText } from './SystemMessage';
+import { typingText } from './TypingIndicator';
 
 export function ConversationList({ activeId }: { activeId: number | null }) {
   const convs = useStore(chat, (s) => s.conversations);
@@ -56,7 +57,8 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
   };
   const unread = conv.unread ?? 0;
   const direct = conv.kind === 'direct';
-  const isTyping = typing && Object.keys(typing).length > 0;
+  const typingIds = typing ? Object.keys(typing).map(Number) : [];
+  const isTyping = typingIds.length > 0;
   return (
     <Link
       to={`/c/${conv.id}`}
@@ -74,14 +76,14 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
             </span>
             {direct && conv.peer && <Handle username={conv.peer.username} className="text-xs text-slate-500" />}
           </span>
-          <span className={`shrink-0 text-xs ${unread > 0 ? 'font-semibold text-brand-600' : 'text-slate-400'}`}>{formatListTime(conv.last_message?.created_at ?? conv.last_activity)}</span>
+          <span className={`shrink-0 text-xs ${unread > 0 ? 'font-semibold text-brand-700' : 'text-slate-600'}`}>{formatListTime(conv.last_message?.created_at ?? conv.last_activity)}</span>
         </span>
         <span className="mt-0.5 flex items-center justify-between gap-2">
-          <span className={`truncate text-sm ${isTyping ? 'italic text-brand-600' : 'text-slate-500'}`} data-testid="conversation-preview">
-            {isTyping ? 'typing…' : preview(conv.last_message, me?.id, !direct, names)}
+          <span className={`truncate text-sm ${isTyping ? 'italic text-brand-700' : 'text-slate-600'}`} data-testid="conversation-preview">
+            {isTyping ? typingText(typingIds, members, direct) : preview(conv.last_message, me?.id, !direct, names)}
           </span>
           {unread > 0 && (
-            <span data-testid="unread-badge" aria-label={`${unread} unread`} className="inline-flex h-5 min-w-5 shrink-0 items-center justify-center rounded-full bg-brand-600 px-1.5 text-xs font-semibold text-white">
+            <span data-testid="unread-badge" aria-label={`${unread} unread`} className="inline-flex h-5 min-w-5 shrink-0 items-center justify-center rounded-full bg-accent px-1.5 text-xs font-semibold text-white">
               {unread > 99 ? '99+' : unread}
             </span>
           )}

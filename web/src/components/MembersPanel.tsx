@@ -49,7 +49,7 @@ export function MembersPanel({ conv, onClose }: { conv: Conversation; onClose: (
     });
 
   return (
-    <aside aria-label="Group members" className="flex h-full w-full flex-col border-l border-slate-200 bg-white md:w-80" data-testid="members-panel">
+    <aside aria-label="Group members" className="flex h-full w-full flex-col border-l border-slate-200 bg-surface md:w-80" data-testid="members-panel">
       <header className="flex h-16 shrink-0 items-center justify-between border-b border-slate-200 px-4">
         <h2 className="font-semibold">Group info</h2>
         <button type="button" onClick={onClose} aria-label="Close group info" className="rounded-full p-2 text-slate-500 hover:bg-slate-100">
@@ -79,7 +79,7 @@ export function MembersPanel({ conv, onClose }: { conv: Conversation; onClose: (
                     <button type="button" className="rounded px-1.5 py-1 text-xs text-slate-600 hover:bg-slate-100" onClick={() => void setRole(m, m.role === 'admin' ? 'member' : 'admin')} aria-label={m.role === 'admin' ? `Remove admin role from ${nameOf(m)}` : `Make ${nameOf(m)} an admin`}>
                       {m.role === 'admin' ? 'Remove admin' : 'Make admin'}
                     </button>
-                    <button type="button" className="rounded px-1.5 py-1 text-xs text-red-600 hover:bg-red-50" onClick={() => void remove(m)} aria-label={`Remove ${nameOf(m)}`}>
+                    <button type="button" className="rounded px-1.5 py-1 text-xs text-red-700 hover:bg-red-50" onClick={() => void remove(m)} aria-label={`Remove ${nameOf(m)}`}>
                       Remove
                     </button>
                   </span>
@@ -164,7 +164,7 @@ function JoinCode({ conv, isAdmin }: { conv: Conversation; isAdmin: boolean }) {
             void rotate(custom.trim() || undefined);
           }}
         >
-          <TextField label="New code (optional)" className="flex-1" value={custom} onChange={(e) => setCustom(e.target.value)} error={error} placeholder="leave empty to generate" />
+          <TextField label="New code (optional)" className="min-w-0 flex-1" value={custom} onChange={(e) => setCustom(e.target.value)} error={error} hint="Empty: a new code is generated." />
           <Button type="submit" kind="secondary" className={error ? 'mb-7' : ''}>
             Change
           </Button>

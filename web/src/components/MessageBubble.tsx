@@ -1,22 +1,25 @@
 // One message: its text (always as text), sender, time, and for my own
-// messages the sent / delivered / read mark and the edit / delete actions.
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+// messages the sent / delivered / read mark and the edit / delete actions
+// (a menu others extend with extraActions).
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { Message } from '../api/types';
 import { formatFull, formatTime, nameOf } from '../lib/format';
 import type { MessageMark, OutboxItem } from '../state/chat';
+import { linkify } from '../lib/links';
+import { MenuItem, MessageMenu, type MessageAction } from './MessageMenu';
 import { Icon, icons } from './ui';
 
 function Mark({ mark, group }: { mark: MessageMark; group: boolean }) {
   if (group && mark.readBy > 0 && mark.status !== 'read') {
     return (
-      <span data-testid="message-mark" data-status="read-by" className="text-sky-600" title={`Read by ${mark.readBy} of ${mark.others}`}>
+      <span data-testid="message-mark" data-status="read-by" className="text-sky-700" title={`Read by ${mark.readBy} of ${mark.others}`}>
         Read by {mark.readBy}
       </span>
     );
   }
   const label = mark.status === 'read' ? (group ? 'Read by everyone' : 'Read') : mark.status === 'delivered' ? 'Delivered' : 'Sent';
   return (
-    <span data-testid="message-mark" data-status={mark.status} title={label} className={`inline-flex items-center ${mark.status === 'read' ? 'text-sky-600' : 'text-slate-400'}`}>
+    <span data-testid="message-mark" data-status={mark.status} title={label} className={`inline-flex items-center ${mark.status === 'read' ? 'text-sky-700' : 'text-slate-600'}`}>
       <span className="sr-only">{label}</span>
       <Icon d={icons.check} className="h-3.5 w-3.5" />
       {mark.status !== 'sent' && <Icon d={icons.check} className="-ml-2 h-3.5 w-3.5" />}
@@ -32,111 +35,172 @@ export interface MessageBubbleProps {
   mark?: MessageMark;
   onEdit?: (text: string) => Promise<void>;
   onDelete?: () => Promise<void>;
+  /** More actions for the message's menu (replies, reactions, …), after edit and delete. */
+  extraActions?: MessageAction[];
 }
 
-export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete }: MessageBubbleProps) {
+const LONG_PRESS_MS = 500;
+
+export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions }: MessageBubbleProps) {
   const deleted = !!message.deleted_at;
-  const [editing, setEditing] = useState(false);
-  const [menu, setMenu] = useState<'closed' | 'open' | 'confirm'>('closed');
+  const [editing, setEditing] = useState<{ width: number } | null>(null);
+  const [menu, setMenu] = useState<{ anchor: HTMLElement; confirm: boolean; width: number } | null>(null);
   const [error, setError] = useState<string>();
+  const bubbleRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const press = useRef<ReturnType<typeof setTimeout> | null>(null);
   const canAct = mine && !deleted && message.kind === 'text';
+
+  const actions: MessageAction[] = [];
+  if (canAct && onEdit)
+    actions.push({
+      key: 'edit',
+      label: 'Edit',
+      onSelect: () => {
+        setMenu(null);
+        setEditing({ width: menu?.width ?? 0 });
+      },
+    });
+  if (canAct && onDelete) actions.push({ key: 'delete', label: 'Delete', danger: true, onSelect: () => setMenu((m) => m && { ...m, confirm: true }) });
+  if (!deleted && extraActions) actions.push(...extraActions);
+  const hasMenu = actions.length > 0 && !editing;
+  const closeMenu = useCallback(() => setMenu(null), []);
+
+  const openMenu = (anchor: HTMLElement | null) => {
+    // The bubble's width now: editing starts at it.
+    if (hasMenu && anchor) setMenu({ anchor, confirm: false, width: bubbleRef.current?.offsetWidth ?? 0 });
+  };
+  // Touch: a long press on the bubble opens the menu (the "…" button shows on hover and focus).
+  const onPointerDown = (e: PointerEvent) => {
+    if (e.pointerType !== 'touch' || !hasMenu) return;
+    const target = bubbleRef.current;
+    press.current = setTimeout(() => openMenu(target), LONG_PRESS_MS);
+  };
+  const cancelPress = () => {
+    if (press.current) clearTimeout(press.current);
+    press.current = null;
+  };
+  useEffect(() => cancelPress, []);
 
   return (
     <div className={`group flex px-3 sm:px-6 ${mine ? 'justify-end' : 'justify-start'} ${showSender ? 'mt-2' : 'mt-0.5'}`} data-testid="message" data-seq={message.seq} data-mine={mine ? 'true' : 'false'}>
-      <div className={`relative max-w-[85%] sm:max-w-[70%] ${mine ? 'items-end' : 'items-start'} flex flex-col`}>
-        <div className={`rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-[#d9fdd3]' : 'rounded-bl-md bg-white'}`}>
-          {showSender && !mine && group && <div className="mb-0.5 text-xs font-semibold text-brand-700">{nameOf(message.sender)}</div>}
-          {editing && onEdit ? (
-            <EditBox
-              initial={message.text}
-              onCancel={() => setEditing(false)}
-              onSave={async (t) => {
-                try {
-                  await onEdit(t);
-                  setEditing(false);
-                  setError(undefined);
-                } catch (e) {
-                  setError((e as Error).message);
-                }
-              }}
-            />
-          ) : deleted ? (
-            <p className="text-sm italic text-slate-400" data-testid="message-text">
-              This message was deleted
-            </p>
-          ) : (
-            <p className="whitespace-pre-wrap break-words text-[15px] leading-snug text-slate-900" data-testid="message-text">
-              {message.text}
-            </p>
-          )}
-          <div className="mt-0.5 flex items-center justify-end gap-1.5 text-[11px] text-slate-500">
-            {message.edited_at && !deleted && <span>edited</span>}
-            <time dateTime={message.created_at} title={formatFull(message.created_at)}>
-              {formatTime(message.created_at)}
-            </time>
-            {mine && mark && !deleted && <Mark mark={mark} group={group} />}
-          </div>
-        </div>
-        {error && (
-          <p role="alert" className="mt-1 text-xs text-red-600">
-            {error}
-          </p>
-        )}
-        {canAct && !editing && (
-          <div className={`absolute top-1 ${mine ? '-left-8' : '-right-8'}`}>
-            <button
-              type="button"
-              aria-label="Message actions"
-              aria-expanded={menu !== 'closed'}
-              onClick={() => setMenu(menu === 'closed' ? 'open' : 'closed')}
-              className="rounded-full p-1 text-slate-400 opacity-60 hover:bg-white hover:text-slate-700 focus-visible:opacity-100 group-hover:opacity-100"
-            >
-              <Icon d={icons.more} className="h-4 w-4" />
-            </button>
-            {menu !== 'closed' && (
-              <div role="menu" className={`absolute z-20 mt-1 w-44 overflow-hidden rounded-lg bg-white py-1 text-sm shadow-lg ring-1 ring-slate-200 ${mine ? 'right-0' : 'left-0'}`} onKeyDown={(e) => e.key === 'Escape' && setMenu('closed')}>
-                {menu === 'open' ? (
-                  <>
-                    <button type="button" role="menuitem" autoFocus className="block w-full px-3 py-2 text-left hover:bg-slate-50 focus:bg-slate-50 focus:outline-none" onClick={() => (setMenu('closed'), setEditing(true))}>
-                      Edit
-                    </button>
-                    <button type="button" role="menuitem" className="block w-full px-3 py-2 text-left text-red-600 hover:bg-red-50 focus:bg-red-50 focus:outline-none" onClick={() => setMenu('confirm')}>
-                      Delete
-                    </button>
-                  </>
-                ) : (
-                  <>
-                    <p className="px-3 py-2 text-xs text-slate-500">Delete this message for everyone?</p>
-                    <button
-                      type="button"
-                      role="menuitem"
-                      autoFocus
-                      className="block w-full px-3 py-2 text-left font-medium text-red-600 hover:bg-red-50 focus:bg-red-50 focus:outline-none"
-                      onClick={async () => {
-                        setMenu('closed');
-                        try {
-                          await onDelete?.();
-                        } catch (e) {
-                          setError((e as Error).message);
-                        }
-                      }}
-                    >
-                      Delete for everyone
-                    </button>
-                    <button type="button" role="menuitem" className="block w-full px-3 py-2 text-left hover:bg-slate-50 focus:bg-slate-50 focus:outline-none" onClick={() => setMenu('closed')}>
-                      Cancel
-                    </button>
-                  </>
-                )}
+      <div className={`relative flex min-w-0 max-w-[85%] items-center gap-1 sm:max-w-[70%] ${mine ? 'flex-row-reverse' : ''} ${editing ? 'w-full' : ''}`}>
+        <div className={`flex min-w-0 flex-col ${mine ? 'items-end' : 'items-start'} ${editing ? 'flex-1' : ''}`}>
+          <div
+            ref={bubbleRef}
+            data-testid="bubble"
+            onPointerDown={onPointerDown}
+            onPointerUp={cancelPress}
+            onPointerMove={cancelPress}
+            onPointerCancel={cancelPress}
+            onContextMenu={(e) => {
+              if (!hasMenu || editing) return;
+              e.preventDefault();
+              openMenu(bubbleRef.current);
+            }}
+            style={editing ? { width: `max(${editing.width}px, min(20rem, 100%))` } : undefined}
+            className={`min-w-0 max-w-full rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'}`}
+          >
+            {showSender && !mine && group && <div className="mb-0.5 text-xs font-semibold text-brand-700">{nameOf(message.sender)}</div>}
+            {editing && onEdit ? (
+              <EditBox
+                initial={message.text}
+                onCancel={() => setEditing(null)}
+                onSave={async (t) => {
+                  try {
+                    await onEdit(t);
+                    setEditing(null);
+                    setError(undefined);
+                  } catch (e) {
+                    setError((e as Error).message);
+                  }
+                }}
+              />
+            ) : deleted ? (
+              <p className="text-sm italic text-slate-600" data-testid="message-text">
+                This message was deleted
+              </p>
+            ) : (
+              <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
+                <MessageText text={message.text} />
+              </p>
+            )}
+            {!editing && (
+              <div className="mt-0.5 flex items-center justify-end gap-1.5 text-[11px] text-slate-600">
+                {message.edited_at && !deleted && <span>edited</span>}
+                <time dateTime={message.created_at} title={formatFull(message.created_at)}>
+                  {formatTime(message.created_at)}
+                </time>
+                {mine && mark && !deleted && <Mark mark={mark} group={group} />}
               </div>
             )}
           </div>
+          {error && (
+            <p role="alert" className="mt-1 text-xs text-red-700">
+              {error}
+            </p>
+          )}
+        </div>
+        {hasMenu && (
+          <button
+            ref={buttonRef}
+            type="button"
+            aria-label="Message actions"
+            aria-haspopup="menu"
+            aria-expanded={menu !== null}
+            onClick={() => (menu ? setMenu(null) : openMenu(buttonRef.current))}
+            className={`inline-flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-slate-600 opacity-0 transition-opacity hover:bg-surface hover:text-slate-900 focus-visible:opacity-100 group-hover:opacity-100 pointer-coarse:h-11 pointer-coarse:w-11 ${menu ? 'opacity-100' : ''}`}
+          >
+            <Icon d={icons.more} className="h-4 w-4" />
+          </button>
         )}
       </div>
+      {menu && (
+        <MessageMenu anchor={menu.anchor} align={mine ? 'end' : 'start'} label="Message actions" actions={actions} onClose={closeMenu}>
+          {menu.confirm ? (
+            <>
+              <p className="px-4 py-2 text-sm text-slate-600">Delete this message for everyone?</p>
+              <MenuItem
+                danger
+                strong
+                onClick={async () => {
+                  setMenu(null);
+                  try {
+                    await onDelete?.();
+                  } catch (e) {
+                    setError((e as Error).message);
+                  }
+                }}
+              >
+                Delete for everyone
+              </MenuItem>
+              <MenuItem onClick={() => setMenu(null)}>Cancel</MenuItem>
+            </>
+          ) : undefined}
+        </MessageMenu>
+      )}
     </div>
   );
 }
 
+/** MessageText is a message's text with its links (http(s) and e-mail) made links. */
+export function MessageText({ text }: { text: string }) {
+  return (
+    <>
+      {linkify(text).map((s, i) =>
+        s.href ? (
+          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer" className="text-sky-700 underline underline-offset-2 wrap-anywhere hover:text-sky-800">
+            {s.text}
+          </a>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
+
+/** EditBox edits a message in place, at the bubble's width, growing with the text; Enter saves, Esc cancels. */
 function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: string) => Promise<void>; onCancel: () => void }) {
   const [text, setText] = useState(initial);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -147,28 +211,48 @@ function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: s
       el.setSelectionRange(el.value.length, el.value.length);
     }
   }, []);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 320)}px`;
+    // Keep the growing box (and its buttons) in view.
+    el.parentElement?.scrollIntoView({ block: 'nearest' });
+  }, [text]);
   const save = () => {
     const t = text.trim();
     if (!t || t === initial) return onCancel();
     void onSave(t);
   };
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Enter' && !e.shiftKey) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       save();
-    } else if (e.key === 'Escape') onCancel();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      onCancel();
+    }
   };
   return (
-    <div className="min-w-56">
-      <label className="sr-only" htmlFor="edit-message">
+    <div>
+      <label className="sr-only" htmlFor={`edit-${initial.length}`}>
         Edit message
       </label>
-      <textarea id="edit-message" ref={ref} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKey} rows={Math.min(6, text.split('\n').length)} className="w-full resize-none rounded-md border border-slate-300 bg-white px-2 py-1 text-[15px] outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-100" />
-      <div className="mt-1 flex justify-end gap-2 text-xs">
-        <button type="button" onClick={onCancel} className="rounded px-2 py-1 text-slate-600 hover:bg-slate-100">
+      <textarea
+        id={`edit-${initial.length}`}
+        ref={ref}
+        value={text}
+        rows={1}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+        className="block w-full resize-none rounded-md bg-surface/70 px-1.5 py-1 text-[15px] leading-snug text-slate-900 outline-none ring-1 ring-slate-300 focus:ring-2 focus:ring-brand-500"
+      />
+      <div className="mt-1 flex items-center justify-end gap-1 text-xs">
+        <span className="mr-auto hidden text-slate-600 sm:inline">Esc to cancel, Enter to save</span>
+        <button type="button" onClick={onCancel} className="min-h-8 rounded px-2 text-slate-700 hover:bg-slate-100 pointer-coarse:min-h-11">
           Cancel
         </button>
-        <button type="button" onClick={save} className="rounded bg-brand-600 px-2 py-1 font-medium text-white hover:bg-brand-700">
+        <button type="button" onClick={save} className="min-h-8 rounded bg-accent px-2 font-medium text-white hover:bg-accent-hover pointer-coarse:min-h-11">
           Save
         </button>
       </div>
@@ -181,13 +265,13 @@ export function PendingBubble({ item, onRetry, onDiscard }: { item: OutboxItem; 
   return (
     <div className="mt-0.5 flex justify-end px-3 sm:px-6" data-testid="pending-message">
       <div className="max-w-[85%] sm:max-w-[70%]">
-        <div className={`rounded-2xl rounded-br-md px-3 py-1.5 shadow-sm ${item.error ? 'bg-red-50 ring-1 ring-red-200' : 'bg-[#d9fdd3]/70'}`}>
-          <p className="whitespace-pre-wrap break-words text-[15px] leading-snug text-slate-900" data-testid="message-text">
-            {item.text}
+        <div className={`rounded-2xl rounded-br-md px-3 py-1.5 shadow-sm ${item.error ? 'bg-red-50 ring-1 ring-red-200' : 'bg-bubble-mine/70'}`}>
+          <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
+            <MessageText text={item.text} />
           </p>
-          <div className="mt-0.5 flex items-center justify-end gap-1 text-[11px] text-slate-500">
+          <div className="mt-0.5 flex items-center justify-end gap-1 text-[11px] text-slate-600">
             {item.error ? (
-              <span className="text-red-600">Not sent</span>
+              <span className="text-red-700">Not sent</span>
             ) : (
               <span className="inline-flex items-center gap-1" data-testid="message-mark" data-status="pending">
                 <Icon d={icons.clock} className="h-3 w-3" />
@@ -197,7 +281,7 @@ export function PendingBubble({ item, onRetry, onDiscard }: { item: OutboxItem; 
           </div>
         </div>
         {item.error && (
-          <p className="mt-1 flex flex-wrap items-center justify-end gap-2 text-xs text-red-600" role="alert">
+          <p className="mt-1 flex flex-wrap items-center justify-end gap-2 text-xs text-red-700" role="alert">
             {item.error}
             <button type="button" onClick={onRetry} className="font-medium underline">
               Retry

@@ -11,7 +11,7 @@ import { applyMessages, markOf } from '../state/chat';
 import { useStore } from '../state/store';
 import { MessageBubble, PendingBubble } from './MessageBubble';
 import { SystemMessage } from './SystemMessage';
-import { Spinner } from './ui';
+import { CopyButton, Spinner } from './ui';
 
 const EMPTY: Message[] = [];
 
@@ -163,13 +163,15 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
   const firstUnread = dividerAfter === null ? -1 : items.findIndex((m) => m.seq > dividerAfter);
 
   return (
-    <div ref={scroller} onScroll={onScroll} className="chat-wallpaper min-h-0 flex-1 overflow-y-auto py-3" data-testid="message-list" tabIndex={0} aria-label="Messages" role="log">
+    <div ref={scroller} onScroll={onScroll} className="chat-wallpaper flex min-h-0 flex-1 flex-col overflow-y-auto overflow-x-hidden py-3" data-testid="message-list" data-menu-area tabIndex={0} aria-label="Messages" role="log">
+      {/* Messages stack from the bottom, like every messenger: the space left is above them. */}
+      <div aria-hidden="true" className="flex-1" data-testid="message-list-spacer" />
       {hasOlder && (
         <div className="flex justify-center py-2">
           {loadingOlder ? (
             <Spinner label="Loading older messages" />
           ) : (
-            <button type="button" onClick={() => void loadOlder()} className="rounded-full bg-white/90 px-3 py-1 text-xs font-medium text-slate-600 shadow-sm hover:bg-white">
+            <button type="button" onClick={() => void loadOlder()} className="rounded-full bg-surface/90 px-3 py-1 text-xs font-medium text-slate-700 shadow-sm hover:bg-surface">
               {olderError ? 'Could not load older messages. Try again' : 'Load older messages'}
             </button>
           )}
@@ -180,7 +182,8 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
           <Spinner label="Loading messages" />
         </div>
       )}
-      {cm && items.length === 0 && pending.length === 0 && <p className="py-10 text-center text-sm text-slate-500">No messages yet. Say hello!</p>}
+      {cm && group && conv.code && !items.some((m) => m.kind !== 'system') && pending.length === 0 && <ShareCodePrompt conv={conv} />}
+      {cm && items.length === 0 && pending.length === 0 && !(group && conv.code) && <p className="py-10 text-center text-sm text-slate-600">No messages yet. Say hello!</p>}
       {items.map((m, i) => {
         const prevMsg = i > 0 ? items[i - 1] : null;
         const newDay = !prevMsg || dayKey(prevMsg.created_at) !== dayKey(m.created_at);
@@ -215,8 +218,24 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
 
 function DateSeparator({ iso }: { iso: string }) {
   return (
-    <div className="sticky top-0 z-10 my-3 flex justify-center" data-testid="date-separator">
-      <span className="rounded-lg bg-white/95 px-3 py-1 text-xs font-medium text-slate-600 shadow-sm">{formatDay(iso)}</span>
+    <div className="my-3 flex justify-center" data-testid="date-separator">
+      <span className="rounded-lg bg-surface/95 px-3 py-1 text-xs font-medium text-slate-700 shadow-sm">{formatDay(iso)}</span>
+    </div>
+  );
+}
+
+/** ShareCodePrompt invites the members of a group with no messages yet to share its join code. */
+function ShareCodePrompt({ conv }: { conv: Conversation }) {
+  return (
+    <div className="mx-auto my-6 w-[min(24rem,calc(100%-2rem))] rounded-2xl bg-surface p-5 text-center shadow-sm" data-testid="share-code-prompt">
+      <h2 className="font-semibold text-slate-900">Invite people to {conv.name}</h2>
+      <p className="mt-1 text-sm text-slate-600">Share this code; anyone with it can join the group.</p>
+      <div className="mt-3 flex items-center justify-center gap-2">
+        <code className="min-w-0 rounded-lg bg-slate-100 px-3 py-1.5 font-mono text-base tracking-wide text-slate-900 wrap-anywhere" data-testid="share-code">
+          {conv.code}
+        </code>
+        <CopyButton text={conv.code ?? ''} label="Copy code" />
+      </div>
     </div>
   );
 }
@@ -225,7 +244,7 @@ function NewMessagesDivider() {
   return (
     <div className="my-3 flex items-center gap-3 px-6" data-testid="new-messages-divider" role="separator" aria-label="New messages">
       <span className="h-px flex-1 bg-brand-500/40" />
-      <span className="rounded-full bg-brand-600 px-3 py-0.5 text-xs font-semibold text-white shadow-sm">New messages</span>
+      <span className="rounded-full bg-accent px-3 py-0.5 text-xs font-semibold text-white shadow-sm">New messages</span>
       <span className="h-px flex-1 bg-brand-500/40" />
     </div>
   );

@@ -75,16 +75,16 @@ export function SuggestionChips({ state, onPick, onClose }: { state: SuggestionS
   if (state.status === 'idle') return null;
   return (
     <div className="mb-2 flex flex-wrap items-center gap-2" data-testid="suggestions" aria-live="polite" aria-busy={state.status === 'streaming'}>
-      <span className="text-xs font-medium text-slate-500">Suggestions:</span>
+      <span className="text-xs font-medium text-slate-600">Suggestions:</span>
       {state.items.map((s, i) => (
-        <button key={i} type="button" data-testid="suggestion-chip" onClick={() => onPick(s)} className="max-w-full truncate rounded-full bg-white px-3 py-1 text-sm text-slate-700 shadow-sm ring-1 ring-brand-200 hover:bg-brand-50 hover:ring-brand-400">
+        <button key={i} type="button" data-testid="suggestion-chip" onClick={() => onPick(s)} className="max-w-full truncate rounded-full bg-surface px-3 py-1 text-sm text-slate-700 shadow-sm ring-1 ring-brand-200 hover:bg-brand-50 hover:ring-brand-400">
           {s}
         </button>
       ))}
-      {state.status === 'streaming' && <span className="animate-pulse text-xs text-slate-400">thinking…</span>}
-      {state.status === 'error' && <span className="text-xs text-red-600">{state.error}</span>}
+      {state.status === 'streaming' && <span className="animate-pulse text-xs text-slate-600">thinking…</span>}
+      {state.status === 'error' && <span className="text-xs text-red-700">{state.error}</span>}
       {state.status === 'done' && state.items.length === 0 && <span className="text-xs text-slate-500">No suggestions this time.</span>}
-      <button type="button" onClick={onClose} aria-label="Close suggestions" className="ml-auto rounded-full px-2 text-slate-400 hover:bg-slate-200 hover:text-slate-600">
+      <button type="button" onClick={onClose} aria-label="Close suggestions" className="ml-auto rounded-full px-2 text-slate-600 hover:bg-slate-200 hover:text-slate-900">
         ×
       </button>
     </div>

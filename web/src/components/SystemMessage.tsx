@@ -56,7 +56,7 @@ export function SystemMessage({ message, name, meId }: { message: Message; name:
   if (message.system?.event === 'call') return <CallMessage message={message} meId={meId} />;
   return (
     <div className="my-2 flex justify-center" data-seq={message.seq} data-testid="system-message">
-      <span className="max-w-[85%] rounded-lg bg-white/80 px-3 py-1 text-center text-xs text-slate-600 shadow-sm">{systemText(message, name, meId)}</span>
+      <span className="max-w-[85%] rounded-lg bg-surface/80 px-3 py-1 text-center text-xs text-slate-600 shadow-sm">{systemText(message, name, meId)}</span>
     </div>
   );
 }
@@ -71,19 +71,19 @@ function CallMessage({ message, meId }: { message: Message; meId?: number }) {
   return (
     <div className="my-2 flex justify-center" data-seq={message.seq} data-testid="system-message">
       <span
-        className="inline-flex max-w-[85%] items-center gap-2 rounded-xl bg-white/90 py-1.5 pl-2 pr-3 text-sm shadow-sm"
+        className="inline-flex max-w-[85%] items-center gap-2 rounded-xl bg-surface/90 py-1.5 pl-2 pr-3 text-sm shadow-sm"
         data-testid="call-message"
         data-call={s.name}
         data-media={s.media}
       >
-        <span aria-hidden="true" className={`flex h-7 w-7 shrink-0 items-center justify-center rounded-full ${missed ? 'bg-red-50 text-red-600' : declined ? 'bg-amber-50 text-amber-700' : 'bg-brand-50 text-brand-700'}`}>
+        <span aria-hidden="true" className={`flex h-7 w-7 shrink-0 items-center justify-center rounded-full ${missed ? 'bg-red-50 text-red-700' : declined ? 'bg-amber-50 text-amber-700' : 'bg-brand-50 text-brand-700'}`}>
           <Icon d={icon} className="h-4 w-4" />
         </span>
         <span className="sr-only">{outgoing ? 'Outgoing: ' : 'Incoming: '}</span>
         <span className={`font-medium ${missed ? 'text-red-700' : 'text-slate-700'}`} data-testid="call-message-text">
           {text}
         </span>
-        <span className="text-xs text-slate-400">
+        <span className="text-xs text-slate-600">
           {formatTime(message.created_at)}
         </span>
       </span>

@@ -26,7 +26,7 @@ export function TypingIndicator({ conversationId, direct, peerName }: { conversa
   return (
     <div className="h-6 px-4 text-xs italic text-brand-700 sm:px-6" aria-live="polite" data-testid="typing-indicator">
       {text && (
-        <span className="inline-flex items-center gap-1.5 rounded-full bg-white/90 px-2 py-0.5 shadow-sm">
+        <span className="inline-flex items-center gap-1.5 rounded-full bg-surface/90 px-2 py-0.5 shadow-sm">
           <span aria-hidden="true" className="inline-flex gap-0.5">
             <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-brand-500 [animation-delay:-0.3s]" />
             <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-brand-500 [animation-delay:-0.15s]" />

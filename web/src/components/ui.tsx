@@ -5,10 +5,10 @@ import { initials } from '../lib/format';
 type ButtonKind = 'primary' | 'secondary' | 'danger' | 'ghost';
 
 const kinds: Record<ButtonKind, string> = {
-  primary: 'bg-brand-600 text-white hover:bg-brand-700 disabled:bg-brand-600/50',
-  secondary: 'bg-white text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50 disabled:text-slate-400',
-  danger: 'bg-white text-red-600 ring-1 ring-red-200 hover:bg-red-50 disabled:text-red-300',
-  ghost: 'text-slate-600 hover:bg-slate-100 disabled:text-slate-300',
+  primary: 'bg-accent text-white hover:bg-accent-hover disabled:bg-accent/50',
+  secondary: 'bg-surface text-slate-800 ring-1 ring-slate-300 hover:bg-slate-50 disabled:text-slate-500',
+  danger: 'bg-surface text-red-700 ring-1 ring-red-200 hover:bg-red-50 disabled:text-red-300',
+  ghost: 'text-slate-700 hover:bg-slate-100 disabled:text-slate-400',
 };
 
 export function Button({ kind = 'primary', className = '', ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { kind?: ButtonKind }) {
@@ -35,16 +35,16 @@ export function TextField({ label, error, hint, className = '', ...rest }: Input
         id={id}
         aria-invalid={error ? true : undefined}
         aria-describedby={[error ? errId : '', hint ? hintId : ''].filter(Boolean).join(' ') || undefined}
-        className={`block w-full rounded-lg border bg-white px-3 py-2 text-base shadow-sm outline-none transition focus:ring-2 sm:text-sm ${error ? 'border-red-400 focus:border-red-500 focus:ring-red-200' : 'border-slate-300 focus:border-brand-500 focus:ring-brand-100'}`}
+        className={`block w-full rounded-lg border bg-surface px-3 py-2 text-base shadow-sm outline-none transition focus:ring-2 sm:text-sm ${error ? 'border-red-400 focus:border-red-500 focus:ring-red-200' : 'border-slate-300 focus:border-brand-500 focus:ring-brand-100'}`}
         {...rest}
       />
-      {hint && !error && (
-        <p id={hintId} className="mt-1 text-xs text-slate-500">
+      {hint && (
+        <p id={hintId} className="mt-1 text-xs text-slate-600">
           {hint}
         </p>
       )}
       {error && (
-        <p id={errId} className="mt-1 text-sm text-red-600" role="alert">
+        <p id={errId} className="mt-1 text-sm text-red-700" role="alert">
           {error}
         </p>
       )}
@@ -61,7 +61,8 @@ export function FormError({ children }: { children?: ReactNode }) {
   );
 }
 
-const palette = ['bg-rose-500', 'bg-orange-500', 'bg-amber-500', 'bg-emerald-500', 'bg-teal-600', 'bg-sky-500', 'bg-indigo-500', 'bg-violet-500', 'bg-fuchsia-500', 'bg-slate-500'];
+// Fixed colours (they do not turn with the theme) dark enough for white initials (≥ 4.5:1).
+const palette = ['bg-[#be123c]', 'bg-[#c2410c]', 'bg-[#b45309]', 'bg-[#047857]', 'bg-[#0f766e]', 'bg-[#0369a1]', 'bg-[#4f46e5]', 'bg-[#7c3aed]', 'bg-[#a21caf]', 'bg-[#475569]'];
 
 export function Avatar({ name, seed, size = 'md', online }: { name: string; seed: number; size?: 'sm' | 'md' | 'lg' | 'xl'; online?: boolean }) {
   const dims = size === 'sm' ? 'h-8 w-8 text-xs' : size === 'lg' ? 'h-12 w-12 text-base' : size === 'xl' ? 'h-24 w-24 text-3xl' : 'h-10 w-10 text-sm';
@@ -82,14 +83,14 @@ export function PresenceDot({ online, className = '' }: { online: boolean; class
       aria-label={online ? 'online' : 'offline'}
       data-testid="presence-dot"
       data-online={online ? 'true' : 'false'}
-      className={`inline-block h-3 w-3 rounded-full ring-2 ring-white ${online ? 'bg-emerald-500' : 'bg-slate-300'} ${className}`}
+      className={`inline-block h-3 w-3 rounded-full ring-2 ring-surface ${online ? 'bg-emerald-500' : 'bg-slate-400'} ${className}`}
     />
   );
 }
 
 export function Spinner({ label = 'Loading' }: { label?: string }) {
   return (
-    <span role="status" className="inline-flex items-center gap-2 text-sm text-slate-500">
+    <span role="status" className="inline-flex items-center gap-2 text-sm text-slate-600">
       <span aria-hidden="true" className="h-4 w-4 animate-spin rounded-full border-2 border-slate-300 border-t-brand-600" />
       {label}
     </span>
@@ -139,6 +140,7 @@ export const icons = {
   close: 'M18 6L6 18M6 6l12 12',
   sparkle: 'M12 3l1.9 5.8L20 10.7l-6.1 1.9L12 18.5l-1.9-5.9L4 10.7l6.1-1.9L12 3z',
   check: 'M20 6L9 17l-5-5',
+  smile: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01',
   clock: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM12 6v6l4 2',
   phone: 'M22 16.92v3a2 2 0 0 1-2.18 2 19.79 19.79 0 0 1-8.63-3.07 19.5 19.5 0 0 1-6-6 19.79 19.79 0 0 1-3.07-8.67A2 2 0 0 1 4.11 2h3a2 2 0 0 1 2 1.72 12.84 12.84 0 0 0 .7 2.81 2 2 0 0 1-.45 2.11L8.09 9.91a16 16 0 0 0 6 6l1.27-1.27a2 2 0 0 1 2.11-.45 12.84 12.84 0 0 0 2.81.7A2 2 0 0 1 22 16.92z',
   phoneMissed: 'M23 1l-6 6M17 1l6 6M22 16.92v3a2 2 0 0 1-2.18 2 19.79 19.79 0 0 1-8.63-3.07 19.5 19.5 0 0 1-6-6 19.79 19.79 0 0 1-3.07-8.67A2 2 0 0 1 4.11 2h3a2 2 0 0 1 2 1.72 12.84 12.84 0 0 0 .7 2.81 2 2 0 0 1-.45 2.11L8.09 9.91a16 16 0 0 0 6 6l1.27-1.27a2 2 0 0 1 2.11-.45 12.84 12.84 0 0 0 2.81.7A2 2 0 0 1 22 16.92z',

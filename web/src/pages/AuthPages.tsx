@@ -20,17 +20,17 @@ function split(e: unknown, fields: string[]): { fields: FieldErrors; form?: stri
 
 function AuthCard({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
   return (
-    <main className="flex min-h-full items-center justify-center bg-gradient-to-br from-brand-700 to-brand-800 px-4 py-10">
+    <main className="flex min-h-full items-center justify-center bg-gradient-to-br from-accent to-accent-hover px-4 py-10">
       <div className="w-full max-w-sm">
         <div className="mb-6 flex items-center justify-center gap-2 text-white">
           <img src="/favicon.svg" alt="" className="h-9 w-9" />
           <span className="text-2xl font-semibold tracking-tight">Parley</span>
         </div>
-        <div className="rounded-2xl bg-white p-6 shadow-xl sm:p-8">
+        <div className="rounded-2xl bg-surface p-6 shadow-xl sm:p-8">
           <h1 className="mb-6 text-xl font-semibold text-slate-900">{title}</h1>
           {children}
         </div>
-        <p className="mt-6 text-center text-sm text-brand-50">{footer}</p>
+        <p className="mt-6 text-center text-sm text-white">{footer}</p>
       </div>
     </main>
   );
@@ -52,9 +52,13 @@ export function LoginPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
     setFormError(undefined);
+    const missing: FieldErrors = {};
+    if (!login.trim()) missing.login = 'Enter your username or email.';
+    if (!password) missing.password = 'Enter your password.';
+    setErrors(missing);
+    if (Object.keys(missing).length > 0) return;
+    setBusy(true);
     try {
       const { user } = await api.login(login.trim(), password);
       signedIn(user);
@@ -89,12 +93,31 @@ export function LoginPage() {
         <TextField label="Username or email" name="login" autoComplete="username" autoCapitalize="none" spellCheck={false} value={login} onChange={(e) => setLogin(e.target.value)} error={errors.login} required autoFocus />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} required />
         <FormError>{formError}</FormError>
-        <Button type="submit" className="w-full" disabled={busy || !login || !password}>
+        <Button type="submit" className="w-full" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}
         </Button>
       </form>
     </AuthCard>
   );
+}
+
+/**
+ * signupErrors checks every field at once against the rules the server
+ * applies (docs/protocol.md, limits), so all problems show together.
+ */
+export function signupErrors(username: string, email: string, password: string): FieldErrors {
+  const e: FieldErrors = {};
+  const u = username.trim();
+  if (!u) e.username = 'Choose a username.';
+  else if (!/^[A-Za-z0-9_.-]*$/.test(u)) e.username = 'Only letters a–z, digits and _ . - can be used.';
+  else if (u.length < 3 || u.length > 32) e.username = u.length < 3 ? 'Use at least 3 characters.' : 'Use at most 32 characters.';
+  const m = email.trim();
+  if (!m) e.email = 'Enter your email address.';
+  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(m)) e.email = 'Enter an email address like name@example.com.';
+  if (!password) e.password = 'Choose a password.';
+  else if ([...password].length < 8) e.password = 'Use at least 8 characters.';
+  else if ([...password].length > 128) e.password = 'Use at most 128 characters.';
+  return e;
 }
 
 export function SignupPage() {
@@ -108,9 +131,11 @@ export function SignupPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
     setFormError(undefined);
+    const invalid = signupErrors(username, email, password);
+    setErrors(invalid);
+    if (Object.keys(invalid).length > 0) return;
+    setBusy(true);
     try {
       await api.signup(username.trim(), email.trim(), password);
       const { user } = await api.login(username.trim(), password);

@@ -97,7 +97,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
   const direct = conv.kind === 'direct';
   const subtitle = direct ? (presence?.online ? 'online' : formatLastSeen(presence?.last_seen ?? conv.peer?.last_seen)) : `${conv.member_count} ${conv.member_count === 1 ? 'member' : 'members'}`;
   return (
-    <header className="flex h-16 shrink-0 items-center gap-3 border-b border-slate-200 bg-white px-2 sm:px-4">
+    <header className="flex h-16 shrink-0 items-center gap-3 border-b border-slate-200 bg-surface px-2 sm:px-4">
       <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
         <Icon d={icons.back} />
       </Link>
@@ -109,7 +109,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
           </h1>
           {direct && conv.peer && <Handle username={conv.peer.username} className="text-sm text-slate-500" />}
         </div>
-        <p className={`truncate text-xs ${direct && presence?.online ? 'text-emerald-600' : 'text-slate-500'}`} data-testid="conversation-subtitle">
+        <p className={`truncate text-xs ${direct && presence?.online ? 'text-emerald-700' : 'text-slate-500'}`} data-testid="conversation-subtitle">
           {subtitle}
         </p>
       </div>

@@ -28,7 +28,7 @@ function opened(c: Conversation) {
 
 export function NewChatPage({ tab }: { tab: Tab }) {
   return (
-    <div className="flex min-h-0 flex-1 flex-col bg-white">
+    <div className="flex min-h-0 flex-1 flex-col bg-surface">
       <header className="flex h-16 shrink-0 items-center gap-2 border-b border-slate-200 px-2 sm:px-4">
         <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
           <Icon d={icons.back} />
@@ -39,7 +39,7 @@ export function NewChatPage({ tab }: { tab: Tab }) {
         <div className="mx-auto max-w-lg p-4 sm:p-8">
           <nav aria-label="Ways to start" className="mb-6 grid grid-cols-3 gap-1 rounded-xl bg-slate-100 p-1">
             {tabs.map((t) => (
-              <Link key={t.id} to={`/new/${t.id}`} aria-current={tab === t.id ? 'page' : undefined} className={`rounded-lg px-2 py-2 text-center text-sm font-medium transition ${tab === t.id ? 'bg-white text-brand-700 shadow-sm' : 'text-slate-600 hover:text-slate-900'}`}>
+              <Link key={t.id} to={`/new/${t.id}`} aria-current={tab === t.id ? 'page' : undefined} className={`rounded-lg px-2 py-2 text-center text-sm font-medium transition ${tab === t.id ? 'bg-surface text-brand-700 shadow-sm' : 'text-slate-600 hover:text-slate-900'}`}>
                 {t.label}
               </Link>
             ))}
@@ -82,7 +82,7 @@ function CreateGroupForm() {
         <h2 className="text-lg font-semibold text-brand-800">“{created.name}” is ready</h2>
         <p className="text-sm text-slate-700">Share this code so others can join:</p>
         <div className="flex items-center gap-2">
-          <code className="flex-1 rounded-lg bg-white px-3 py-2 font-mono text-lg tracking-wide ring-1 ring-brand-200" data-testid="join-code">
+          <code className="flex-1 rounded-lg bg-surface px-3 py-2 font-mono text-lg tracking-wide ring-1 ring-brand-200" data-testid="join-code">
             {created.code}
           </code>
           <CopyButton text={created.code ?? ''} label="Copy code" />

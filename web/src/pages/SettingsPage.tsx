@@ -6,11 +6,12 @@ import { logout, session, updateMe } from '../app';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
 import { formatWhen } from '../lib/format';
 import { Link } from '../lib/router';
+import { setThemeChoice, useThemeChoice, type ThemeChoice } from '../lib/theme';
 import { useStore } from '../state/store';
 
 export function SettingsPage() {
   return (
-    <div className="flex min-h-0 flex-1 flex-col bg-white">
+    <div className="flex min-h-0 flex-1 flex-col bg-surface">
       <header className="flex h-16 shrink-0 items-center gap-2 border-b border-slate-200 px-2 sm:px-4">
         <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
           <Icon d={icons.back} />
@@ -20,6 +21,7 @@ export function SettingsPage() {
       <div className="min-h-0 flex-1 overflow-y-auto">
         <div className="mx-auto max-w-lg space-y-10 p-4 sm:p-8">
           <ProfileForm />
+          <AppearanceSection />
           <SessionsList />
           <section className="border-t border-slate-200 pt-6">
             <Button kind="danger" onClick={() => void logout()} className="w-full">
@@ -29,6 +31,38 @@ export function SettingsPage() {
         </div>
       </div>
     </div>
+  );
+}
+
+const themes: { value: ThemeChoice; label: string; hint: string }[] = [
+  { value: 'system', label: 'System', hint: 'As the system is set' },
+  { value: 'light', label: 'Light', hint: 'Always light' },
+  { value: 'dark', label: 'Dark', hint: 'Always dark' },
+];
+
+/** AppearanceSection chooses the colour theme (kept on this device). */
+function AppearanceSection() {
+  const choice = useThemeChoice();
+  return (
+    <section aria-labelledby="appearance-h">
+      <h2 id="appearance-h" className="mb-4 text-lg font-semibold">
+        Appearance
+      </h2>
+      <fieldset>
+        <legend className="mb-2 text-sm font-medium text-slate-700">Theme</legend>
+        <div className="grid grid-cols-3 gap-2">
+          {themes.map((t) => (
+            <label key={t.value} className={`flex min-h-11 cursor-pointer flex-col rounded-lg px-3 py-2 text-sm ring-1 has-focus-visible:ring-2 has-focus-visible:ring-brand-500 ${choice === t.value ? 'bg-brand-50 ring-brand-500' : 'ring-slate-300 hover:bg-slate-50'}`}>
+              <span className="flex items-center gap-2 font-medium">
+                <input type="radio" name="theme" value={t.value} checked={choice === t.value} onChange={() => setThemeChoice(t.value)} className="accent-brand-700" />
+                {t.label}
+              </span>
+              <span className="mt-0.5 text-xs text-slate-600">{t.hint}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+    </section>
   );
 }
 
@@ -69,7 +103,7 @@ function ProfileForm() {
         </p>
         <TextField label="Display name" value={name} maxLength={64} onChange={(e) => (setName(e.target.value), setSaved(false))} error={error.display_name} hint="How others see you. Leave empty to use your username." />
         <label className="flex items-start gap-3">
-          <input type="checkbox" checked={accepting} onChange={(e) => (setAccepting(e.target.checked), setSaved(false))} className="mt-1 h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500" />
+          <input type="checkbox" checked={accepting} onChange={(e) => (setAccepting(e.target.checked), setSaved(false))} className="mt-1 h-4 w-4 rounded border-slate-300 text-brand-700 focus:ring-brand-500" />
           <span>
             <span className="block text-sm font-medium">Accept direct messages</span>
             <span className="block text-xs text-slate-500">When off, nobody can send you new direct messages. Groups are not affected.</span>
@@ -147,7 +181,7 @@ function SessionsList() {
                 </span>
               </span>
               {!s.current && (
-                <Button kind="ghost" className="px-2 py-1 text-red-600" onClick={() => void end(s)} aria-label={`Log out session ${describeAgent(s.user_agent)} from ${s.ip}`}>
+                <Button kind="ghost" className="px-2 py-1 text-red-700" onClick={() => void end(s)} aria-label={`Log out session ${describeAgent(s.user_agent)} from ${s.ip}`}>
                   Log out
                 </Button>
               )}

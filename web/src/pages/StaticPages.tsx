@@ -6,8 +6,8 @@ import { useStore } from '../state/store';
 
 function Page({ children }: { children: ReactNode }) {
   return (
-    <main className="min-h-full bg-slate-50">
-      <div className="mx-auto max-w-2xl px-4 py-12 sm:py-16">{children}</div>
+    <main className="flex min-h-full items-center justify-center bg-slate-100 px-4 py-10">
+      <div className="w-full max-w-xl rounded-2xl bg-surface p-6 shadow-sm ring-1 ring-slate-200 sm:p-10">{children}</div>
     </main>
   );
 }
@@ -18,7 +18,7 @@ export function AboutPage() {
     <Page>
       <div className="mb-6 flex items-center gap-3">
         <img src="/favicon.svg" alt="" className="h-10 w-10" />
-        <h1 className="text-3xl font-semibold tracking-tight">About Parley</h1>
+        <h1 className="text-2xl font-semibold tracking-tight sm:text-3xl">About Parley</h1>
       </div>
       <div className="space-y-4 text-slate-700">
         <p>Parley is a messaging service: talk one-to-one and in groups, in real time, with read receipts, typing indicators and presence.</p>
@@ -30,7 +30,7 @@ export function AboutPage() {
         <p>One program serves the app and the API; it runs on a laptop with SQLite or on many machines with PostgreSQL and NATS.</p>
       </div>
       <p className="mt-8">
-        <Link to={signedIn ? '/' : '/login'} className="font-medium text-brand-700 underline">
+        <Link to={signedIn ? '/' : '/login'} className="inline-flex min-h-11 items-center rounded-lg bg-accent px-4 font-medium text-white hover:bg-accent-hover">
           {signedIn ? 'Back to your conversations' : 'Log in'}
         </Link>
       </p>
@@ -41,14 +41,17 @@ export function AboutPage() {
 export function NotFoundPage() {
   return (
     <Page>
-      <p className="text-sm font-semibold text-brand-700">404</p>
-      <h1 className="mt-2 text-3xl font-semibold tracking-tight">Page not found</h1>
-      <p className="mt-4 text-slate-600">There is nothing at this address.</p>
-      <p className="mt-8">
-        <Link to="/" className="font-medium text-brand-700 underline">
-          Go to Parley
-        </Link>
-      </p>
+      <div className="text-center">
+        <img src="/favicon.svg" alt="" className="mx-auto h-12 w-12" />
+        <p className="mt-4 text-sm font-semibold text-brand-700">404</p>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight sm:text-3xl">Page not found</h1>
+        <p className="mt-3 text-slate-600">There is nothing at this address.</p>
+        <p className="mt-8">
+          <Link to="/" className="inline-flex min-h-11 items-center rounded-lg bg-accent px-4 font-medium text-white hover:bg-accent-hover">
+            Go to Parley
+          </Link>
+        </p>
+      </div>
     </Page>
   );
 }

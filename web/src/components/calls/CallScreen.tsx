@@ -52,7 +52,7 @@ export function CallScreen({ call }: { call: CallView }) {
       tabIndex={-1}
       data-testid="call-screen"
       data-phase={call.phase}
-      className="fixed inset-0 z-50 flex flex-col overflow-hidden bg-slate-950 text-white outline-none"
+      className="palette-fixed fixed inset-0 z-50 flex flex-col overflow-hidden bg-slate-950 text-white outline-none"
     >
       <RemoteAudio stream={ended ? null : call.remoteStream} />
       <div className="relative min-h-0 flex-1 overflow-hidden">

@@ -22,7 +22,7 @@ export function IncomingCallScreen({ call }: { call: CallView }) {
   useRingtone(!ended);
 
   return (
-    <div className="fixed inset-0 z-50 flex items-end justify-center bg-slate-950/60 p-4 backdrop-blur-sm sm:items-center" data-testid="incoming-call" data-phase={call.phase}>
+    <div className="palette-fixed fixed inset-0 z-50 flex items-end justify-center bg-slate-950/60 p-4 backdrop-blur-sm sm:items-center" data-testid="incoming-call" data-phase={call.phase}>
       <div
         ref={root}
         role="alertdialog"
