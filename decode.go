@@ -32,7 +32,10 @@ func Decode(data []byte, v any) error {
 func decodeError(err error) error {
 	var ute *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	var pe *Error
 	switch {
+	case errors.As(err, &pe): // from a type's own UnmarshalJSON
+		return pe
 	case errors.As(err, &ute) && ute.Field == "":
 		return Errorf(EINVALID, "A request must be a JSON object.")
 	case errors.As(err, &ute):

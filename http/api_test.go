@@ -16,7 +16,7 @@ import (
 // api is a tiny REST caller for tests: it sends body (a string is sent as
 // is, anything else as JSON) and decodes the JSON answer.
 type api struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -102,7 +102,7 @@ func (a *api) must(want int, method, path string, body any) resp {
 }
 
 // user signs up and logs in a new user and returns a caller for them.
-func user(t *testing.T, srv *servertest.Server, name string) *api {
+func user(t testing.TB, srv *servertest.Server, name string) *api {
 	t.Helper()
 	anon := &api{t: t, base: srv.URL}
 	anon.must(201, "POST", "/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name})

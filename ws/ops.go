@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -165,27 +166,46 @@ func (c *Conn) opDelete(ctx context.Context, data []byte) (any, error) {
 	}{m}, nil
 }
 
-// cursor accepts {"seq":N,"mod":M} or a plain N.
+// cursor accepts {"seq":N,"mod":M} (either may be left out: 0) or a plain
+// N, integers; nothing else (no null, no other field).
 type cursor service.Cursor
+
+var errCursor = parley.FieldErrorf("cursors", "cursors maps conversation ids to {seq, mod} of non-negative numbers.")
 
 func (cu *cursor) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '{' {
 		var v struct {
-			Seq int64 `json:"seq"`
-			Mod int64 `json:"mod"`
+			Seq json.RawMessage `json:"seq"`
+			Mod json.RawMessage `json:"mod"`
 		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&v) != nil {
+			return errCursor
 		}
-		*cu = cursor{Seq: v.Seq, Mod: v.Mod}
+		seq, ok1 := cursorInt(v.Seq, true)
+		mod, ok2 := cursorInt(v.Mod, true)
+		if !ok1 || !ok2 {
+			return errCursor
+		}
+		*cu = cursor{Seq: seq, Mod: mod}
 		return nil
 	}
-	var n int64
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
+	n, ok := cursorInt(b, false)
+	if !ok {
+		return errCursor
 	}
 	*cu = cursor{Seq: n}
 	return nil
+}
+
+// cursorInt reads an integer; an absent one (empty) is 0 if optional.
+func cursorInt(raw []byte, optional bool) (int64, bool) {
+	if len(raw) == 0 {
+		return 0, optional
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return n, err == nil
 }
 
 // opSync streams the sync events, then `synced` and the reply, while live
