@@ -19,13 +19,14 @@ var secretEnv = map[string]string{
 	"PARLEY_AI_API_KEY":        "sk-env-ai-key-0001",
 	"PARLEY_DATABASE_URL":      "postgres://parley:env-db-password-0002@127.0.0.1:1/parley",
 	"PARLEY_TURN_SECRET":       "env-turn-secret-0003",
+	"PARLEY_NATS_URL":          "nats://parley:env-nats-password-0006@127.0.0.1:1",
 	"PARLEY_TURN_URLS":         "turn:turn.example.com:3478",
 	"PARLEY_MAX_GROUP_MEMBERS": "env-not-a-number-0004",
 }
 
 func assertNoSecret(t *testing.T, what, s string) {
 	t.Helper()
-	for _, v := range []string{"sk-env-ai-key-0001", "env-db-password-0002", "env-turn-secret-0003", "env-not-a-number-0004", "file-secret-0005"} {
+	for _, v := range []string{"sk-env-ai-key-0001", "env-db-password-0002", "env-turn-secret-0003", "env-not-a-number-0004", "file-secret-0005", "env-nats-password-0006"} {
 		if strings.Contains(s, v) {
 			t.Errorf("%s shows %q:\n%s", what, v, s)
 		}

@@ -41,7 +41,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	metricsToken := f.Secret("metrics-token", "PARLEY_METRICS_TOKEN", "if set, GET /metrics answers requests bearing it (Authorization: Bearer), on the public port too")
 	dataDir := f.String("data-dir", "PARLEY_DATA_DIR", app.DefaultDataDir, "folder for the SQLite database (when no database URL is set)")
 	dbURL := f.Secret("database-url", "PARLEY_DATABASE_URL", "PostgreSQL URL (postgres://...), which may hold a password; empty uses SQLite in the data dir")
-	natsURL := f.String("nats-url", "PARLEY_NATS_URL", "", "NATS URL(s) for many nodes; empty uses the in-process bus")
+	natsURL := f.Secret("nats-url", "PARLEY_NATS_URL", "NATS URL(s) for many nodes, which may hold a user and password; empty uses the in-process bus")
 	natsPrefix := f.String("nats-prefix", "PARLEY_NATS_PREFIX", "", "prefix for NATS subjects (deployments sharing a NATS)")
 	nodeID := f.String("node-id", "PARLEY_NODE_ID", "", "this node's name (default: host name and pid)")
 	dbTimeout := f.Duration("db-timeout", "PARLEY_DB_TIMEOUT", parley.DefaultStoreTimeout, "time limit of each database call; a request whose call runs out answers 503 unavailable")
