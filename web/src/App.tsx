@@ -1,16 +1,28 @@
 // Routes: which page shows for which address, and who may see it.
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { session } from './app';
-import { AppShell, EmptyPane } from './components/AppShell';
 import { CallLayer } from './components/calls/CallLayer';
 import { Spinner } from './components/ui';
 import { matchPath, navigate, safeNext, useLocation } from './lib/router';
 import { LoginPage, SignupPage } from './pages/AuthPages';
-import { ConversationPage } from './pages/ConversationPage';
-import { NewChatPage } from './pages/NewChatPage';
-import { SettingsPage } from './pages/SettingsPage';
 import { AboutPage, NotFoundPage } from './pages/StaticPages';
 import { useStore } from './state/store';
+
+// The signed-in pages load as their own chunks, so the login page (the first
+// visit) runs less script.
+const AppShell = lazy(() => import('./components/AppShell').then((m) => ({ default: m.AppShell })));
+const EmptyPane = lazy(() => import('./components/AppShell').then((m) => ({ default: m.EmptyPane })));
+const ConversationPage = lazy(() => import('./pages/ConversationPage').then((m) => ({ default: m.ConversationPage })));
+const NewChatPage = lazy(() => import('./pages/NewChatPage').then((m) => ({ default: m.NewChatPage })));
+const SettingsPage = lazy(() => import('./pages/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+
+function Loading({ label }: { label: string }) {
+  return (
+    <div className="flex h-full items-center justify-center">
+      <Spinner label={label} />
+    </div>
+  );
+}
 
 const privateRoutes = ['/', '/c/:id', '/new/:tab', '/settings'];
 
@@ -24,7 +36,9 @@ export function App() {
   // Calls ring on every page of a signed-in person.
   return (
     <>
-      <Routes />
+      <Suspense fallback={<Loading label="Loading Parley" />}>
+        <Routes />
+      </Suspense>
       {status === 'in' && <CallLayer />}
     </>
   );
@@ -36,12 +50,7 @@ function Routes() {
 
   if (path === '/about') return <AboutPage />;
 
-  if (status === 'loading')
-    return (
-      <div className="flex h-full items-center justify-center">
-        <Spinner label="Loading Parley" />
-      </div>
-    );
+  if (status === 'loading') return <Loading label="Loading Parley" />;
 
   if (path === '/login' || path === '/signup') {
     if (status === 'in') return <Redirect to={safeNext(new URLSearchParams(search).get('next'))} />;
