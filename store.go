@@ -16,6 +16,7 @@ import (
 // microseconds.
 type Store interface {
 	UserStore
+	PresenceStore
 	SessionStore
 	ConversationStore
 	MessageStore
@@ -79,9 +80,6 @@ type UserStore interface {
 	// UpdateUser changes the fields that are non-nil and returns the user.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (User, error)
 
-	// SetLastSeen records when a user was last online.
-	SetLastSeen(ctx context.Context, id int64, at time.Time) error
-
 	// AddLoginFailure records one failed login at time at for each key.
 	AddLoginFailure(ctx context.Context, keys []string, at time.Time) error
 	// LoginFailures counts the failures recorded for key at or after since.
@@ -127,6 +125,17 @@ type PruneStore interface {
 	PruneAttempts(ctx context.Context, before time.Time, limit int) (int, error)
 	// PruneSessions deletes sessions that expired before before.
 	PruneSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// PresenceStore keeps when people were last online (presence shows it to
+// their contacts).
+type PresenceStore interface {
+	// SetLastSeen records when a user was last online; ENOTFOUND if there
+	// is no such user.
+	SetLastSeen(ctx context.Context, id int64, at time.Time) error
+	// LastSeen returns, in one query, when each of ids was last online.
+	// Users never seen, and ids of no user, are left out.
+	LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error)
 }
 
 // UserUpdate holds the changeable fields of a user; nil means unchanged.

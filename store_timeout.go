@@ -120,9 +120,17 @@ func (t *timedStore) UpdateUser(ctx context.Context, id int64, upd UserUpdate) (
 	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.UpdateUser(ctx, id, upd) })
 }
 
+// PresenceStore
+
 func (t *timedStore) SetLastSeen(ctx context.Context, id int64, at time.Time) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.SetLastSeen(ctx, id, at) })
 }
+
+func (t *timedStore) LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	return bounded(t, ctx, func(ctx context.Context) (map[int64]time.Time, error) { return t.s.LastSeen(ctx, ids) })
+}
+
+// UserStore (continued)
 
 func (t *timedStore) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.AddLoginFailure(ctx, keys, at) })

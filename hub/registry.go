@@ -3,6 +3,7 @@ package hub
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"parley"
 )
@@ -43,9 +44,10 @@ type Registry struct {
 	bus parley.Bus
 	log *slog.Logger
 
-	mu    sync.RWMutex
-	users map[int64]*userEntry
-	convs map[int64]*convEntry
+	mu       sync.RWMutex
+	maxConns int // per user; 0: no limit (see SetMaxConnsPerUser)
+	users    map[int64]*userEntry
+	convs    map[int64]*convEntry
 }
 
 type userEntry struct {
@@ -88,13 +90,45 @@ func NewRegistry(bus parley.Bus, log *slog.Logger) *Registry {
 	return &Registry{bus: bus, log: log, users: make(map[int64]*userEntry), convs: make(map[int64]*convEntry)}
 }
 
-// Register adds a connection whose user is a member of conversationIDs. It
-// returns how many connections the user now has on this node and whether
-// this is the user's first.
+// ErrTooManyConns is Register's answer for a connection past the per-user
+// limit.
+var ErrTooManyConns = &parley.Error{Code: parley.ERATELIMITED, Message: "Too many connections for this user.",
+	RetryAfter: 5 * time.Second}
+
+// SetMaxConnsPerUser sets how many connections a user may have on this
+// node (0: no limit). Register enforces it.
+func (r *Registry) SetMaxConnsPerUser(n int) {
+	r.mu.Lock()
+	r.maxConns = n
+	r.mu.Unlock()
+}
+
+// Full reports whether userID has as many connections on this node as
+// allowed: Register would refuse one more. Callers may ask first to refuse
+// early (before a WebSocket upgrade); Register decides.
+func (r *Registry) Full(userID int64) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.fullLocked(userID)
+}
+
+func (r *Registry) fullLocked(userID int64) bool {
+	u := r.users[userID]
+	return r.maxConns > 0 && u != nil && len(u.conns) >= r.maxConns
+}
+
+// Register adds a connection whose user is a member of conversationIDs and
+// returns how many connections the user now has on this node. A connection
+// past the per-user limit is refused with ErrTooManyConns: the check and
+// the addition happen under one lock, so concurrent registrations never
+// exceed the limit.
 func (r *Registry) Register(c Conn, conversationIDs []int64) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	uid := c.UserID()
+	if r.fullLocked(uid) {
+		return len(r.users[uid].conns), ErrTooManyConns
+	}
 	u := r.users[uid]
 	if u == nil {
 		u = &userEntry{convs: make(map[int64]struct{})}

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -104,5 +105,45 @@ func TestRegistryFanout(t *testing.T) {
 	check(b1, "four")
 	if reg.Conns() != 2 {
 		t.Errorf("Conns = %d, want 2", reg.Conns())
+	}
+}
+
+// TestConnLimit: Register enforces the per-user limit under its own lock:
+// of many connections of one user registering at once, exactly the limit
+// get in; one leaving makes room for one more; other users are not counted.
+func TestConnLimit(t *testing.T) {
+	bus := hub.NewBus()
+	defer bus.Close()
+	reg := hub.NewRegistry(bus, nil)
+	reg.SetMaxConnsPerUser(3)
+	conns := make([]*fakeConn, 40)
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i := range conns {
+		conns[i] = &fakeConn{id: fmt.Sprint("c", i), user: 1}
+		wg.Go(func() { _, errs[i] = reg.Register(conns[i], []int64{7}) })
+	}
+	wg.Wait()
+	var in []*fakeConn
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			in = append(in, conns[i])
+		case err != hub.ErrTooManyConns:
+			t.Fatalf("Register: %v", err)
+		}
+	}
+	if len(in) != 3 || reg.Count(1) != 3 || !reg.Full(1) {
+		t.Fatalf("%d registered, count %d, full %v; want 3", len(in), reg.Count(1), reg.Full(1))
+	}
+	if _, err := reg.Register(&fakeConn{id: "other", user: 2}, nil); err != nil || reg.Full(2) {
+		t.Fatalf("another user: %v", err)
+	}
+	reg.Unregister(in[0])
+	if _, err := reg.Register(&fakeConn{id: "next", user: 1}, nil); err != nil {
+		t.Fatalf("after one left: %v", err)
+	}
+	if _, err := reg.Register(&fakeConn{id: "late", user: 1}, nil); err != hub.ErrTooManyConns {
+		t.Fatalf("past the limit again: %v", err)
 	}
 }

@@ -118,6 +118,28 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd parley.UserUpdate)
 	return u, mapError(err)
 }
 
+// LastSeen returns when each of ids was last online, in one query.
+func (s *Store) LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	out := make(map[int64]time.Time, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, last_seen FROM users WHERE id = ANY($1) AND last_seen IS NOT NULL`, ids)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, mapError(err)
+		}
+		out[id] = at.UTC()
+	}
+	return out, mapError(rows.Err())
+}
+
 // SetLastSeen records when a user was last online; ENOTFOUND if there is no
 // such user.
 func (s *Store) SetLastSeen(ctx context.Context, id int64, at time.Time) error {

@@ -146,6 +146,28 @@ func (s *Store) SetLastSeen(ctx context.Context, id int64, at time.Time) error {
 	})
 }
 
+// LastSeen returns when each of ids was last online, in one query.
+func (s *Store) LastSeen(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	out := make(map[int64]time.Time, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.rd.QueryContext(ctx, `SELECT id, last_seen FROM users
+		WHERE id IN (SELECT value FROM json_each(?)) AND last_seen IS NOT NULL`, jsonList(ids))
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, dbErr(err)
+		}
+		out[id] = tm(at)
+	}
+	return out, dbErr(rows.Err())
+}
+
 // AddLoginFailure records one failed login at time at for each key.
 func (s *Store) AddLoginFailure(ctx context.Context, keys []string, at time.Time) error {
 	if len(keys) == 0 {

@@ -187,6 +187,21 @@ func testLastSeen(t *testing.T, s parley.Store) {
 	if got.LastSeen != nil {
 		t.Fatalf("bob's LastSeen = %v, want nil", got.LastSeen)
 	}
+
+	// Many at once: the never-seen and the unknown are left out.
+	carol := MustUser(t, s, "carol")
+	ok(t, s.SetLastSeen(ctx, carol.ID, at(7)), "SetLastSeen(carol)")
+	seen, err := s.LastSeen(ctx, []int64{alice.ID, bob.ID, carol.ID, 987654})
+	ok(t, err, "LastSeen")
+	if len(seen) != 2 {
+		t.Fatalf("LastSeen = %v, want alice and carol", seen)
+	}
+	sameTime(t, "LastSeen(alice)", seen[alice.ID], at(9))
+	sameTime(t, "LastSeen(carol)", seen[carol.ID], at(7))
+	if seen, err := s.LastSeen(ctx, nil); err != nil || len(seen) != 0 {
+		t.Fatalf("LastSeen(nil) = %v, %v", seen, err)
+	}
+	wantCode(t, s.SetLastSeen(ctx, 987654, at(1)), parley.ENOTFOUND, "SetLastSeen of no user")
 }
 
 func testLoginFailures(t *testing.T, s parley.Store) {

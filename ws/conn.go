@@ -27,7 +27,11 @@ import (
 // The writer runs only while there is something to write: enqueueing to a
 // connection without a writer starts one (under mu), and the writer ends
 // when it finds the queue empty (under mu), so at most one runs and an idle
-// connection costs no writer goroutine. Keepalive pings come from a timer.
+// connection costs no writer goroutine. Keepalive pings, the session's
+// expiry and the deadline of a close come from timers, armed under mu while
+// the connection is open (afterLocked, rearmLocked); timers counts their
+// callbacks until each has run or been stopped, and serve waits for them, so
+// nothing of a connection runs once Shutdown has waited for it.
 type Conn struct {
 	// Fan-out reads and writes these for every event, under mu: they are
 	// kept together, at the start, to share a cache line or two.
@@ -60,8 +64,10 @@ type Conn struct {
 
 	ctx    context.Context // the connection's: ends when it does
 	cancel context.CancelFunc
-	pinger *time.Timer // keepalive
-	expiry *time.Timer // the session's expiry (see checkSession)
+	pinger *time.Timer    // keepalive; under mu
+	expiry *time.Timer    // the session's expiry (see checkSession); under mu
+	kill   *time.Timer    // drops the TCP connection if a close takes too long; under mu
+	timers sync.WaitGroup // armed timers and running callbacks of the three
 
 	// Owned by the running writer (handed from one to the next under mu).
 	spare    [][]byte    // the last batch, emptied: the next queue
@@ -186,7 +192,50 @@ func (c *Conn) closeLocked(code int, reason string) {
 	c.startWriterLocked() // it sends the close frame
 	// A writer stuck on a peer that stopped reading cannot send the close
 	// frame; drop the TCP connection if the close has not finished by then.
-	time.AfterFunc(3*time.Second, func() { c.ws.CloseNow() })
+	c.timers.Add(1)
+	c.kill = time.AfterFunc(3*time.Second, func() {
+		defer c.timers.Done()
+		c.ws.CloseNow()
+	})
+}
+
+// afterLocked runs f on a timer goroutine after d, counted in c.timers,
+// unless the connection has closed (then it returns nil). f must not hold
+// mu while it re-arms its timer with rearmLocked.
+func (c *Conn) afterLocked(d time.Duration, f func()) *time.Timer {
+	if c.closed {
+		return nil
+	}
+	c.timers.Add(1)
+	return time.AfterFunc(d, func() {
+		defer c.timers.Done()
+		f()
+	})
+}
+
+// rearmLocked sets t (made by afterLocked) to fire again after d, unless
+// the connection has closed.
+func (c *Conn) rearmLocked(t *time.Timer, d time.Duration) {
+	if c.closed || t == nil {
+		return
+	}
+	c.timers.Add(1)
+	if t.Reset(d) {
+		c.timers.Done() // it was armed: that arming's count stands for this one
+	}
+}
+
+// stopTimers stops the connection's timers once it has closed (so nothing
+// re-arms them) and waits for callbacks that are running.
+func (c *Conn) stopTimers() {
+	c.mu.Lock()
+	for _, t := range []*time.Timer{c.pinger, c.expiry, c.kill} {
+		if t != nil && t.Stop() {
+			c.timers.Done()
+		}
+	}
+	c.mu.Unlock()
+	c.timers.Wait()
 }
 
 // start registers the connection (a member of the conversations of heads,
@@ -199,7 +248,13 @@ func (c *Conn) start(parent context.Context, heads []parley.ConvHead) bool {
 	for i, h := range heads {
 		ids[i] = h.ID
 	}
-	if _, err := s.reg.Register(c, ids); err != nil {
+	if _, err := s.reg.Register(c, ids); errors.Is(err, hub.ErrTooManyConns) {
+		// Another connection of the user's took the last place since
+		// Serve looked.
+		c.cancel()
+		c.ws.Close(ClosePolicy, "too many connections")
+		return false
+	} else if err != nil {
 		s.reg.Unregister(c)
 		c.cancel()
 		c.ws.Close(websocket.StatusInternalError, "try again")
@@ -217,10 +272,10 @@ func (c *Conn) start(parent context.Context, heads []parley.ConvHead) bool {
 	if s.presence != nil {
 		s.presence.Connect(c.user.ID)
 	}
-	c.pinger = time.AfterFunc(time.Hour, c.keepalive) // armed once assigned
-	c.pinger.Reset(s.cfg.PingInterval)
-	c.expiry = time.AfterFunc(time.Hour, c.checkSession)
-	c.expiry.Reset(time.Until(c.sess.ExpiresAt))
+	c.mu.Lock() // the callbacks take mu: they find the timers assigned
+	c.pinger = c.afterLocked(s.cfg.PingInterval, c.keepalive)
+	c.expiry = c.afterLocked(time.Until(c.sess.ExpiresAt), c.checkSession)
+	c.mu.Unlock()
 	c.send(encode(helloFrame{Ev: "hello", User: c.user, SessionID: c.sess.ID, ConnID: c.id, Limits: limitsOf(s.cfg)}))
 	return true
 }
@@ -234,10 +289,10 @@ func (c *Conn) serve() {
 	c.mu.Lock()
 	c.closeLocked(int(websocket.StatusNormalClosure), "")
 	c.mu.Unlock()
+	c.cancel() // ends a ping or a session check in flight
 	// Once closed, nothing starts a writer: this waits for the last one.
 	c.writers.Wait()
-	c.pinger.Stop()
-	c.expiry.Stop()
+	c.stopTimers()
 	s.reg.Unregister(c)
 	if s.presence != nil {
 		s.presence.Disconnect(c.user.ID)
@@ -455,9 +510,13 @@ func (c *Conn) checkSession() {
 	case parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && !time.Now().Before(exp):
 		c.CloseWith(CloseSessionEnded, "session expired")
 	case err != nil:
-		c.expiry.Reset(sessionRecheck) // the store did not answer: ask again
+		c.mu.Lock()
+		c.rearmLocked(c.expiry, sessionRecheck) // the store did not answer: ask again
+		c.mu.Unlock()
 	default:
-		c.expiry.Reset(time.Until(exp))
+		c.mu.Lock()
+		c.rearmLocked(c.expiry, time.Until(exp))
+		c.mu.Unlock()
 	}
 }
 
@@ -473,11 +532,9 @@ func (c *Conn) keepalive() {
 	default:
 	}
 	c.ping(c.ctx)
-	select {
-	case <-c.done:
-	default:
-		c.pinger.Reset(c.srv.cfg.PingInterval)
-	}
+	c.mu.Lock()
+	c.rearmLocked(c.pinger, c.srv.cfg.PingInterval)
+	c.mu.Unlock()
 }
 
 func (c *Conn) ping(ctx context.Context) {

@@ -172,7 +172,9 @@ func NewServer(svc Service, reg *hub.Registry, presence Presence, cfg Config, lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{svc: svc, reg: reg, cfg: cfg.withDefaults(), log: log, presence: presence, ops: make(map[string]OpHandler)}
+	s := &Server{svc: svc, reg: reg, cfg: cfg.withDefaults(), log: log, presence: presence, ops: make(map[string]OpHandler)}
+	reg.SetMaxConnsPerUser(s.cfg.MaxConnsPerUser)
+	return s
 }
 
 // Handle registers a handler for an extra operation.
@@ -198,8 +200,8 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, user parley.User,
 	if s.draining() {
 		return errShuttingDown
 	}
-	if s.reg.Count(user.ID) >= s.cfg.MaxConnsPerUser {
-		return &parley.Error{Code: parley.ERATELIMITED, Message: "Too many connections for this user.", RetryAfter: 5 * time.Second}
+	if s.reg.Full(user.ID) { // refused early; Register decides (see start)
+		return hub.ErrTooManyConns
 	}
 	// What the connection subscribes to is read before the upgrade, so
 	// that a database that does not answer gets the client a plain 503.

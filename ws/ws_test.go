@@ -468,6 +468,98 @@ func TestNoGoroutinesLeft(t *testing.T) {
 	}
 }
 
+// TestConnectionLimit: past MaxConnsPerUser a connection is refused with
+// 429 before the upgrade; connections racing for the last places never
+// exceed the limit (those that lose are closed with 1008 right after the
+// upgrade).
+func TestConnectionLimit(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Realtime.MaxConnsPerUser = 3 }))
+	at := login(t, srv, "alice")
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/ws"
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + at}}}
+	var first []*peer
+	for range 3 {
+		p := dial(t, srv, at, true)
+		p.await("hello", ev("hello"))
+		first = append(first, p)
+	}
+	_, res, err := websocket.Dial(t.Context(), url, opts)
+	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "5" {
+		t.Fatalf("4th connection: %v %+v", err, res)
+	}
+	for _, p := range first {
+		p.c.Close(websocket.StatusNormalClosure, "")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Node.Registry.Count(first[0].userID(t, srv)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("connections not gone")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// 12 at once: each gets its hello (then stays) or is refused.
+	const n = 12
+	results := make(chan string, n)
+	var conns sync.Map
+	for i := range n {
+		go func() {
+			c, _, err := websocket.Dial(t.Context(), url, opts)
+			if err != nil {
+				results <- "refused"
+				return
+			}
+			conns.Store(i, c)
+			_, data, err := c.Read(t.Context())
+			switch {
+			case err == nil && bytes.Contains(data, []byte(`"ev":"hello"`)):
+				results <- "hello"
+			case websocket.CloseStatus(err) == websocket.StatusPolicyViolation:
+				results <- "closed 1008"
+			default:
+				results <- fmt.Sprintf("unexpected: %q %v", data, err)
+			}
+		}()
+	}
+	got := map[string]int{}
+	for range n {
+		got[<-results]++
+	}
+	t.Cleanup(func() {
+		conns.Range(func(_, c any) bool { c.(*websocket.Conn).CloseNow(); return true })
+	})
+	if got["hello"] != 3 || got["hello"]+got["refused"]+got["closed 1008"] != n {
+		t.Fatalf("12 racing connections: %v; want 3 served, the rest refused", got)
+	}
+}
+
+// TestShutdownWaitsForTimers: once Shutdown returns, nothing of a
+// connection runs: not a keepalive ping, a session check or a close's
+// deadline (they run on timers, which the connection owns and waits for).
+func TestShutdownWaitsForTimers(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
+		c.Realtime.PingInterval = time.Millisecond // keepalive runs all the time
+	}))
+	at := login(t, srv, "alice")
+	for range 8 {
+		p := dial(t, srv, at, true)
+		p.await("hello", ev("hello"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Node.Shutdown(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("Shutdown did not finish")
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if strings.Contains(g, "parley/ws.(*Conn)") {
+			t.Fatalf("a connection's goroutine runs after Shutdown:\n%s", g)
+		}
+	}
+}
+
 // TestDeadPeerDropped: a peer that stops answering pings is dropped after
 // PingInterval + PingTimeout (25 s + 20 s by default; short here).
 func TestDeadPeerDropped(t *testing.T) {
