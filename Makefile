@@ -62,7 +62,7 @@ browser-deps:
 	fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws ./service
+	$(GO) test -run '^$$' -bench . -benchmem ./sqlite ./postgres ./hub ./ws ./service ./media
 
 clean:
 	rm -rf bin web/dist/app

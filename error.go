@@ -29,6 +29,7 @@ const (
 	EGROUPFULL      = "group_full"           // 409
 	EBADCREDENTIALS = "bad_credentials"      // 401
 	ECLIENTMSGID    = "client_msg_id_reused" // 409: a resend with the same client_msg_id but other text
+	EQUOTA          = "quota_exceeded"       // 413: the user's uploads would pass their quota
 
 	// WebSocket only.
 	EBADREQUEST = "bad_request" // 400: the frame is not a JSON request with "op"

@@ -1,6 +1,7 @@
 package parley
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -88,7 +89,64 @@ func (m *Message) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if len(m.Attachments) > 0 {
+		b = append(b, `,"attachments":[`...)
+		for i := range m.Attachments {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = m.Attachments[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
+}
+
+// appendJSON appends a's JSON encoding, as encoding/json writes it.
+func (a *Attachment) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, a.ID, 10)
+	b = append(b, `,"name":`...)
+	b = AppendJSONString(b, a.Name)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, a.Size, 10)
+	b = append(b, `,"content_type":`...)
+	b = AppendJSONString(b, a.ContentType)
+	if a.Width != 0 {
+		b = append(b, `,"width":`...)
+		b = strconv.AppendInt(b, int64(a.Width), 10)
+	}
+	if a.Height != 0 {
+		b = append(b, `,"height":`...)
+		b = strconv.AppendInt(b, int64(a.Height), 10)
+	}
+	if a.Duration != 0 {
+		b = append(b, `,"duration":`...)
+		b = appendJSONFloat(b, a.Duration)
+	}
+	b = append(b, `,"url":`...)
+	b = AppendJSONString(b, a.URL)
+	if a.ThumbnailURL != "" {
+		b = append(b, `,"thumbnail_url":`...)
+		b = AppendJSONString(b, a.ThumbnailURL)
+	}
+	return append(b, '}')
+}
+
+// appendJSONFloat appends a finite f as encoding/json writes a float64:
+// plain digits, or an exponent (without a leading zero) for the very small
+// and the very large.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1] // e-07 → e-7
+		b = b[:n-1]
+	}
+	return b
 }
 
 // appendJSONTime appends t as time.Time.MarshalJSON does (RFC 3339 with

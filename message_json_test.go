@@ -29,6 +29,8 @@ func fill(t *testing.T, v reflect.Value) {
 		v.SetString("a <b> & \"c\"\n\u2028é\x01")
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Float64:
+		v.SetFloat(-4.25)
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))
 		fill(t, v.Elem())
@@ -81,4 +83,11 @@ func FuzzMessageJSON(f *testing.F) {
 			ClientMsgID: cid, Kind: MessageText, Text: text, CreatedAt: ts, EditedAt: &ts, Mentions: []int64{id}}
 		checkJSON(t, "fuzzed message", m)
 	})
+}
+
+// Durations encode as encoding/json writes floats, small and large.
+func TestMessageJSONDurations(t *testing.T) {
+	for _, d := range []float64{3.25, 0.1, 1e-7, 123456.789, 86400, 1e21, 2.5e-9, -0.000001} {
+		checkJSON(t, "duration", Message{Attachments: []Attachment{{ID: 1, Duration: d, URL: "/u"}}})
+	}
 }

@@ -9,12 +9,15 @@ import "time"
 
 // User is a person with an account.
 type User struct {
-	ID                int64     `json:"id"`
-	Username          string    `json:"username"`
-	Email             string    `json:"email,omitempty"` // only shown to the user themself
-	DisplayName       string    `json:"display_name"`
-	AcceptingMessages bool      `json:"accepting_messages"`
-	CreatedAt         time.Time `json:"created_at"`
+	ID                int64  `json:"id"`
+	Username          string `json:"username"`
+	Email             string `json:"email,omitempty"` // only shown to the user themself
+	DisplayName       string `json:"display_name"`
+	AcceptingMessages bool   `json:"accepting_messages"`
+	// AvatarURL is where the profile photo is; absent without one.
+	AvatarURL string    `json:"avatar_url,omitempty"`
+	AvatarKey string    `json:"-"` // the photo's blob
+	CreatedAt time.Time `json:"created_at"`
 	// LastSeen is when the user's last connection closed (nil: never, or
 	// online now as far as the store knows).
 	LastSeen *time.Time `json:"last_seen,omitempty"`
@@ -69,10 +72,13 @@ const (
 // Conversation is a direct chat (exactly two members, one per pair of users)
 // or a group.
 type Conversation struct {
-	ID        int64     `json:"id"`
-	Kind      string    `json:"kind"`
-	Name      string    `json:"name"`           // group name; for a direct chat the API fills in the other person
-	Code      string    `json:"code,omitempty"` // group join code
+	ID   int64  `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`           // group name; for a direct chat the API fills in the other person
+	Code string `json:"code,omitempty"` // group join code
+	// PhotoURL is where a group's photo is; absent without one.
+	PhotoURL  string    `json:"photo_url,omitempty"`
+	PhotoKey  string    `json:"-"` // the photo's blob
 	CreatedAt time.Time `json:"created_at"`
 	LastSeq   int64     `json:"last_seq"` // seq of the newest message, 0 when empty
 	LastMod   int64     `json:"last_mod"` // newest change counter (new, edited or deleted message)
@@ -89,6 +95,7 @@ type Member struct {
 	UserID         int64     `json:"user_id"`
 	Username       string    `json:"username"`
 	DisplayName    string    `json:"display_name"`
+	AvatarURL      string    `json:"avatar_url,omitempty"`
 	Role           string    `json:"role"`
 	JoinedAt       time.Time `json:"joined_at"`
 	DeliveredSeq   int64     `json:"delivered_seq"`
@@ -156,6 +163,8 @@ type Message struct {
 
 	// Mentions are the ids of the members the text mentions (@username).
 	Mentions []int64 `json:"mentions,omitempty"`
+	// Attachments are the files the message carries, in the order sent.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.

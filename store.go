@@ -27,6 +27,7 @@ type Store interface {
 	PushStore
 	HealthStore
 	HeadStore
+	UploadStore
 	Close() error
 }
 
@@ -245,6 +246,11 @@ type NewMessage struct {
 	// Mentions are the ids of the members the text mentions, stored with
 	// the message in the same transaction.
 	Mentions []int64
+	// Attachments are the ids of uploads to attach, in order. Each must be
+	// the sender's and not attached yet, else the append fails with
+	// ErrBadAttachments and stores nothing; in the same transaction as the
+	// message they become its attachments (Message.Attachments).
+	Attachments []int64
 }
 
 // MessageQuery selects a page of history. With BeforeSeq set, the page is the
@@ -285,7 +291,8 @@ type MessageStore interface {
 	// deleted message cannot be edited (EINVALID).
 	EditMessage(ctx context.Context, conversationID, seq, editor int64, text string, mentions []int64, now time.Time) (Message, error)
 	// DeleteMessage turns a text message into a tombstone (text and
-	// mentions emptied, DeletedAt set, new Mod). byModerator allows
+	// mentions emptied, attachments deleted and their blobs released,
+	// DeletedAt set, new Mod). byModerator allows
 	// deleting others' messages.
 	// Deleting a deleted message returns it unchanged.
 	DeleteMessage(ctx context.Context, conversationID, seq, actor int64, byModerator bool, now time.Time) (Message, error)

@@ -432,3 +432,47 @@ func (t *timedStore) DropPush(ctx context.Context, id int64) error {
 func (t *timedStore) PushGone(ctx context.Context, subscriptionID int64) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.PushGone(ctx, subscriptionID) })
 }
+
+// UploadStore
+
+func (t *timedStore) CreateUpload(ctx context.Context, u *Upload, quota int64, now time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateUpload(ctx, u, quota, now) })
+}
+
+func (t *timedStore) Upload(ctx context.Context, id int64) (Upload, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Upload, error) { return t.s.Upload(ctx, id) })
+}
+
+func (t *timedStore) UploadUsage(ctx context.Context, ownerID int64) (int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int64, error) { return t.s.UploadUsage(ctx, ownerID) })
+}
+
+func (t *timedStore) SetThumbnail(ctx context.Context, id int64, key string, size int64, now time.Time) (Upload, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Upload, error) { return t.s.SetThumbnail(ctx, id, key, size, now) })
+}
+
+func (t *timedStore) DeleteUpload(ctx context.Context, ownerID, id int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.DeleteUpload(ctx, ownerID, id) })
+}
+
+func (t *timedStore) DeleteOrphanUploads(ctx context.Context, before time.Time, limit int) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.DeleteOrphanUploads(ctx, before, limit) })
+}
+
+func (t *timedStore) SetAvatar(ctx context.Context, userID int64, key string, size int64, now time.Time) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.SetAvatar(ctx, userID, key, size, now) })
+}
+
+func (t *timedStore) SetGroupPhoto(ctx context.Context, conversationID int64, key string, size int64, now time.Time) (Conversation, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Conversation, error) {
+		return t.s.SetGroupPhoto(ctx, conversationID, key, size, now)
+	})
+}
+
+func (t *timedStore) LeaseDoomedBlobs(ctx context.Context, now, until time.Time, limit int) ([]string, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]string, error) { return t.s.LeaseDoomedBlobs(ctx, now, until, limit) })
+}
+
+func (t *timedStore) ForgetBlobs(ctx context.Context, keys []string, until time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ForgetBlobs(ctx, keys, until) })
+}

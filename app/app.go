@@ -21,12 +21,14 @@ import (
 
 	"parley"
 	"parley/calls"
+	"parley/disk"
 	phttp "parley/http"
 	"parley/hub"
 	pnats "parley/nats"
 	"parley/postgres"
 	"parley/presence"
 	"parley/repair"
+	"parley/s3"
 	"parley/service"
 	"parley/sqlite"
 	"parley/suggest"
@@ -65,6 +67,22 @@ type Config struct {
 	Realtime ws.Config
 	Presence presence.Config
 
+	// StorageURL selects S3-compatible storage for files
+	// (s3://bucket?endpoint=…, see s3.Config); zero value means the folder
+	// blobs/ in the data dir. S3AccessKey and S3SecretKey authenticate to
+	// it (zero values: the environment's AWS or MinIO credentials).
+	StorageURL               string
+	S3AccessKey, S3SecretKey string
+	// Files configures uploads. Its TempDir's zero value here means the
+	// folder tmp/ in the data dir.
+	Files service.FilesConfig
+	// UploadRate is uploads (files and photos) per user per minute. Zero
+	// value means DefaultUploadRate.
+	UploadRate int
+	// UploadTimeout bounds a request carrying a file. Zero value means
+	// phttp.DefaultUploadTimeout.
+	UploadTimeout time.Duration
+
 	// Suggest configures AI suggestions; SuggestRate is requests per user
 	// per minute (zero value means suggest.DefaultPerMinute) and
 	// SuggestContext the number of recent messages sent as context (zero
@@ -101,11 +119,16 @@ type Config struct {
 	NoWeb bool
 }
 
+// DefaultUploadRate is the default of Config.UploadRate.
+const DefaultUploadRate = 60
+
 // Node is a running node's parts.
 type Node struct {
 	Store    parley.Store
 	Bus      parley.Bus
+	Blobs    parley.Blobs
 	Service  *service.Service
+	Files    *service.Files
 	Registry *hub.Registry
 	Realtime *ws.Server
 	Presence *presence.Tracker
@@ -142,16 +165,24 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		n.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	var err error
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = DefaultDataDir
+	}
+	if cfg.StorageURL != "" {
+		n.Blobs, err = s3.Open(ctx, s3.Config{URL: cfg.StorageURL, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey})
+	} else {
+		n.Blobs, err = disk.Open(filepath.Join(dir, "blobs"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open file storage: %w", err)
+	}
 	if cfg.DatabaseURL != "" {
 		n.Store, err = postgres.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
 	} else {
-		dir := cfg.DataDir
-		if dir == "" {
-			dir = DefaultDataDir
-		}
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
@@ -204,6 +235,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		wg.Go(func() { n.Service.Housekeep(ctx, every) })
 		n.OnClose(func() { stop(); wg.Wait() })
 	}
+	fc := cfg.Files
+	if fc.TempDir == "" {
+		fc.TempDir = filepath.Join(dir, "tmp")
+	}
+	n.Files, err = service.NewFiles(n.Service, n.Blobs, fc)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
 	n.Registry = hub.NewRegistry(n.Bus, log)
 	rc := cfg.Realtime
 	if rc.NodeID == "" {
@@ -252,9 +292,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	uploadRate := cfg.UploadRate
+	if uploadRate == 0 {
+		uploadRate = DefaultUploadRate
+	}
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
 		SuggestContext: cfg.SuggestContext, Features: features, TrustedProxies: cfg.TrustedProxies,
-		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout}
+		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout, Files: n.Files,
+		UploadLimiter: suggest.NewLimiter(uploadRate, 100_000), UploadTimeout: cfg.UploadTimeout}
 	if provider != nil {
 		opt.Suggest = provider
 		opt.SuggestLimiter = suggest.NewLimiter(cfg.SuggestRate, 100_000)
@@ -324,6 +369,9 @@ func (n *Node) Close() error {
 	n.closers = nil
 	if n.Repair != nil {
 		n.Repair.Close()
+	}
+	if n.Files != nil {
+		n.Files.Close()
 	}
 	if n.Presence != nil {
 		n.Presence.Close()

@@ -195,22 +195,28 @@ func (c *Client) header(h http.Header) {
 // answer is decoded into out (if not nil) and its status returned; any
 // other answer becomes an *Error.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) (int, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, fmt.Errorf("client: encode %s %s: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
+	if in == nil {
+		return c.send(ctx, method, path, query, nil, "", -1, out)
 	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return 0, fmt.Errorf("client: encode %s %s: %w", method, path, err)
+	}
+	return c.send(ctx, method, path, query, bytes.NewReader(b), "application/json", int64(len(b)), out)
+}
+
+// send makes one REST call with body (if not nil) of the given type and
+// length (-1: unknown), and reads the answer as do does.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body io.Reader, ctype string, length int64, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.url(path, query), body)
 	if err != nil {
 		return 0, fmt.Errorf("client: %w", err)
 	}
 	c.header(req.Header)
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+		req.ContentLength = length
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -133,9 +133,10 @@ const (
 // Fields of the ops the client sends itself.
 type (
 	sendFields struct {
-		ConversationID int64  `json:"conversation_id"`
-		ClientMsgID    string `json:"client_msg_id"`
-		Text           string `json:"text"`
+		ConversationID int64   `json:"conversation_id"`
+		ClientMsgID    string  `json:"client_msg_id"`
+		Text           string  `json:"text"`
+		Attachments    []int64 `json:"attachments,omitempty"`
 	}
 	syncFields struct {
 		Cursors map[string]Cursor `json:"cursors"`

@@ -345,8 +345,9 @@ func (r *Realtime) Send(ctx context.Context, convID int64, text string) (parley.
 
 // SendWithID is Send with the caller's client_msg_id. Sending an id again
 // returns the message first stored with it.
-func (r *Realtime) SendWithID(ctx context.Context, convID int64, clientMsgID, text string) (parley.Message, error) {
-	f, err := json.Marshal(sendFields{ConversationID: convID, ClientMsgID: clientMsgID, Text: text})
+// attachments are uploads to attach (Client.Upload).
+func (r *Realtime) SendWithID(ctx context.Context, convID int64, clientMsgID, text string, attachments ...int64) (parley.Message, error) {
+	f, err := json.Marshal(sendFields{ConversationID: convID, ClientMsgID: clientMsgID, Text: text, Attachments: attachments})
 	if err != nil {
 		return parley.Message{}, err
 	}

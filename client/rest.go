@@ -263,13 +263,15 @@ func (c *Client) Leave(ctx context.Context, id int64) error {
 	return err
 }
 
-// Send stores a message. clientMsgID makes it idempotent: resending the
-// same id returns the original message with created false.
-func (c *Client) Send(ctx context.Context, convID int64, clientMsgID, text string) (msg parley.Message, created bool, err error) {
+// Send stores a message, with the uploads attachments attached (see
+// Upload). clientMsgID makes it idempotent: resending the same id returns
+// the original message with created false.
+func (c *Client) Send(ctx context.Context, convID int64, clientMsgID, text string, attachments ...int64) (msg parley.Message, created bool, err error) {
 	in := struct {
-		ClientMsgID string `json:"client_msg_id"`
-		Text        string `json:"text"`
-	}{clientMsgID, text}
+		ClientMsgID string  `json:"client_msg_id"`
+		Text        string  `json:"text"`
+		Attachments []int64 `json:"attachments,omitempty"`
+	}{clientMsgID, text, attachments}
 	var out messageBody
 	status, err := c.do(ctx, http.MethodPost, convPath(convID, "/messages"), nil, in, &out)
 	return out.Message, status == http.StatusCreated, err

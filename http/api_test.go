@@ -73,19 +73,25 @@ func (a *api) do(method, path string, body any) resp {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return a.send(req)
+}
+
+// send sends req with the caller's token and reads the answer.
+func (a *api) send(req *http.Request) resp {
+	a.t.Helper()
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
+		a.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	r := resp{status: res.StatusCode, raw: raw, header: res.Header}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			a.t.Fatalf("%s %s: bad JSON %q", method, path, raw)
+			a.t.Fatalf("%s %s: bad JSON %q", req.Method, req.URL.Path, raw)
 		}
 	}
 	return r

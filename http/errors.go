@@ -40,6 +40,7 @@ var codes = map[string]int{
 	parley.EAIRATELIMITED:  http.StatusTooManyRequests,
 	parley.EAITIMEOUT:      http.StatusGatewayTimeout,
 	parley.EAIBADRESPONSE:  http.StatusBadGateway,
+	parley.EQUOTA:          http.StatusRequestEntityTooLarge,
 }
 
 // ErrorStatus returns the HTTP status for an error code.

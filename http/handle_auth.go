@@ -127,6 +127,9 @@ func (s *Server) handleUser(r *http.Request, me parley.User, _ parley.Session) (
 
 func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
 	f := map[string]any{"suggestions": s.opt.Suggest != nil, "calls": false, "push": false}
+	if s.opt.Files != nil {
+		f["files"] = s.opt.Files.Limits()
+	}
 	for k, v := range s.opt.Features {
 		f[k] = v
 	}

@@ -10,7 +10,7 @@ import (
 // Messages is what the message routes (and suggestions, which read
 // history) need of the application layer (*service.Service).
 type Messages interface {
-	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error)
+	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string, attachments ...int64) (parley.Message, bool, error)
 	History(ctx context.Context, userID, conversationID int64, q parley.MessageQuery) ([]parley.Message, bool, error)
 	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
 	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
@@ -19,8 +19,9 @@ type Messages interface {
 
 func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
 	var req struct {
-		ClientMsgID string `json:"client_msg_id"`
-		Text        string `json:"text"`
+		ClientMsgID string  `json:"client_msg_id"`
+		Text        string  `json:"text"`
+		Attachments []int64 `json:"attachments"`
 	}
 	id, err := ids(r, "id")
 	if err == nil {
@@ -29,7 +30,7 @@ func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	m, isNew, err := s.svc.Send(r.Context(), u.ID, id[0], req.ClientMsgID, req.Text)
+	m, isNew, err := s.svc.Send(r.Context(), u.ID, id[0], req.ClientMsgID, req.Text, req.Attachments...)
 	return created(isNew), map[string]any{"message": m}, err
 }
 

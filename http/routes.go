@@ -44,6 +44,20 @@ func (s *Server) routes() http.Handler {
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
 	api.Handle("POST /api/v1/conversations/{id}/suggestions", a(s.handleSuggestions))
 
+	if s.opt.Files != nil {
+		// Requests carrying a file get longer than a JSON body.
+		file := func(h AuthedHandler) http.Handler { return WithBodyTimeout(s.uploadTimeout(), a(h)) }
+		api.Handle("POST /api/v1/uploads", file(s.handleUpload))
+		api.Handle("DELETE /api/v1/uploads/{id}", s.api(s.handleDeleteUpload))
+		api.Handle("GET /api/v1/attachments/{id}", a(s.handleAttachment))
+		api.Handle("GET /api/v1/attachments/{id}/thumbnail", a(s.handleThumbnail))
+		api.Handle("PUT /api/v1/me/avatar", file(s.handleSetAvatar))
+		api.Handle("DELETE /api/v1/me/avatar", s.api(s.handleRemoveAvatar))
+		api.Handle("GET /api/v1/users/{id}/avatar", a(s.handleAvatar))
+		api.Handle("PUT /api/v1/conversations/{id}/photo", file(s.handleSetGroupPhoto))
+		api.Handle("DELETE /api/v1/conversations/{id}/photo", s.api(s.handleRemoveGroupPhoto))
+		api.Handle("GET /api/v1/conversations/{id}/photo", a(s.handleGroupPhoto))
+	}
 	if s.opt.Realtime != nil {
 		api.Handle("GET /api/v1/ws", a(s.handleWebSocket))
 	}

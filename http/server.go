@@ -71,6 +71,15 @@ type Options struct {
 	SuggestContext int
 	// Extra routes (calls, push) registered on the API mux.
 	Extra func(mux *http.ServeMux, auth func(h AuthedHandler) http.Handler)
+	// Files serves uploads, attachments and photos; nil leaves their routes
+	// out.
+	Files Files
+	// UploadLimiter limits uploads (files and photos) per user; nil: no
+	// limit.
+	UploadLimiter *suggest.Limiter
+	// UploadTimeout bounds a request carrying a file. Zero means
+	// DefaultUploadTimeout.
+	UploadTimeout time.Duration
 	// Features reported by GET /api/v1/features besides suggestions.
 	Features map[string]any
 	// TrustedProxies are the peers whose X-Forwarded-For and

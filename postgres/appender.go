@@ -52,6 +52,7 @@ type appendOp struct {
 	ctx    context.Context
 	nm     parley.NewMessage
 	system []byte
+	ups    []parley.Upload // nm.Attachments, read before the batch
 
 	// Set by the committer before done is closed.
 	msg     parley.Message
@@ -177,12 +178,22 @@ func (a *appender) send(ops []*appendOp) error {
 	slices.Sort(convs)
 	convs = slices.Compact(convs)
 
+	var uploads []int64
+	for _, op := range ops {
+		uploads = append(uploads, op.nm.Attachments...)
+	}
+	slices.Sort(uploads)
+
 	b := &pgx.Batch{}
 	for _, id := range convs {
 		b.Queue(lockSQL, id)
 	}
+	if len(uploads) > 0 {
+		// After the conversations, as every transaction that locks both.
+		b.Queue(lockUploadsSQL, uploads)
+	}
 	for _, op := range ops {
-		b.Queue(appendSQL, appendArgs(op.nm, op.system, op.nm.Kind == parley.MessageSystem)...)
+		b.Queue(appendSQL, appendArgs(op.nm, op.system, op.nm.Kind == parley.MessageSystem, op.ups)...)
 	}
 	br := a.pool.SendBatch(ctx, b)
 	var (
@@ -198,9 +209,13 @@ func (a *appender) send(ops []*appendOp) error {
 	for range convs {
 		keep(br.QueryRow().Scan(&kind, &count))
 	}
+	if len(uploads) > 0 {
+		_, err := br.Exec()
+		keep(err)
+	}
 	refused := make([]bool, len(ops))
 	for i, op := range ops {
-		msg, err := scanAppended(br.QueryRow(), op.nm)
+		msg, err := scanAppended(br.QueryRow(), op.nm, op.ups)
 		keep(err)
 		op.msg, op.created, refused[i] = msg, err == nil, errors.Is(err, pgx.ErrNoRows)
 	}
@@ -265,6 +280,19 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return parley.Message{}, false, mapError(err)
+	}
+	if len(nm.Attachments) > 0 {
+		// A member's message refused for none of the above: its
+		// attachments were taken (another's, or attached already).
+		var member bool
+		err = a.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2)`,
+			nm.ConversationID, nm.SenderID).Scan(&member)
+		if err != nil {
+			return parley.Message{}, false, mapError(err)
+		}
+		if member {
+			return parley.Message{}, false, parley.ErrBadAttachments
+		}
 	}
 	return parley.Message{}, false, parley.ErrNotFound
 }

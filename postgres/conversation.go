@@ -11,14 +11,16 @@ import (
 )
 
 const conversationColumns = `c.id, c.kind, c.name, coalesce(c.code, ''), c.created_at,
-	c.last_seq, c.last_mod, c.last_activity, c.member_count`
+	c.last_seq, c.last_mod, c.last_activity, c.member_count, coalesce(c.photo_key, '')`
 
 func conversationDest(c *parley.Conversation) []any {
-	return []any{&c.ID, &c.Kind, &c.Name, &c.Code, &c.CreatedAt, &c.LastSeq, &c.LastMod, &c.LastActivity, &c.MemberCount}
+	return []any{&c.ID, &c.Kind, &c.Name, &c.Code, &c.CreatedAt, &c.LastSeq, &c.LastMod, &c.LastActivity, &c.MemberCount,
+		&c.PhotoKey}
 }
 
 func fixConversation(c *parley.Conversation) {
 	c.CreatedAt, c.LastActivity = utc(c.CreatedAt), utc(c.LastActivity)
+	c.PhotoURL = parley.GroupPhotoURL(c.ID, c.PhotoKey)
 }
 
 func scanConversation(row pgx.Row) (parley.Conversation, error) {
@@ -36,14 +38,18 @@ func conversation(ctx context.Context, q querier, id int64) (parley.Conversation
 }
 
 // memberColumns selects a member from alias m and their user from alias u.
-const memberColumns = `m.conversation_id, m.user_id, u.username, u.display_name, m.role, m.joined_at, m.delivered_seq, m.read_seq`
+const memberColumns = `m.conversation_id, m.user_id, u.username, u.display_name, m.role, m.joined_at, m.delivered_seq, m.read_seq,
+	coalesce(u.avatar_key, '')`
 
 func scanMember(row pgx.Row) (parley.Member, error) {
-	var m parley.Member
-	if err := row.Scan(&m.ConversationID, &m.UserID, &m.Username, &m.DisplayName, &m.Role, &m.JoinedAt, &m.DeliveredSeq, &m.ReadSeq); err != nil {
+	var (
+		m      parley.Member
+		avatar string
+	)
+	if err := row.Scan(&m.ConversationID, &m.UserID, &m.Username, &m.DisplayName, &m.Role, &m.JoinedAt, &m.DeliveredSeq, &m.ReadSeq, &avatar); err != nil {
 		return parley.Member{}, err
 	}
-	m.JoinedAt = utc(m.JoinedAt)
+	m.JoinedAt, m.AvatarURL = utc(m.JoinedAt), parley.AvatarURL(m.UserID, avatar)
 	return m, nil
 }
 
@@ -199,7 +205,7 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+conversationColumns+`, m.role, m.read_seq, m.delivered_seq,
 			`+messageColumns("lm", "lu")+`,
-			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen,
+			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen, p.avatar_key,
 			m.notify_level, m.muted_until,
 			(SELECT count(*) FROM mentions mn
 				WHERE mn.user_id = m.user_id AND mn.conversation_id = c.id AND mn.seq > m.read_seq)
@@ -224,10 +230,11 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 			pdisp *string
 			pacc  *bool
 			pcrt  *time.Time
+			pav   *string
 		)
 		dest := append(conversationDest(&cs.Conversation), &cs.Role, &cs.ReadSeq, &cs.DeliveredSeq)
 		dest = append(dest, last.dest()...)
-		dest = append(dest, &pid, &pname, &pdisp, &pacc, &pcrt, &peer.LastSeen,
+		dest = append(dest, &pid, &pname, &pdisp, &pacc, &pcrt, &peer.LastSeen, &pav,
 			&cs.Notify.Level, &cs.Notify.MutedUntil, &cs.UnreadMentions)
 		if err := row.Scan(dest...); err != nil {
 			return cs, err
@@ -249,6 +256,8 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 				peer.CreatedAt = utc(*pcrt)
 			}
 			peer.LastSeen = utcp(peer.LastSeen)
+			peer.AvatarKey = deref(pav)
+			peer.AvatarURL = parley.AvatarURL(peer.ID, peer.AvatarKey)
 			cs.Peer = &peer
 		}
 		return cs, nil

@@ -20,7 +20,8 @@ func messageColumns(m, u string) string {
 	return fmt.Sprintf(`coalesce(%[1]s.id, 0), coalesce(%[1]s.conversation_id, 0), coalesce(%[1]s.seq, 0),
 		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
 		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
-		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions`, m, u)
+		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions,
+		%[1]s.attachments`, m, u)
 }
 
 // selectMessage reads messages as m with senders as u.
@@ -30,6 +31,7 @@ var selectMessage = `SELECT ` + messageColumns("m", "u") + ` FROM messages m LEF
 type messageScan struct {
 	msg         parley.Message
 	system      []byte
+	attachments []byte
 	createdAt   *time.Time
 	username    *string
 	displayName *string
@@ -38,7 +40,8 @@ type messageScan struct {
 func (s *messageScan) dest() []any {
 	m := &s.msg
 	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
-		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions}
+		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions,
+		&s.attachments}
 }
 
 // message finishes a scanned message: times in UTC, System decoded, Sender
@@ -56,6 +59,11 @@ func (s *messageScan) message() (parley.Message, error) {
 		m.System = new(parley.SystemInfo)
 		if err := json.Unmarshal(s.system, m.System); err != nil {
 			return parley.Message{}, fmt.Errorf("postgres: message %d: system: %w", m.ID, err)
+		}
+	}
+	if s.attachments != nil {
+		if err := json.Unmarshal(s.attachments, &m.Attachments); err != nil {
+			return parley.Message{}, fmt.Errorf("postgres: message %d: attachments: %w", m.ID, err)
 		}
 	}
 	if m.SenderID != 0 && s.username != nil {
@@ -86,9 +94,11 @@ func deref(s *string) string {
 // advances last_seq and last_mod (which locks the conversation's row, if the
 // transaction does not hold the lock already), starts the push decision's
 // clock (notify_from) for a text message if it is not running, stores the
-// message with its mentions $9 (and their rows in mentions), moves the
-// sender's marks to it, and returns its id, seq, mod and sender's names; no
-// row if it was refused.
+// message with its mentions $9 (and their rows in mentions) and its
+// attachments (uploads $10, which must all be the sender's and not
+// attached, else it is refused; $11 their list as the message shows it),
+// moves the sender's marks to it, and returns its id, seq, mod and
+// sender's names; no row if it was refused.
 //
 // The checks read this statement's snapshot, so the caller must hold the
 // conversation's lock when the statement starts (lockSQL) for them to see
@@ -103,13 +113,19 @@ WITH c AS (
 		AND ($8::boolean OR kind <> 'direct' OR EXISTS (SELECT FROM users
 			WHERE id = CASE WHEN direct_lo = $2 THEN direct_hi ELSE direct_lo END AND accepting_messages))
 		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
+		AND coalesce(cardinality($10::bigint[]), 0) = (SELECT count(*) FROM uploads
+			WHERE id = ANY($10::bigint[]) AND owner_id = $2 AND message_id IS NULL)
 	RETURNING last_seq, last_mod
 ), m AS (
-	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at, mentions)
+	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at, mentions,
+		attachments)
 	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz,
-		$9::bigint[]
+		$9::bigint[], $11::jsonb
 	FROM c
 	RETURNING id, seq, mod, sender_id
+), att AS (
+	UPDATE uploads SET message_id = m.id, conversation_id = $1
+	FROM m WHERE uploads.id = ANY($10::bigint[])
 ), mn AS (
 	INSERT INTO mentions (user_id, conversation_id, seq)
 	SELECT u, $1, m.seq FROM m, unnest($9::bigint[]) AS u
@@ -127,8 +143,17 @@ FROM m LEFT JOIN users u ON u.id = m.sender_id`
 // UPDATE is the lock UPDATE takes: it does not block foreign key checks.
 const lockSQL = `SELECT kind, member_count FROM conversations WHERE id = $1 FOR NO KEY UPDATE`
 
-func appendArgs(nm parley.NewMessage, system []byte, anySender bool) []any {
-	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender, mentionsArg(nm.Mentions)}
+// lockUploadsSQL locks the uploads a batch of appends attaches, so that
+// each append's check sees whether another took them.
+const lockUploadsSQL = `SELECT FROM uploads WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+
+func appendArgs(nm parley.NewMessage, system []byte, anySender bool, ups []parley.Upload) []any {
+	var attach []byte
+	if len(ups) > 0 {
+		attach = parley.AttachmentsJSON(ups)
+	}
+	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender,
+		mentionsArg(nm.Mentions), mentionsArg(nm.Attachments), attach}
 }
 
 // mentionsArg is a message's mentions as the mentions column stores them
@@ -141,7 +166,7 @@ func mentionsArg(ids []int64) []int64 {
 }
 
 // scanAppended reads appendSQL's row into the message being appended.
-func scanAppended(row pgx.Row, nm parley.NewMessage) (parley.Message, error) {
+func scanAppended(row pgx.Row, nm parley.NewMessage, ups []parley.Upload) (parley.Message, error) {
 	var (
 		m                     parley.Message
 		username, displayName *string
@@ -152,6 +177,7 @@ func scanAppended(row pgx.Row, nm parley.NewMessage) (parley.Message, error) {
 	m.ConversationID, m.SenderID, m.ClientMsgID = nm.ConversationID, nm.SenderID, nm.ClientMsgID
 	m.Kind, m.Text, m.CreatedAt = nm.Kind, nm.Text, nm.CreatedAt
 	m.Mentions = slices.Clone(mentionsArg(nm.Mentions))
+	m.Attachments = parley.Attachments(ups)
 	if nm.System != nil {
 		sys := *nm.System
 		m.System = &sys
@@ -191,7 +217,43 @@ func (s *Store) AppendMessage(ctx context.Context, nm parley.NewMessage) (parley
 	if err != nil {
 		return parley.Message{}, false, err
 	}
-	return s.appender.append(&appendOp{ctx: ctx, nm: nm, system: system})
+	op := &appendOp{ctx: ctx, nm: nm, system: system}
+	op.ups, err = s.uploadsFor(ctx, nm)
+	if errors.Is(err, parley.ErrBadAttachments) {
+		// A resend (its uploads are attached: to the original), or a
+		// non-member's message (not found, as any of theirs).
+		return s.appender.original(op)
+	} else if err != nil {
+		return parley.Message{}, false, err
+	}
+	return s.appender.append(op)
+}
+
+// uploadsFor reads the uploads a new message attaches, in order, refusing
+// at once those that are not the sender's or are attached already (the
+// append checks again under its locks). Nothing is read for a message
+// without attachments.
+func (s *Store) uploadsFor(ctx context.Context, nm parley.NewMessage) ([]parley.Upload, error) {
+	if len(nm.Attachments) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ANY($1)`, nm.Attachments)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.Upload, error) { return scanUpload(row) })
+	if err != nil {
+		return nil, mapError(err)
+	}
+	ups := make([]parley.Upload, 0, len(nm.Attachments))
+	for _, id := range nm.Attachments {
+		i := slices.IndexFunc(got, func(u parley.Upload) bool { return u.ID == id })
+		if i < 0 || got[i].OwnerID != nm.SenderID || got[i].MessageID != 0 {
+			return nil, parley.ErrBadAttachments
+		}
+		ups = append(ups, got[i])
+	}
+	return ups, nil
 }
 
 // appendSystem appends a system message by actor (0 for none) in tx, which
@@ -208,7 +270,7 @@ func appendSystem(ctx context.Context, tx pgx.Tx, conversationID, actor int64, i
 	if err != nil {
 		return parley.Message{}, err
 	}
-	return scanAppended(tx.QueryRow(ctx, appendSQL, appendArgs(nm, system, true)...), nm)
+	return scanAppended(tx.QueryRow(ctx, appendSQL, appendArgs(nm, system, true, nil)...), nm, nil)
 }
 
 // Messages returns a page of history in ascending seq order. A Limit of 0
@@ -312,6 +374,16 @@ func (s *Store) changeMessage(ctx context.Context, conversationID, seq int64, ch
 			ON CONFLICT DO NOTHING`, conversationID, seq); err != nil {
 			return err
 		}
+		// So do the uploads: a message that lost its attachments (a
+		// deleted one) loses its uploads, and their blobs a reference.
+		if len(m.Attachments) > 0 {
+			if _, err := deleteUploads(ctx, tx, `
+				DELETE FROM uploads u USING messages m
+				WHERE m.conversation_id = $1 AND m.seq = $2 AND m.attachments IS NULL AND u.message_id = m.id
+				RETURNING u.blob_key, coalesce(u.thumb_key, '')`, conversationID, seq); err != nil {
+				return err
+			}
+		}
 		out, err = message(ctx, tx, conversationID, seq)
 		return err
 	})
@@ -346,7 +418,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator may delete a message.")
 		}
 		return m.DeletedAt == nil, nil
-	}, `body = '', deleted_at = $3, mentions = NULL`, utc(now))
+	}, `body = '', deleted_at = $3, mentions = NULL, attachments = NULL`, utc(now))
 }
 
 // SetMarks moves a member's marks forward, clamped to last_seq; read

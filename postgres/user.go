@@ -10,15 +10,16 @@ import (
 	"parley"
 )
 
-const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen, hide_notification_text`
+const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen, hide_notification_text, coalesce(avatar_key, '')`
 
 func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
 	var u parley.User
 	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &u.CreatedAt, &u.LastSeen,
-		&u.HideNotificationText}, extra...)
+		&u.HideNotificationText, &u.AvatarKey}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return parley.User{}, err
 	}
+	u.AvatarURL = parley.AvatarURL(u.ID, u.AvatarKey)
 	u.CreatedAt = utc(u.CreatedAt)
 	u.LastSeen = utcp(u.LastSeen)
 	return u, nil

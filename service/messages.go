@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"parley"
 )
@@ -21,9 +22,17 @@ import (
 // another text is ECLIENTMSGID, and nothing is stored or announced. Once the
 // original was edited or deleted its first text is no longer known, and any
 // resend gets the message as it now is.
-func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string) (parley.Message, bool, error) {
+//
+// attachments are uploads of the user's to attach (see Files); with them
+// the text (a caption) may be empty.
+func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string, attachments ...int64) (parley.Message, bool, error) {
 	if err := parley.ValidateClientMsgID(clientMsgID); err != nil {
 		return parley.Message{}, false, err
+	} else if err := s.checkAttachments(attachments); err != nil {
+		return parley.Message{}, false, err
+	}
+	if len(attachments) > 0 && strings.TrimSpace(text) == "" {
+		text = ""
 	} else if err := parley.ValidateText(text); err != nil {
 		return parley.Message{}, false, err
 	}
@@ -35,7 +44,8 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 		return parley.Message{}, false, err
 	}
 	m, created, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, SenderID: userID,
-		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions})
+		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions,
+		Attachments: attachments})
 	if err != nil {
 		return parley.Message{}, false, err
 	}
@@ -169,6 +179,9 @@ func (s *Service) Delete(ctx context.Context, userID, conversationID, seq int64)
 	m, err := s.store.DeleteMessage(ctx, conversationID, seq, userID, mem.CanModerate(), s.Now())
 	if err != nil {
 		return m, err
+	}
+	if s.files != nil {
+		s.files.wake() // the attachments' bytes, if it had any
 	}
 	s.publishMessage(ctx, m, "deleted")
 	return m, nil

@@ -102,6 +102,7 @@ type Service struct {
 		at  time.Time
 		err error
 	}
+	files *Files // the attachments side; nil until NewFiles
 }
 
 // New returns a Service.

@@ -284,6 +284,15 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		}
 	}
 
+	// Attachments: one indexed SELECT per upload, only when there are
+	// some. Uploads attached already may be a resend's.
+	ups, err := takeUploads(ctx, tx, *nm)
+	if errors.Is(err, parley.ErrBadAttachments) {
+		return original(ctx, tx, nm, err)
+	} else if err != nil {
+		return parley.Message{}, false, err
+	}
+
 	created := nm.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
@@ -301,11 +310,12 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 	}
 	seq, mod := h.lastSeq+1, h.lastMod+1
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions,
+			attachments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
 		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
-		mentionsJSON(nm.Mentions))
+		mentionsJSON(nm.Mentions), nullStr(string(parley.AttachmentsJSON(ups))))
 	if err != nil {
 		return parley.Message{}, false, err
 	}
@@ -324,6 +334,9 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 	// some, so that a plain message is one statement. Past the INSERT, a
 	// failure leaves a row the head does not know of: the batch fails.
 	if err := setMentions(ctx, tx, nm.ConversationID, seq, nm.Mentions, false); err != nil {
+		return parley.Message{}, false, &batchError{err}
+	}
+	if err := attach(ctx, tx, ups, nm.ConversationID, id); err != nil {
 		return parley.Message{}, false, &batchError{err}
 	}
 	h.lastSeq, h.lastMod, h.activity = seq, mod, ts(created)
@@ -349,6 +362,7 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		System:         info,
 		CreatedAt:      created,
 		Mentions:       slices.Clone(nm.Mentions),
+		Attachments:    parley.Attachments(ups),
 	}
 	if sender != nil {
 		m.Sender = new(sender.ref)

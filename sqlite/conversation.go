@@ -9,7 +9,8 @@ import (
 	"parley"
 )
 
-const convCols = `c.id, c.kind, c.name, COALESCE(c.code, ''), c.created_at, c.last_seq, c.last_mod, c.last_activity, c.member_count`
+const convCols = `c.id, c.kind, c.name, COALESCE(c.code, ''), c.created_at, c.last_seq, c.last_mod, c.last_activity, c.member_count,
+	COALESCE(c.photo_key, '')`
 
 // scanConv scans convCols and then extra.
 func scanConv(sc scanner, extra ...any) (parley.Conversation, error) {
@@ -17,9 +18,11 @@ func scanConv(sc scanner, extra ...any) (parley.Conversation, error) {
 		c                 parley.Conversation
 		created, activity int64
 	)
-	dest := append([]any{&c.ID, &c.Kind, &c.Name, &c.Code, &created, &c.LastSeq, &c.LastMod, &activity, &c.MemberCount}, extra...)
+	dest := append([]any{&c.ID, &c.Kind, &c.Name, &c.Code, &created, &c.LastSeq, &c.LastMod, &activity, &c.MemberCount,
+		&c.PhotoKey}, extra...)
 	err := sc.Scan(dest...)
 	c.CreatedAt, c.LastActivity = tm(created), tm(activity)
+	c.PhotoURL = parley.GroupPhotoURL(c.ID, c.PhotoKey)
 	return c, err
 }
 
@@ -38,7 +41,8 @@ func getGroup(ctx context.Context, q queryer, id int64) (parley.Conversation, er
 }
 
 const (
-	memberCols = `mb.conversation_id, mb.user_id, u.username, u.display_name, mb.role, mb.joined_at, mb.delivered_seq, mb.read_seq`
+	memberCols = `mb.conversation_id, mb.user_id, u.username, u.display_name, mb.role, mb.joined_at, mb.delivered_seq, mb.read_seq,
+		COALESCE(u.avatar_key, '')`
 	memberFrom = `members mb JOIN users u ON u.id = mb.user_id`
 )
 
@@ -46,9 +50,10 @@ func scanMember(sc scanner) (parley.Member, error) {
 	var (
 		m      parley.Member
 		joined int64
+		avatar string
 	)
-	err := sc.Scan(&m.ConversationID, &m.UserID, &m.Username, &m.DisplayName, &m.Role, &joined, &m.DeliveredSeq, &m.ReadSeq)
-	m.JoinedAt = tm(joined)
+	err := sc.Scan(&m.ConversationID, &m.UserID, &m.Username, &m.DisplayName, &m.Role, &joined, &m.DeliveredSeq, &m.ReadSeq, &avatar)
+	m.JoinedAt, m.AvatarURL = tm(joined), parley.AvatarURL(m.UserID, avatar)
 	return m, err
 }
 
@@ -197,7 +202,7 @@ func (s *Store) ConversationIDs(ctx context.Context, userID int64) ([]int64, err
 func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.ConversationSummary, error) {
 	return collect(ctx, s.rd, scanSummary, `
 		SELECT `+convCols+`, me.role, me.delivered_seq, me.read_seq, `+msgCols+`,
-			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen,
+			p.id, p.username, p.display_name, p.accepting_messages, p.created_at, p.last_seen, p.avatar_key,
 			me.notify_level, me.muted_until,
 			(SELECT count(*) FROM mentions mn
 				WHERE mn.user_id = me.user_id AND mn.conversation_id = c.id AND mn.seq > me.read_seq)
@@ -218,12 +223,13 @@ func scanSummary(sc scanner) (parley.ConversationSummary, error) {
 		peer struct {
 			id, created, lastSeen sql.NullInt64
 			username, displayName sql.NullString
+			avatar                sql.NullString
 			accepting             sql.NullBool
 		}
 	)
 	dest := append([]any{&cs.Role, &cs.DeliveredSeq, &cs.ReadSeq}, last.dest()...)
 	var muted sql.NullInt64
-	dest = append(dest, &peer.id, &peer.username, &peer.displayName, &peer.accepting, &peer.created, &peer.lastSeen,
+	dest = append(dest, &peer.id, &peer.username, &peer.displayName, &peer.accepting, &peer.created, &peer.lastSeen, &peer.avatar,
 		&cs.Notify.Level, &muted, &cs.UnreadMentions)
 	c, err := scanConv(sc, dest...)
 	if err != nil {
@@ -247,6 +253,8 @@ func scanSummary(sc scanner) (parley.ConversationSummary, error) {
 			AcceptingMessages: peer.accepting.Bool,
 			CreatedAt:         tm(peer.created.Int64),
 			LastSeen:          tmp(peer.lastSeen),
+			AvatarKey:         peer.avatar.String,
+			AvatarURL:         parley.AvatarURL(peer.id.Int64, peer.avatar.String),
 		}
 	}
 	return cs, nil

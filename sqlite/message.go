@@ -13,7 +13,7 @@ import (
 // msgCols and msgFrom read a message with its sender's names.
 const (
 	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
-		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions`
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments`
 	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
 )
 
@@ -24,12 +24,12 @@ type msgRow struct {
 	clientMsgID, kind, text, system   sql.NullString
 	created, edited, deleted          sql.NullInt64
 	senderUsername, senderDisplayName sql.NullString
-	mentions                          sql.NullString
+	mentions, attachments             sql.NullString
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
-		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions}
+		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions, &r.attachments}
 }
 
 func (r *msgRow) ok() bool { return r.id.Valid }
@@ -62,7 +62,40 @@ func (r *msgRow) message() (parley.Message, error) {
 			return parley.Message{}, err
 		}
 	}
+	if r.attachments.Valid {
+		if err := json.Unmarshal([]byte(r.attachments.String), &m.Attachments); err != nil {
+			return parley.Message{}, err
+		}
+	}
 	return m, nil
+}
+
+// takeUploads returns the uploads a new message attaches, checking that
+// each is the sender's and not attached (ErrBadAttachments). Nothing is
+// read for a message without attachments.
+func takeUploads(ctx context.Context, tx *wtx, nm parley.NewMessage) ([]parley.Upload, error) {
+	var ups []parley.Upload
+	for _, id := range nm.Attachments {
+		u, err := getUpload(ctx, tx, id)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && (u.OwnerID != nm.SenderID || u.MessageID != 0) {
+			return nil, parley.ErrBadAttachments
+		} else if err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
+}
+
+// attach makes uploads the attachments of message id.
+func attach(ctx context.Context, tx *wtx, ups []parley.Upload, conversationID, id int64) error {
+	for _, u := range ups {
+		if _, err := tx.ExecContext(ctx, `UPDATE uploads SET message_id = ?, conversation_id = ? WHERE id = ?`,
+			id, conversationID, u.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mentionsJSON encodes a message's mentions for its column (NULL: none).
@@ -217,8 +250,19 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
 			return err
 		}
-		m.Text, m.DeletedAt, m.Mentions = "", new(tm(ts(now))), nil
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL WHERE id = ?`,
+		if len(m.Attachments) > 0 {
+			ups, err := collect(ctx, tx, scanUpload, `SELECT `+uploadCols+` FROM uploads WHERE message_id = ?`, m.ID)
+			if err != nil {
+				return err
+			}
+			var n int
+			if err := deleteUploads(ctx, tx, ups, &n); err != nil {
+				return err
+			}
+		}
+		m.Text, m.DeletedAt, m.Mentions, m.Attachments = "", new(tm(ts(now))), nil, nil
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL, attachments = NULL
+			WHERE id = ?`,
 			ts(now), m.Mod, m.ID)
 		if err != nil {
 			return err

@@ -10,7 +10,7 @@ import (
 )
 
 const userCols = `id, username, COALESCE(email, ''), display_name, accepting_messages, created_at, last_seen,
-	hide_notification_text`
+	hide_notification_text, COALESCE(avatar_key, '')`
 
 // scanUser scans userCols and then extra.
 func scanUser(sc scanner, extra ...any) (parley.User, error) {
@@ -20,9 +20,10 @@ func scanUser(sc scanner, extra ...any) (parley.User, error) {
 		lastSeen sql.NullInt64
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &created, &lastSeen,
-		&u.HideNotificationText}, extra...)
+		&u.HideNotificationText, &u.AvatarKey}, extra...)
 	err := sc.Scan(dest...)
 	u.CreatedAt, u.LastSeen = tm(created), tmp(lastSeen)
+	u.AvatarURL = parley.AvatarURL(u.ID, u.AvatarKey)
 	return u, err
 }
 

@@ -110,6 +110,18 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Marks/Forward", testSetMarks},
 		{"Marks/SenderOwnMessage", testSenderMarks},
 
+		{"Upload/Create", testCreateUpload},
+		{"Upload/Quota", testUploadQuota},
+		{"Upload/Thumbnail", testThumbnail},
+		{"Blob/References", testBlobRefs},
+		{"Blob/Busy", testBlobBusy},
+		{"Attach/Append", testAttach},
+		{"Attach/Refused", testAttachRefused},
+		{"Attach/Delete", testAttachDelete},
+		{"Attach/Concurrent", testAttachConcurrent},
+		{"Avatar/User", testAvatar},
+		{"Avatar/Group", testGroupPhoto},
+
 		{"Concurrent/Appends", testConcurrentAppends},
 		{"Concurrent/SameClientMsgID", testConcurrentSameClientMsgID},
 		{"Concurrent/Marks", testConcurrentMarks},

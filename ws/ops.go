@@ -78,14 +78,15 @@ type base struct {
 func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
 	var r struct {
 		base
-		ConversationID int64  `json:"conversation_id"`
-		ClientMsgID    string `json:"client_msg_id"`
-		Text           string `json:"text"`
+		ConversationID int64   `json:"conversation_id"`
+		ClientMsgID    string  `json:"client_msg_id"`
+		Text           string  `json:"text"`
+		Attachments    []int64 `json:"attachments"`
 	}
 	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
-	m, created, err := c.srv.svc.Send(ctx, c.user.ID, r.ConversationID, r.ClientMsgID, r.Text)
+	m, created, err := c.srv.svc.Send(ctx, c.user.ID, r.ConversationID, r.ClientMsgID, r.Text, r.Attachments...)
 	if err != nil {
 		return nil, err
 	}

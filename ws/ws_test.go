@@ -39,7 +39,15 @@ func login(t *testing.T, srv *servertest.Server, name string) string {
 func call(t *testing.T, base, token, method, path string, body any, want int) map[string]any {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+	return send(t, base, token, method, path, "application/json", b, want)
+}
+
+// send sends body of type ctype and decodes the JSON answer, failing the
+// test unless its status is want.
+func send(t *testing.T, base, token, method, path, ctype string, body []byte, want int) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

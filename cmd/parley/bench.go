@@ -25,6 +25,7 @@ Scenarios (each bounded in time and count):
   connect   many idle authenticated WebSockets; server memory per connection
   catchup   a client misses many messages, reconnects and syncs
   auth      sign-ups and logins per second
+  upload    uploads per second and MB/s by file size, and thumbnail time
 
 Target: --url of a running server (add --server-pid for its CPU and memory),
 or --spawn to start 'parley serve' as a child on a free loopback port with
@@ -100,6 +101,31 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		run = func(ctx context.Context, t pbench.Target) ([]*pbench.Result, error) {
 			r, err := pbench.Auth(ctx, t, pbench.AuthConfig{Users: *users, Concurrency: *c.concurrency})
 			return one(r, err)
+		}
+	case "upload":
+		sizeList := f.String("sizes", "PARLEY_BENCH_SIZES", "100KiB,10MiB", "file sizes, one run each (comma-separated sizes like 100KiB)")
+		count := f.Int("uploads", "PARLEY_BENCH_UPLOADS", 0, "uploads of each size (0: 200 up to 1 MiB, 40 above)")
+		inFlight := f.Int("in-flight", "PARLEY_BENCH_IN_FLIGHT", 4, "uploads in flight, one user each")
+		photos := f.Int("photos", "PARLEY_BENCH_PHOTOS", 10, "photos uploaded one at a time to time their thumbnails")
+		var sizes []int64
+		c.serverArgs = func() []string {
+			return []string{"--upload-rate", "1000000", "--upload-quota", "1TiB", "--max-upload", "1GiB"}
+		}
+		check = func() error {
+			for _, p := range splitList(*sizeList) {
+				var v sizeValue
+				if err := v.Set(p); err != nil || v <= 0 {
+					return fmt.Errorf("--sizes: %q is not a size", p)
+				}
+				sizes = append(sizes, int64(v))
+			}
+			if len(sizes) == 0 || *inFlight < 1 || *count < 0 || *photos < 0 {
+				return fmt.Errorf("--sizes needs a size, --in-flight at least 1, --uploads and --photos not negative")
+			}
+			return nil
+		}
+		run = func(ctx context.Context, t pbench.Target) ([]*pbench.Result, error) {
+			return pbench.Upload(ctx, t, pbench.UploadConfig{Sizes: sizes, Count: *count, Concurrency: *inFlight, Photos: *photos})
 		}
 	default:
 		fmt.Fprint(stderr, benchUsage)

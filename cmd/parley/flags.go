@@ -148,6 +148,8 @@ func kindOf(fl *flag.Flag) string {
 		return "true or false"
 	case time.Duration:
 		return "a duration (like 30s, 1h)"
+	case sizeValue:
+		return "a size (like 25MiB)"
 	}
 	return "valid"
 }

@@ -69,6 +69,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	signupRate := f.Int("signup-rate", "PARLEY_SIGNUP_RATE", service.DefaultSignupsPerHour, "sign-ups per client address per hour")
 	applyCalls := callFlags(f)
 	applyPresence := presenceFlags(f)
+	applyFiles := filesFlags(f)
 	if err := f.parse(args); err != nil {
 		if !isHelp(err) {
 			err = fmt.Errorf("%w (see 'parley serve -h')", err)
@@ -137,6 +138,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	if err := applyPresence(&cfg); err != nil {
+		return app.Config{}, listenConfig{}, nil, err
+	}
+	if err := applyFiles(&cfg); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr, metrics: *metricsAddr}, log, nil

@@ -49,6 +49,8 @@ interface RequestOptions {
   signal?: AbortSignal;
   /** The Accept header (JSON unless said). */
   accept?: string;
+  /** Send this file as the raw body (of its own type) instead of body as JSON. */
+  file?: Blob;
 }
 
 /**
@@ -60,27 +62,42 @@ async function send(method: string, path: string, body: unknown, opts: RequestOp
   const accept = opts.accept ?? 'application/json';
   let res: Response;
   try {
+    const headers: Record<string, string> = { Accept: accept };
+    if (opts.file) headers['Content-Type'] = opts.file.type || 'application/octet-stream';
+    else if (body !== undefined) headers['Content-Type'] = 'application/json';
     res = await fetch(API + path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { Accept: accept } : { Accept: accept, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: opts.file ?? (body === undefined ? undefined : JSON.stringify(body)),
       signal: opts.signal,
     });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError(0, { code: 'network', message: 'Cannot reach the server. Check your connection.' });
+    throw networkError();
   }
   if (res.ok) return res;
-  const data = parseJSON(await res.text());
-  const sent = (data as { error?: ProtocolError } | undefined)?.error;
-  const err = sent ?? { code: res.status === 404 ? 'not_found' : 'internal', message: `Request failed (${res.status}).` };
-  const ra = Number(res.headers.get('Retry-After'));
-  if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized();
-  throw new ApiError(res.status, err, Number.isFinite(ra) && ra > 0 ? ra : undefined, !sent);
+  throw failure(res.status, await res.text(), res.headers.get('Retry-After'), opts.quiet401);
 }
 
-function parseJSON(text: string): unknown {
+export function networkError(): ApiError {
+  return new ApiError(0, { code: 'network', message: 'Cannot reach the server. Check your connection.' });
+}
+
+/**
+ * failure turns an answer that is not 2xx into an ApiError (a 401 also
+ * tells the unauthorized handler, unless quiet401).
+ */
+export function failure(status: number, text: string, retryAfter: string | null, quiet401?: boolean): ApiError {
+  const data = parseJSON(text);
+  const sent = (data as { error?: ProtocolError } | undefined)?.error;
+  const err = sent ?? { code: status === 404 ? 'not_found' : 'internal', message: `Request failed (${status}).` };
+  const ra = Number(retryAfter);
+  if (status === 401 && !quiet401 && onUnauthorized) onUnauthorized();
+  return new ApiError(status, err, Number.isFinite(ra) && ra > 0 ? ra : undefined, !sent);
+}
+
+export function parseJSON(text: string): unknown {
   if (!text) return undefined;
   try {
     return JSON.parse(text);
@@ -129,13 +146,21 @@ export const api = {
     if (q.limit !== undefined) p.set('limit', String(q.limit));
     return request<{ messages: Message[]; has_more: boolean }>('GET', `/conversations/${id}/messages?${p}`);
   },
-  sendMessage: (id: number, client_msg_id: string, text: string) => request<{ message: Message }>('POST', `/conversations/${id}/messages`, { client_msg_id, text }),
+  sendMessage: (id: number, client_msg_id: string, text: string, attachments?: number[]) =>
+    request<{ message: Message }>('POST', `/conversations/${id}/messages`, attachments?.length ? { client_msg_id, text, attachments } : { client_msg_id, text }),
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
 
   /** POST …/suggestions: the response's body is the Server-Sent Events stream (see api/sse.ts). */
   suggestions: (id: number, prompt: string, signal?: AbortSignal) => send('POST', `/conversations/${id}/suggestions`, prompt ? { prompt } : {}, { accept: 'text/event-stream', signal }),
+
+  /** Deletes an upload not sent yet (see api/upload.ts for uploading). */
+  deleteUpload: (id: number) => request<void>('DELETE', `/uploads/${id}`),
+  setAvatar: (image: Blob) => request<{ user: User }>('PUT', '/me/avatar', undefined, { file: image }),
+  removeAvatar: () => request<{ user: User }>('DELETE', '/me/avatar'),
+  setGroupPhoto: (id: number, image: Blob) => request<{ conversation: Conversation }>('PUT', `/conversations/${id}/photo`, undefined, { file: image }),
+  removeGroupPhoto: (id: number) => request<{ conversation: Conversation }>('DELETE', `/conversations/${id}/photo`),
 
   /** STUN/TURN servers for one call (TURN credentials expire: fetch per call). */
   iceServers: () => request<IceServersReply>('GET', '/calls/ice-servers'),

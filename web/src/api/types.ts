@@ -8,6 +8,8 @@ export interface User {
   accepting_messages?: boolean;
   created_at?: string;
   last_seen?: string | null;
+  /** The profile photo (absent without one); the address changes with the photo. */
+  avatar_url?: string;
 }
 
 export interface UserRef {
@@ -28,6 +30,28 @@ export interface SystemInfo {
   seconds?: number;
 }
 
+/** A file a message carries (docs/protocol.md, "attachment"). */
+export interface Attachment {
+  id: number;
+  name: string;
+  size: number;
+  /** What the server found the bytes to be. */
+  content_type: string;
+  /** An image's (as shown) or a video's size, when known. */
+  width?: number;
+  height?: number;
+  /** Seconds, for audio and video. */
+  duration?: number;
+  url: string;
+  /** Images only. */
+  thumbnail_url?: string;
+}
+
+/** POST /api/v1/uploads's answer: the attachment-to-be and when it expires unsent. */
+export interface Upload extends Attachment {
+  expires_at: string;
+}
+
 export interface Message {
   id: number;
   conversation_id: number;
@@ -42,6 +66,7 @@ export interface Message {
   created_at: string;
   edited_at?: string | null;
   deleted_at?: string | null;
+  attachments?: Attachment[];
 }
 
 export interface Conversation {
@@ -60,6 +85,8 @@ export interface Conversation {
   unread?: number;
   last_message?: Message | null;
   peer?: User | null;
+  /** A group's photo. */
+  photo_url?: string;
 }
 
 export interface Member {
@@ -67,6 +94,7 @@ export interface Member {
   user_id: number;
   username: string;
   display_name: string;
+  avatar_url?: string;
   role: Role;
   joined_at: string;
   delivered_seq: number;
@@ -83,10 +111,17 @@ export interface Session {
   current: boolean;
 }
 
+export interface FileLimits {
+  max_upload: number;
+  max_attachments: number;
+  max_image_pixels: number;
+}
+
 export interface Features {
   suggestions: boolean;
   calls: boolean;
   push: boolean;
+  files?: FileLimits;
 }
 
 export interface ProtocolError {
@@ -103,8 +138,8 @@ export type ServerEvent =
   | { ev: 'receipt'; conversation_id: number; user_id: number; delivered_seq: number; read_seq: number }
   | { ev: 'typing'; conversation_id: number; user_id: number; active: boolean; expires_in_ms?: number }
   | { ev: 'presence'; user_id: number; online: boolean; last_seen?: string | null }
-  | { ev: 'member'; conversation_id: number; change: 'joined' | 'left' | 'removed' | 'role'; member: Member }
-  | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'removed'; conversation: Conversation }
+  | { ev: 'member'; conversation_id: number; change: 'joined' | 'left' | 'removed' | 'role' | 'profile'; member: Member }
+  | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'photo' | 'removed'; conversation: Conversation }
   | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean; changes_more?: boolean }
   | { ev: 'synced' }
   | CallEvent;
