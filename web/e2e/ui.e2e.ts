@@ -187,8 +187,8 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
   }
 
   it('opens the message menu inside the viewport with 44 px items, and edits in place at the bubble’s width', async () => {
-    for (const w of widths) {
-      const { context, page } = await newPerson({ width: w.width, height: w.height }, 'light');
+    for (const [w, theme] of widths.flatMap((w) => themes.map((t) => [w, t] as const))) {
+      const { context, page } = await newPerson({ width: w.width, height: w.height }, theme);
       try {
         await logIn(page, users.alice);
         await openChat(page, ids.group);
@@ -206,7 +206,7 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
         const composer = (await page.getByLabel('Message', { exact: true }).boundingBox())!;
         expect(m.y + m.height <= composer.y || m.y >= composer.y + composer.height).toBe(true);
         for (const item of await menu.getByRole('menuitem').all()) expect((await item.boundingBox())!.height).toBeGreaterThanOrEqual(44);
-        await shot(page, `menu-${w.name}-light`);
+        await shot(page, `menu-${w.name}-${theme}`);
 
         // Edit in place: as wide as the bubble at least, growing with the text; Esc cancels.
         await page.getByRole('menuitem', { name: 'Edit' }).click();
@@ -216,7 +216,7 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
         await edit.fill('ok\nline two\nline three\n' + 'and a long line that wraps '.repeat(6));
         const after = (await edit.boundingBox())!;
         expect(after.height).toBeGreaterThan(before.height * 2);
-        await shot(page, `edit-${w.name}-light`);
+        await shot(page, `edit-${w.name}-${theme}`);
         await edit.press('Escape');
         await expect.poll(() => page.getByLabel('Edit message').count()).toBe(0);
         expect(await mine.getByTestId('message-text').textContent()).toBe('ok');
@@ -307,26 +307,28 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
   });
 
   it('validates every sign-up field at once, keeping the hints', async () => {
-    const { context, page } = await newPerson({ width: 375, height: 740 }, 'light');
-    try {
-      await page.goto('/signup');
-      await page.getByLabel('Username').fill('x!');
-      await page.getByLabel('Email').fill('not-an-address');
-      await page.getByLabel('Password').fill('short');
-      await page.getByRole('button', { name: 'Sign up' }).click();
-      for (const label of ['Username', 'Email', 'Password']) await expect.poll(() => page.getByLabel(label).getAttribute('aria-invalid')).toBe('true');
-      await page.getByText('3–32 characters: a–z, 0–9, _ . -').first().waitFor();
-      await page.getByText('At least 8 characters', { exact: true }).waitFor();
-      await page.getByText('Use at least 8 characters.').waitFor();
-      await shot(page, 'signup-errors-phone-light');
-      expect(await seriousViolations(page)).toEqual([]);
-      // The login button says what is missing instead of being disabled.
-      await page.goto('/login');
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByText('Enter your username or email.').waitFor();
-      await page.getByText('Enter your password.').waitFor();
-    } finally {
-      await context.close();
+    for (const theme of themes) {
+      const { context, page } = await newPerson({ width: 375, height: 740 }, theme);
+      try {
+        await page.goto('/signup');
+        await page.getByLabel('Username').fill('x!');
+        await page.getByLabel('Email').fill('not-an-address');
+        await page.getByLabel('Password').fill('short');
+        await page.getByRole('button', { name: 'Sign up' }).click();
+        for (const label of ['Username', 'Email', 'Password']) await expect.poll(() => page.getByLabel(label).getAttribute('aria-invalid')).toBe('true');
+        await page.getByText('3–32 characters: a–z, 0–9, _ . -').first().waitFor();
+        await page.getByText('At least 8 characters', { exact: true }).waitFor();
+        await page.getByText('Use at least 8 characters.').waitFor();
+        await shot(page, `signup-errors-phone-${theme}`);
+        expect(await seriousViolations(page)).toEqual([]);
+        // The login button says what is missing instead of being disabled.
+        await page.goto('/login');
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.getByText('Enter your username or email.').waitFor();
+        await page.getByText('Enter your password.').waitFor();
+      } finally {
+        await context.close();
+      }
     }
   });
 
