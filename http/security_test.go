@@ -32,8 +32,10 @@ func TestConcurrentGuessesCounted(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if statuses[401] > 10 || statuses[401]+statuses[429] != 40 {
-		t.Fatalf("40 concurrent wrong logins: %v; want at most 10 checked (401), the rest 429", statuses)
+	// On a loaded machine an attempt may find no free hash slot within the
+	// wait and get 503; that is refused too, never an extra guess.
+	if statuses[401] > 10 || statuses[401]+statuses[429]+statuses[503] != 40 {
+		t.Fatalf("40 concurrent wrong logins: %v; want at most 10 checked (401), the rest 429 (or 503)", statuses)
 	}
 }
 
