@@ -330,6 +330,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 				Name: "parley_repair_resyncs_total", Help: "Conversations that lost too many events to repair, whose connections here were asked to resync.",
 			}, func() float64 { return float64(n.Repair.Stats().Resyncs) }))
 	}
+	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "parley_ws_queued_bytes",
+		Help: "Bytes the node's WebSocket outbound queues hold, an event shared by many connections counted once (bounded by --ws-queue-budget).",
+	}, func() float64 { return float64(rt.QueuedBytes()) }))
+	for _, reason := range ws.DropReasons() {
+		n.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "parley_ws_slow_consumer_drops_total",
+			Help:        "WebSocket connections closed because their client fell too far behind (4008), by reason: queue_bytes, queue_age, write_stalled, budget.",
+			ConstLabels: prometheus.Labels{"reason": reason},
+		}, func() float64 { return float64(rt.SlowConsumerDrops(reason)) }))
+	}
 	return n, nil
 }
 

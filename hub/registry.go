@@ -27,6 +27,11 @@ type Delivery struct {
 	ConversationID int64
 	Seq            int64 // set for new messages
 	Frame          []byte
+	// At is when the event reached this node (zero: when delivered).
+	At time.Time
+	// Shared is how many connections of this node are handed Frame (0 or
+	// 1: one), so that queues count its memory once between them.
+	Shared int
 }
 
 // CloseSessionEnded is the close code for a logged-out or revoked session.
@@ -227,15 +232,20 @@ func (r *Registry) Conns() int {
 
 // CloseAll closes every connection with code (e.g. 1001 on shutdown).
 func (r *Registry) CloseAll(code int, reason string) {
+	for _, c := range r.All() {
+		c.CloseWith(code, reason)
+	}
+}
+
+// All returns every live connection on this node.
+func (r *Registry) All() []Conn {
 	r.mu.RLock()
+	defer r.mu.RUnlock()
 	var all []Conn
 	for _, u := range r.users {
 		all = append(all, u.conns...)
 	}
-	r.mu.RUnlock()
-	for _, c := range all {
-		c.CloseWith(code, reason)
-	}
+	return all
 }
 
 // joinLocked subscribes u to conversation id. A conversation new to the
@@ -285,7 +295,7 @@ func (r *Registry) convHandler(id int64) func([]byte) {
 		if err != nil || e.Type != parley.EventFrame {
 			return
 		}
-		d := &Delivery{ConversationID: id, Seq: e.Seq, Frame: e.Frame}
+		d := &Delivery{ConversationID: id, Seq: e.Seq, Frame: e.Frame, At: time.Now()}
 		r.mu.RLock()
 		defer r.mu.RUnlock()
 		ce := r.convs[id]
@@ -300,6 +310,7 @@ func (r *Registry) convHandler(id int64) func([]byte) {
 			}
 			ce.tr.note(e.Mod, e.Seq)
 		}
+		d.Shared = len(ce.conns)
 		for _, c := range ce.conns {
 			if e.ExceptConn == "" || c.ID() != e.ExceptConn {
 				c.Deliver(d)
@@ -315,7 +326,7 @@ func (r *Registry) userHandler(uid int64) func([]byte) {
 			r.log.Warn("bad bus event", "err", err)
 			return
 		}
-		d := &Delivery{ConversationID: e.ConversationID, Seq: e.Seq, Frame: e.Frame}
+		d := &Delivery{ConversationID: e.ConversationID, Seq: e.Seq, Frame: e.Frame, At: time.Now()}
 		switch e.Type {
 		case parley.EventJoin:
 			d.Seq = 0 // the frame is about the conversation, not a message
@@ -355,6 +366,7 @@ func (r *Registry) userHandler(uid int64) func([]byte) {
 		case parley.EventFrame:
 			r.mu.RLock()
 			if u := r.users[uid]; u != nil {
+				d.Shared = len(u.conns)
 				for _, c := range u.conns {
 					if (e.ConnID == "" || c.ID() == e.ConnID) && (e.ExceptConn == "" || c.ID() != e.ExceptConn) {
 						c.Deliver(d)

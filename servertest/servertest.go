@@ -42,6 +42,11 @@ func WithConfig(f func(*app.Config)) Option { return Option(f) }
 // the test ends. Password hashing uses the minimum cost to keep tests fast.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	return StartConfig(t, config(t, opts))
+}
+
+// config is Start's configuration.
+func config(t testing.TB, opts []Option) app.Config {
 	cfg := app.Config{DataDir: t.TempDir(), NoWeb: true}
 	cfg.Service.Hash.Memory = 8 * 1024
 	cfg.Service.Hash.Time = 1
@@ -50,7 +55,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return StartConfig(t, cfg)
+	return cfg
 }
 
 // StartConfig runs a node with exactly cfg.
@@ -60,6 +65,18 @@ func StartConfig(t testing.TB, cfg app.Config) *Server {
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	return startLogged(t, cfg, log)
+}
+
+// StartLogged is Start with the node logging to log, for tests that check
+// what it logs.
+func StartLogged(t testing.TB, log *slog.Logger, opts ...Option) *Server {
+	t.Helper()
+	return startLogged(t, config(t, opts), log)
+}
+
+func startLogged(t testing.TB, cfg app.Config, log *slog.Logger) *Server {
+	t.Helper()
 	node, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("start node: %v", err)

@@ -56,7 +56,8 @@ func BenchmarkFanout(b *testing.B) {
 					for _, c := range conns {
 						c.mu.Lock()
 						clear(c.queue)
-						c.queue, c.queueBytes = c.queue[:0], 0
+						srv.charge(-c.queueCost)
+						c.queue, c.queueBytes, c.queueCost, c.queueSince = c.queue[:0], 0, 0, time.Time{}
 						c.mu.Unlock()
 					}
 				}

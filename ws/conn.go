@@ -42,6 +42,16 @@ type Conn struct {
 	holding    bool // an operation runs whose reply will follow: no writer yet
 	queueBytes int
 	queue      [][]byte
+	// queueSince is when the oldest frame of queue was queued (zero when
+	// empty); flightSince the same for the batch being written, and
+	// flightBytes its size. See "Slow consumers" in queue.go.
+	queueSince  time.Time
+	flightSince time.Time
+	flightBytes int
+	// queueCost and flightCost are what queue and the batch in flight
+	// count against the node's budget (see Conn.cost).
+	queueCost  int64
+	flightCost int64
 	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
 	srv        *Server
 
@@ -49,6 +59,8 @@ type Conn struct {
 	closeCode int
 	closeMsg  string
 	held      []*hub.Delivery
+	heldBytes int
+	heldCost  int64
 	drained   chan struct{}
 	done      chan struct{}
 	writers   sync.WaitGroup // the writer, while it runs
@@ -104,34 +116,52 @@ func (c *Conn) Deliver(d *hub.Delivery) {
 		return
 	}
 	if c.syncing {
-		c.held = append(c.held, d)
-		if len(c.held) > c.srv.cfg.QueueFrames {
-			c.closeLocked(CloseSlowConsumer, "too many events during sync")
+		// Held until the sync is written: bounded by bytes only, as the
+		// client is not behind, the server holds them.
+		cost := c.cost(d.Frame, d.Shared)
+		if c.queueBytes+c.flightBytes+c.heldBytes+len(d.Frame) > c.srv.cfg.QueueBytes {
+			c.dropLocked(dropQueueBytes, len(d.Frame), time.Now())
+			return
 		}
+		c.held = append(c.held, d)
+		c.heldBytes += len(d.Frame)
+		c.heldCost += cost
+		c.srv.charge(cost)
 		return
 	}
-	c.deliverLocked(d)
+	c.deliverLocked(d, d.At)
 }
 
-func (c *Conn) deliverLocked(d *hub.Delivery) {
+func (c *Conn) deliverLocked(d *hub.Delivery, at time.Time) {
 	if d.Seq > 0 && d.Seq <= c.synced[d.ConversationID] {
 		return // a sync already wrote it
 	}
-	c.enqueueLocked(d.Frame)
+	c.enqueueLocked(d.Frame, d.Shared, at)
 }
 
-// enqueueLocked appends a frame to the outbound queue, closing the
-// connection (4008) when the queue is over its bounds.
-func (c *Conn) enqueueLocked(frame []byte) {
+// enqueueLocked appends a frame to the outbound queue at time at (zero:
+// now), closing the connection (4008) when the client is too far behind
+// (see queue.go). shared is how many connections of this node were handed
+// the same frame (0 or 1: this one only).
+func (c *Conn) enqueueLocked(frame []byte, shared int, at time.Time) {
 	if c.closed {
 		return
 	}
-	if len(c.queue) >= c.srv.cfg.QueueFrames || c.queueBytes+len(frame) > c.srv.cfg.QueueBytes {
-		c.closeLocked(CloseSlowConsumer, "too slow: outbound queue full")
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if reason := c.overLocked(len(frame), at); reason != dropNone {
+		c.dropLocked(reason, len(frame), at)
 		return
 	}
+	if len(c.queue) == 0 {
+		c.queueSince = at
+	}
+	cost := c.cost(frame, shared)
 	c.queue = append(c.queue, frame)
 	c.queueBytes += len(frame)
+	c.queueCost += cost
+	c.srv.charge(cost)
 	if !c.holding {
 		c.startWriterLocked()
 	}
@@ -171,7 +201,7 @@ func (c *Conn) startWriterLocked() {
 // send queues a frame produced for this connection alone (a reply).
 func (c *Conn) send(frame []byte) {
 	c.mu.Lock()
-	c.enqueueLocked(frame)
+	c.enqueueLocked(frame, 1, time.Time{})
 	c.mu.Unlock()
 }
 
@@ -187,7 +217,9 @@ func (c *Conn) closeLocked(code int, reason string) {
 		return
 	}
 	c.closed, c.closeCode, c.closeMsg = true, code, reason
+	c.srv.charge(-(c.queueCost + c.heldCost))
 	c.queue, c.held = nil, nil
+	c.queueBytes, c.queueCost, c.heldBytes, c.heldCost = 0, 0, 0, 0
 	close(c.done)
 	c.startWriterLocked() // it sends the close frame
 	// A writer stuck on a peer that stopped reading cannot send the close
@@ -195,7 +227,9 @@ func (c *Conn) closeLocked(code int, reason string) {
 	c.timers.Add(1)
 	c.kill = time.AfterFunc(3*time.Second, func() {
 		defer c.timers.Done()
-		c.ws.CloseNow()
+		if c.ws != nil { // nil only in tests of the queue alone
+			c.ws.CloseNow()
+		}
 	})
 }
 
@@ -357,9 +391,10 @@ func isTooBig(err error) bool {
 // WriteInterval of added latency; a connection that receives less often is
 // written at once.
 //
-// A write that does not finish within PingTimeout (a peer that stopped
-// reading) drops the connection. The deadline is one timer per connection,
-// reset for each write, not a context per write.
+// A write that does not finish within QueueAge (a peer that stopped
+// reading: its socket buffers are full) drops the connection as a slow
+// consumer (see queue.go). The deadline is one timer per connection, reset
+// for each write, not a context per write.
 func (c *Conn) writeLoop() {
 	defer c.writers.Done()
 	for {
@@ -388,12 +423,17 @@ func (c *Conn) writeLoop() {
 		}
 		c.credit--
 		batch := c.queue
-		c.queue, c.queueBytes = c.spare[:0], 0
+		c.flightSince, c.flightBytes, c.flightCost = c.queueSince, c.queueBytes, c.queueCost
+		c.queue, c.queueBytes, c.queueCost, c.queueSince = c.spare[:0], 0, 0, time.Time{}
 		c.mu.Unlock()
 
 		err := c.write(batch)
 		clear(batch)
 		c.spare = batch[:0]
+		c.mu.Lock()
+		c.srv.charge(-c.flightCost)
+		c.flightSince, c.flightBytes, c.flightCost = time.Time{}, 0, 0
+		c.mu.Unlock()
 		if err != nil {
 			c.CloseWith(int(websocket.StatusGoingAway), "")
 			c.ws.CloseNow()
@@ -456,9 +496,9 @@ func (c *Conn) write(batch [][]byte) error {
 		msg = c.buf
 	}
 	if c.watchdog == nil {
-		c.watchdog = time.AfterFunc(c.srv.cfg.PingTimeout, func() { c.ws.CloseNow() })
+		c.watchdog = time.AfterFunc(c.srv.cfg.QueueAge, c.writeStalled)
 	} else {
-		c.watchdog.Reset(c.srv.cfg.PingTimeout)
+		c.watchdog.Reset(c.srv.cfg.QueueAge)
 	}
 	// No deadline in the context: coder/websocket would arm a timer per
 	// write for it. The watchdog bounds the write instead.
@@ -660,14 +700,14 @@ type limits struct {
 	MaxFrame     int64   `json:"max_frame"`
 	OpsPerSecond float64 `json:"ops_per_second"`
 	OpsBurst     int     `json:"ops_burst"`
-	QueueFrames  int     `json:"queue_frames"`
 	QueueBytes   int     `json:"queue_bytes"`
+	QueueAgeMS   int64   `json:"queue_age_ms"`
 	MaxText      int     `json:"max_text"`
 	TypingTTLMS  int64   `json:"typing_ttl_ms"`
 }
 
 func limitsOf(c Config) limits {
 	return limits{MaxFrame: c.MaxFrame, OpsPerSecond: c.OpsPerSecond, OpsBurst: c.OpsBurst,
-		QueueFrames: c.QueueFrames, QueueBytes: c.QueueBytes, MaxText: parley.MessageTextMax,
+		QueueBytes: c.QueueBytes, QueueAgeMS: c.QueueAge.Milliseconds(), MaxText: parley.MessageTextMax,
 		TypingTTLMS: service.TypingTTL.Milliseconds()}
 }

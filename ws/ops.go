@@ -243,13 +243,16 @@ func (c *Conn) opSync(ctx context.Context, id string, data []byte) error {
 	held := c.held
 	c.held, c.syncing = nil, false
 	if err == nil {
-		c.enqueueLocked([]byte(`{"ev":"synced"}`))
+		c.enqueueLocked([]byte(`{"ev":"synced"}`), 1, time.Time{})
 		c.enqueueLocked(okReply(id, struct {
 			Conversations int `json:"conversations"`
-		}{n}))
+		}{n}), 1, time.Time{})
 	}
+	c.srv.charge(-c.heldCost)
+	c.heldBytes, c.heldCost = 0, 0
+	now := time.Now() // held events enter the queue now
 	for _, d := range held {
-		c.deliverLocked(d)
+		c.deliverLocked(d, now)
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -259,24 +262,26 @@ func (c *Conn) opSync(ctx context.Context, id string, data []byte) error {
 	return nil
 }
 
-// sendSync queues one sync event, waiting for the writer to drain when the
-// queue is half full, so a large catch-up never trips the slow-consumer
-// limit.
+// sendSync queues one sync event, waiting for the writer while more than
+// syncWindow is queued or being written: a large catch-up keeps little
+// queued, so it never trips the slow-consumer limits of a client that
+// reads (see queue.go).
 func (c *Conn) sendSync(ctx context.Context, convID, topSeq int64, frame []byte) error {
+	window := min(syncWindow, c.srv.cfg.QueueBytes/2)
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
 			return parley.Errorf(parley.EUNAVAILABLE, "Connection closed.")
 		}
-		if c.queueBytes == 0 || c.queueBytes+len(frame) <= c.srv.cfg.QueueBytes/2 {
+		if pending := c.queueBytes + c.flightBytes; pending == 0 || pending+len(frame) <= window {
 			if topSeq > c.synced[convID] {
 				if c.synced == nil {
 					c.synced = make(map[int64]int64)
 				}
 				c.synced[convID] = topSeq
 			}
-			c.enqueueLocked(frame)
+			c.enqueueLocked(frame, 1, time.Time{})
 			c.mu.Unlock()
 			return nil
 		}

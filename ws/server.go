@@ -24,15 +24,26 @@ import (
 const (
 	DefaultMaxConnsPerUser = 20
 	DefaultWriteInterval   = 40 * time.Millisecond
+	// The outbound queue's limits (see queue.go).
+	DefaultQueueBytes  = 4 << 20
+	DefaultQueueAge    = 5 * time.Second
+	DefaultQueueBudget = 1 << 30
 )
 
 // Config holds the realtime limits. Zero values mean the defaults written on
 // each field; docs/protocol.md lists them.
 type Config struct {
-	// QueueFrames bounds a connection's outbound queue in frames. Zero value means 1024.
-	QueueFrames int
-	// QueueBytes bounds it in bytes. Zero value means 4 MiB.
+	// QueueBytes bounds a connection's outbound queue in bytes (see
+	// queue.go). Zero value means DefaultQueueBytes (4 MiB).
 	QueueBytes int
+	// QueueAge bounds the age of the oldest frame of a connection's queue,
+	// and how long one write may take. Zero value means DefaultQueueAge
+	// (5 s).
+	QueueAge time.Duration
+	// QueueBudget bounds all the node's queues together, a frame shared by
+	// many connections counted once. Zero value means DefaultQueueBudget
+	// (1 GiB).
+	QueueBudget int64
 	// MaxFrame is the largest incoming frame. Zero value means 64 KiB.
 	MaxFrame int64
 	// OpsPerSecond and OpsBurst rate-limit operations per connection. Zero
@@ -63,11 +74,14 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.QueueFrames == 0 {
-		c.QueueFrames = 1024
-	}
 	if c.QueueBytes == 0 {
-		c.QueueBytes = 4 << 20
+		c.QueueBytes = DefaultQueueBytes
+	}
+	if c.QueueAge == 0 {
+		c.QueueAge = DefaultQueueAge
+	}
+	if c.QueueBudget == 0 {
+		c.QueueBudget = DefaultQueueBudget
 	}
 	if c.MaxFrame == 0 {
 		c.MaxFrame = 64 << 10
@@ -160,7 +174,11 @@ type Server struct {
 	// has started waiting.
 	mu      sync.Mutex
 	closing bool
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // connections, and shed while it runs
+
+	queued   atomic.Int64 // what all queues hold, as the budget counts it
+	shedding atomic.Bool  // shed runs
+	drops    [nDropReasons]atomic.Int64
 
 	// OnDisconnect, if set, is called after a connection ends (calls use it
 	// to end a call whose device went away).

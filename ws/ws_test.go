@@ -345,7 +345,6 @@ func TestSlowConsumer(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
 		// Small enough for 16 MB to overflow it, large enough for a
 		// reader that keeps up (writes are batched every few ms).
-		c.Realtime.QueueFrames = 512
 		c.Realtime.QueueBytes = 1 << 20
 	}))
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")

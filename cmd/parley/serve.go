@@ -55,6 +55,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	trustedProxies := f.String("trusted-proxies", "PARLEY_TRUSTED_PROXIES", phttp.DefaultTrustedProxies,
 		"comma-separated CIDRs of the balancers whose X-Forwarded-For and X-Forwarded-Proto are believed (empty: none)")
 	maxConns := f.Int("max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER", ws.DefaultMaxConnsPerUser, "WebSocket connections per user per node")
+	queueBytes := f.Int("ws-queue-bytes", "PARLEY_WS_QUEUE_BYTES", ws.DefaultQueueBytes, "bytes a WebSocket's outbound queue may hold before the client is dropped as too slow (4008)")
+	queueAge := f.Duration("ws-queue-age", "PARLEY_WS_QUEUE_AGE", ws.DefaultQueueAge, "age of the oldest event a WebSocket's outbound queue may hold (and longest write) before the client is dropped as too slow (4008)")
+	queueBudget := f.Int("ws-queue-budget", "PARLEY_WS_QUEUE_BUDGET", ws.DefaultQueueBudget, "bytes all WebSocket outbound queues of the node may hold (an event shared by many connections counted once); over it the clients furthest behind are dropped")
 	writeInterval := f.Duration("ws-write-interval", "PARLEY_WS_WRITE_INTERVAL", ws.DefaultWriteInterval, "spacing of writes to a WebSocket that receives many events (those queued meanwhile go out together); negative: write at once")
 	ai := f.String("ai", "PARLEY_AI", "", "suggestions: builtin, openai or off (default: openai when a base URL is set, else builtin)")
 	aiURL := f.String("ai-base-url", "PARLEY_AI_BASE_URL", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1")
@@ -119,6 +122,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if *hashConc < 0 || *signupRate < 1 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-concurrency must not be negative and --signup-rate must be at least 1")
 	}
+	if *queueBytes < 64<<10 || *queueAge < 100*time.Millisecond || *queueBudget < *queueBytes {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("queue limits out of range: --ws-queue-bytes at least 65536, --ws-queue-age at least 100ms, --ws-queue-budget at least --ws-queue-bytes")
+	}
 	if *maxMembers < 2 || *largeGroup < 2 || *maxConns < 1 || *aiRate < 1 || *aiContext < 1 || *aiContext > 200 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("limits out of range: --max-group-members and --large-group at least 2, --max-conns-per-user and --ai-rate at least 1, --ai-context 1 to 200")
 	}
@@ -134,6 +140,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
 	cfg.Realtime.WriteInterval = *writeInterval
+	cfg.Realtime.QueueBytes, cfg.Realtime.QueueAge, cfg.Realtime.QueueBudget = *queueBytes, *queueAge, int64(*queueBudget)
 	if err := applyCalls(&cfg); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
