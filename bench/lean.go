@@ -125,8 +125,8 @@ func (l *lean) readLoop() {
 
 // textOffset is a lower bound of where a message event's "text" field
 // starts: {"ev":"message","change":"new","message":{"id":…,
-// "conversation_id":…,"seq":…,"mod":…,"sender_id":…,"sender":{…},
-// "client_msg_id":…,"kind":"text", is longer than this.
+// "conversation_id":…,"seq":…,"mod":…,"sender_id":…,(groups:
+// "sender":{…},)"client_msg_id":…,"kind":"text", is longer than this.
 const textOffset = 128
 
 var (

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"parley"
@@ -87,7 +88,14 @@ func MessageJSON(m *parley.Message, change string) []byte {
 	return append(b, '}')
 }
 
+// publishMessage announces a new or changed message to the conversation's
+// members. In a direct conversation the event leaves out the sender's
+// names: both members know each other (the conversation's peer), and
+// sender_id says who wrote.
 func (s *Service) publishMessage(ctx context.Context, m parley.Message, change string) {
+	if s.kinds.kind(ctx, s.store, m.ConversationID) == parley.KindDirect {
+		m.Sender = nil
+	}
 	e := parley.Event{Type: parley.EventFrame, ConversationID: m.ConversationID, Mod: m.Mod, Frame: MessageJSON(&m, change)}
 	if change == "new" {
 		e.Seq = m.Seq
@@ -99,4 +107,34 @@ func (s *Service) publishMessage(ctx context.Context, m parley.Message, change s
 func ReceiptJSON(m parley.Member) []byte {
 	return encode(ReceiptFrame{Ev: "receipt", ConversationID: m.ConversationID, UserID: m.UserID,
 		DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
+}
+
+// kindCache keeps conversations' kinds, which never change.
+type kindCache struct {
+	mu sync.Mutex
+	m  map[int64]string
+}
+
+// kindsMax bounds the kinds kept; past it the cache starts over.
+const kindsMax = 100_000
+
+// kind returns a conversation's kind, "" if it cannot be read.
+func (k *kindCache) kind(ctx context.Context, store parley.ConversationStore, id int64) string {
+	k.mu.Lock()
+	kind, ok := k.m[id]
+	k.mu.Unlock()
+	if ok {
+		return kind
+	}
+	c, err := store.Conversation(ctx, id)
+	if err != nil {
+		return ""
+	}
+	k.mu.Lock()
+	if k.m == nil || len(k.m) >= kindsMax {
+		k.m = make(map[int64]string)
+	}
+	k.m[id] = c.Kind
+	k.mu.Unlock()
+	return c.Kind
 }

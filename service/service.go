@@ -103,6 +103,7 @@ type Service struct {
 		err error
 	}
 	files *Files // the attachments side; nil until NewFiles
+	kinds kindCache
 }
 
 // New returns a Service.

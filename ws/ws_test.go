@@ -590,6 +590,9 @@ func TestDeadPeerDropped(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	if n := srv.Node.Realtime.SlowConsumerDrops("no_pong"); n != 1 {
+		t.Fatalf("%d drops counted for no_pong, want 1", n)
+	}
 }
 
 // TestSendReplyAndEventTogether: a send's own message event and its reply
@@ -632,6 +635,12 @@ func TestSendReplyAndEventTogether(t *testing.T) {
 	if err := json.Unmarshal(lines[1], &rep); err != nil || rep.Re != "1" || rep.Duplicate == nil || *rep.Duplicate {
 		t.Fatalf("second frame %s, want the reply (duplicate false)", lines[1])
 	}
+	// In a direct chat the event leaves out the sender's names; the reply
+	// has them.
+	if _, ok := event.Message["sender"]; ok || rep.Message["sender"] == nil {
+		t.Fatalf("event message %v, reply message %v: want the sender in the reply only", event.Message, rep.Message)
+	}
+	delete(rep.Message, "sender")
 	if fmt.Sprint(event.Message) != fmt.Sprint(rep.Message) || rep.Message["text"] != "hi <b>&</b>" {
 		t.Fatalf("event message %v, reply message %v", event.Message, rep.Message)
 	}
