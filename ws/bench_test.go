@@ -57,7 +57,7 @@ func BenchmarkFanout(b *testing.B) {
 						c.mu.Lock()
 						clear(c.queue)
 						srv.charge(-c.queueCost)
-						c.queue, c.queueBytes, c.queueCost, c.queueSince = c.queue[:0], 0, 0, time.Time{}
+						c.queue, c.queueBytes, c.queueCost, c.queueSince = c.queue[:0], 0, 0, 0
 						c.mu.Unlock()
 					}
 				}

@@ -45,8 +45,8 @@ type Conn struct {
 	// queueSince is when the oldest frame of queue was queued (zero when
 	// empty); flightSince the same for the batch being written, and
 	// flightBytes its size. See "Slow consumers" in queue.go.
-	queueSince  time.Time
-	flightSince time.Time
+	queueSince  int64 // hub.Mono
+	flightSince int64
 	flightBytes int
 	// queueCost and flightCost are what queue and the batch in flight
 	// count against the node's budget (see Conn.cost).
@@ -120,7 +120,7 @@ func (c *Conn) Deliver(d *hub.Delivery) {
 		// client is not behind, the server holds them.
 		cost := c.cost(d.Frame, d.Shared)
 		if c.queueBytes+c.flightBytes+c.heldBytes+len(d.Frame) > c.srv.cfg.QueueBytes {
-			c.dropLocked(dropQueueBytes, len(d.Frame), time.Now())
+			c.dropLocked(dropQueueBytes, len(d.Frame), hub.Mono())
 			return
 		}
 		c.held = append(c.held, d)
@@ -132,23 +132,23 @@ func (c *Conn) Deliver(d *hub.Delivery) {
 	c.deliverLocked(d, d.At)
 }
 
-func (c *Conn) deliverLocked(d *hub.Delivery, at time.Time) {
+func (c *Conn) deliverLocked(d *hub.Delivery, at int64) {
 	if d.Seq > 0 && d.Seq <= c.synced[d.ConversationID] {
 		return // a sync already wrote it
 	}
 	c.enqueueLocked(d.Frame, d.Shared, at)
 }
 
-// enqueueLocked appends a frame to the outbound queue at time at (zero:
-// now), closing the connection (4008) when the client is too far behind
+// enqueueLocked appends a frame to the outbound queue at time at (hub.Mono;
+// 0: now), closing the connection (4008) when the client is too far behind
 // (see queue.go). shared is how many connections of this node were handed
 // the same frame (0 or 1: this one only).
-func (c *Conn) enqueueLocked(frame []byte, shared int, at time.Time) {
+func (c *Conn) enqueueLocked(frame []byte, shared int, at int64) {
 	if c.closed {
 		return
 	}
-	if at.IsZero() {
-		at = time.Now()
+	if at == 0 {
+		at = hub.Mono()
 	}
 	if reason := c.overLocked(len(frame), at); reason != dropNone {
 		c.dropLocked(reason, len(frame), at)
@@ -201,7 +201,7 @@ func (c *Conn) startWriterLocked() {
 // send queues a frame produced for this connection alone (a reply).
 func (c *Conn) send(frame []byte) {
 	c.mu.Lock()
-	c.enqueueLocked(frame, 1, time.Time{})
+	c.enqueueLocked(frame, 1, 0)
 	c.mu.Unlock()
 }
 
@@ -424,7 +424,7 @@ func (c *Conn) writeLoop() {
 		c.credit--
 		batch := c.queue
 		c.flightSince, c.flightBytes, c.flightCost = c.queueSince, c.queueBytes, c.queueCost
-		c.queue, c.queueBytes, c.queueCost, c.queueSince = c.spare[:0], 0, 0, time.Time{}
+		c.queue, c.queueBytes, c.queueCost, c.queueSince = c.spare[:0], 0, 0, 0
 		c.mu.Unlock()
 
 		err := c.write(batch)
@@ -432,7 +432,7 @@ func (c *Conn) writeLoop() {
 		c.spare = batch[:0]
 		c.mu.Lock()
 		c.srv.charge(-c.flightCost)
-		c.flightSince, c.flightBytes, c.flightCost = time.Time{}, 0, 0
+		c.flightSince, c.flightBytes, c.flightCost = 0, 0, 0
 		c.mu.Unlock()
 		if err != nil {
 			c.CloseWith(int(websocket.StatusGoingAway), "")
@@ -581,7 +581,11 @@ func (c *Conn) ping(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, c.srv.cfg.PingTimeout)
 	defer cancel()
 	if err := c.ws.Ping(pctx); err != nil {
-		c.CloseWith(int(websocket.StatusGoingAway), "no pong")
+		c.mu.Lock()
+		if ctx.Err() == nil { // not a connection that ended meanwhile
+			c.dropLocked(dropNoPong, 0, hub.Mono())
+		}
+		c.mu.Unlock()
 		c.ws.CloseNow()
 	}
 }

@@ -243,14 +243,14 @@ func (c *Conn) opSync(ctx context.Context, id string, data []byte) error {
 	held := c.held
 	c.held, c.syncing = nil, false
 	if err == nil {
-		c.enqueueLocked([]byte(`{"ev":"synced"}`), 1, time.Time{})
+		c.enqueueLocked([]byte(`{"ev":"synced"}`), 1, 0)
 		c.enqueueLocked(okReply(id, struct {
 			Conversations int `json:"conversations"`
-		}{n}), 1, time.Time{})
+		}{n}), 1, 0)
 	}
 	c.srv.charge(-c.heldCost)
 	c.heldBytes, c.heldCost = 0, 0
-	now := time.Now() // held events enter the queue now
+	now := hub.Mono() // held events enter the queue now
 	for _, d := range held {
 		c.deliverLocked(d, now)
 	}
@@ -281,7 +281,7 @@ func (c *Conn) sendSync(ctx context.Context, convID, topSeq int64, frame []byte)
 				}
 				c.synced[convID] = topSeq
 			}
-			c.enqueueLocked(frame, 1, time.Time{})
+			c.enqueueLocked(frame, 1, 0)
 			c.mu.Unlock()
 			return nil
 		}

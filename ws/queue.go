@@ -1,8 +1,11 @@
 package ws
 
 import (
+	"cmp"
 	"slices"
 	"time"
+
+	"parley/hub"
 )
 
 // # Slow consumers
@@ -21,8 +24,10 @@ import (
 //
 // A client past either is closed with 4008. When its socket buffers are
 // full the close frame cannot be written either: the connection is then
-// dropped (TCP) 3 s after the close. Every drop is logged at info with the
-// queue's figures, and counted (Server.SlowConsumerDrops).
+// dropped (TCP) 3 s after the close. A client that stopped reading also
+// answers no pings, and keepalive drops it (no_pong) if events are too few
+// to fill its queue first. Every drop is logged at info with the queue's
+// figures, and counted (Server.SlowConsumerDrops).
 //
 // The node also keeps all its queues within QueueBudget (1 GiB), counting
 // a frame shared by many connections (a group's event) once, plus a little
@@ -44,16 +49,23 @@ const (
 	dropQueueAge
 	dropWriteStalled
 	dropBudget
+	dropNoPong
 	nDropReasons
 )
 
-var dropNames = [nDropReasons]string{"", "queue_bytes", "queue_age", "write_stalled", "budget"}
+var dropNames = [nDropReasons]string{"", "queue_bytes", "queue_age", "write_stalled", "budget", "no_pong"}
 
 var dropMessages = [nDropReasons]string{"",
 	"too slow: outbound queue over its size",
 	"too slow: outbound queue over its age",
 	"too slow: the socket took no data",
-	"too slow: the server's queues are full"}
+	"too slow: the server's queues are full",
+	"no pong"}
+
+// dropCodes are the close codes of the drops: 4008 for a client too far
+// behind; a client that answers no ping gets 1001 (it cannot read it
+// anyway).
+var dropCodes = [nDropReasons]int{0, CloseSlowConsumer, CloseSlowConsumer, CloseSlowConsumer, CloseSlowConsumer, CloseGoingAway}
 
 // cost is what a frame counts against the node's budget: its bytes shared
 // among the connections handed it (shared), plus entryCost.
@@ -61,56 +73,57 @@ func (c *Conn) cost(frame []byte, shared int) int64 {
 	return int64(len(frame)/max(shared, 1) + entryCost)
 }
 
-// overLocked says whether queueing n more bytes at time at puts the
-// connection past its limits.
-func (c *Conn) overLocked(n int, at time.Time) dropReason {
+// overLocked says whether queueing n more bytes at time at (hub.Mono)
+// puts the connection past its limits.
+func (c *Conn) overLocked(n int, at int64) dropReason {
 	if c.queueBytes+c.flightBytes+c.heldBytes+n > c.srv.cfg.QueueBytes {
 		return dropQueueBytes
 	}
 	oldest := c.flightSince
-	if oldest.IsZero() {
+	if oldest == 0 {
 		oldest = c.queueSince
 	}
 	// While an operation holds the writer (its commit), the queue ages
 	// through no fault of the client's.
-	if !oldest.IsZero() && !c.holding && at.Sub(oldest) > c.srv.cfg.QueueAge {
+	if oldest != 0 && !c.holding && at-oldest > int64(c.srv.cfg.QueueAge) {
 		return dropQueueAge
 	}
 	return dropNone
 }
 
-// oldestLocked is when the oldest frame not yet written was queued (zero:
-// none).
-func (c *Conn) oldestLocked() time.Time {
-	if !c.flightSince.IsZero() {
+// oldestLocked is when (hub.Mono) the oldest frame not yet written was
+// queued (0: none).
+func (c *Conn) oldestLocked() int64 {
+	if c.flightSince != 0 {
 		return c.flightSince
 	}
 	return c.queueSince
 }
 
 // dropLocked closes the connection as a slow consumer, logging the queue's
-// figures (n bytes were being queued at time at) and counting the drop.
-func (c *Conn) dropLocked(reason dropReason, n int, at time.Time) {
+// figures (n bytes were being queued at time at, hub.Mono) and counting
+// the drop.
+func (c *Conn) dropLocked(reason dropReason, n int, at int64) {
 	if c.closed {
 		return
 	}
 	s := c.srv
 	s.drops[reason].Add(1)
 	var behind time.Duration
-	if oldest := c.oldestLocked(); !oldest.IsZero() {
-		behind = at.Sub(oldest)
+	if oldest := c.oldestLocked(); oldest != 0 {
+		behind = time.Duration(at - oldest)
 	}
 	s.log.Info("slow consumer dropped", "conn", c.id, "user", c.user.ID, "reason", dropNames[reason],
 		"queued_frames", len(c.queue)+len(c.held), "queued_bytes", c.queueBytes+c.heldBytes,
 		"writing_bytes", c.flightBytes, "incoming_bytes", n, "oldest_ms", behind.Milliseconds(),
-		"node_queued_bytes", s.queued.Load(), "close_code", CloseSlowConsumer)
-	c.closeLocked(CloseSlowConsumer, dropMessages[reason])
+		"node_queued_bytes", s.queued.Load(), "close_code", dropCodes[reason])
+	c.closeLocked(dropCodes[reason], dropMessages[reason])
 }
 
 // writeStalled runs when a write has not finished within QueueAge.
 func (c *Conn) writeStalled() {
 	c.mu.Lock()
-	c.dropLocked(dropWriteStalled, 0, time.Now())
+	c.dropLocked(dropWriteStalled, 0, hub.Mono())
 	c.mu.Unlock()
 	// The writer is stuck in the write that holds the socket: no close
 	// frame can follow it.
@@ -141,7 +154,7 @@ func (s *Server) shed() {
 	defer s.shedding.Store(false)
 	type behind struct {
 		c      *Conn
-		oldest time.Time
+		oldest int64
 	}
 	var list []behind
 	for _, hc := range s.reg.All() {
@@ -150,14 +163,14 @@ func (s *Server) shed() {
 			continue
 		}
 		c.mu.Lock()
-		if oldest := c.oldestLocked(); !oldest.IsZero() && !c.closed {
+		if oldest := c.oldestLocked(); oldest != 0 && !c.closed {
 			list = append(list, behind{c, oldest})
 		}
 		c.mu.Unlock()
 	}
-	slices.SortFunc(list, func(a, b behind) int { return a.oldest.Compare(b.oldest) })
+	slices.SortFunc(list, func(a, b behind) int { return cmp.Compare(a.oldest, b.oldest) })
 	target := s.cfg.QueueBudget / 4 * 3
-	now := time.Now()
+	now := hub.Mono()
 	for _, b := range list {
 		if s.queued.Load() <= target {
 			return
@@ -169,7 +182,8 @@ func (s *Server) shed() {
 }
 
 // SlowConsumerDrops returns how many connections this node has dropped as
-// slow consumers for reason, one of DropReasons.
+// slow consumers (or, no_pong, unresponsive) for reason, one of
+// DropReasons.
 func (s *Server) SlowConsumerDrops(reason string) int64 {
 	if i := slices.Index(dropNames[:], reason); i > 0 {
 		return s.drops[i].Load()
@@ -181,6 +195,6 @@ func (s *Server) SlowConsumerDrops(reason string) int64 {
 // it.
 func (s *Server) QueuedBytes() int64 { return s.queued.Load() }
 
-// DropReasons lists why a slow consumer may be dropped: queue_bytes,
-// queue_age, write_stalled, budget.
+// DropReasons lists why a client may be dropped: queue_bytes, queue_age,
+// write_stalled, budget (too far behind), no_pong (it answered no ping).
 func DropReasons() []string { return slices.Clone(dropNames[1:]) }

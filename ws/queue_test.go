@@ -72,12 +72,12 @@ func TestQueueBudgetShedsFurthestBehind(t *testing.T) {
 	const budget = 1 << 20
 	srv, _, conns := queueConns(t, Config{QueueBudget: budget, QueueBytes: budget, QueueAge: time.Hour}, 10)
 	frame := bytes.Repeat([]byte("y"), 100<<10)
-	now := time.Now()
+	now := hub.Mono()
 	// Connection i is 10-i seconds behind, with 100 KiB queued each: 1 MB,
 	// then one more frame passes the budget.
 	for i, c := range conns {
 		c.mu.Lock()
-		c.enqueueLocked(frame, 1, now.Add(-time.Duration(10-i)*time.Second))
+		c.enqueueLocked(frame, 1, now-int64(time.Duration(10-i)*time.Second))
 		c.mu.Unlock()
 	}
 	conns[9].send(frame)
@@ -106,7 +106,7 @@ func TestQueueBudgetShedsFurthestBehind(t *testing.T) {
 // of its oldest frame, not by how many frames wait.
 func TestQueueLimits(t *testing.T) {
 	srv, _, conns := queueConns(t, Config{QueueBytes: 64 << 10, QueueAge: time.Second}, 3)
-	now := time.Now()
+	now := hub.Mono()
 	small := []byte(`{"ev":"typing"}`)
 	many, big, old := conns[0], conns[1], conns[2]
 	for range 3000 { // 3,000 frames, 45 KB, all young
@@ -117,7 +117,7 @@ func TestQueueLimits(t *testing.T) {
 	big.send(bytes.Repeat([]byte("z"), 40<<10))
 	big.send(bytes.Repeat([]byte("z"), 40<<10))
 	old.mu.Lock()
-	old.enqueueLocked(small, 1, now.Add(-2*time.Second))
+	old.enqueueLocked(small, 1, now-int64(2*time.Second))
 	old.enqueueLocked(small, 1, now)
 	old.mu.Unlock()
 	if isClosed(many) || !isClosed(big) || !isClosed(old) {

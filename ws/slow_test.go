@@ -69,6 +69,9 @@ func TestStoppedReaderDropped(t *testing.T) {
 	srv := servertest.StartLogged(t, log, servertest.WithConfig(func(c *app.Config) {
 		c.Realtime.QueueBytes = 256 << 10
 		c.Realtime.QueueAge = time.Second
+		// Keepalive would drop him too (no pong) if the events came
+		// slowly (TestDeadPeerDropped): here the queue does.
+		c.Realtime.PingInterval = time.Hour
 	}))
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
 	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
@@ -138,6 +141,8 @@ func TestStoppedReaderDropped(t *testing.T) {
 
 	// What bob sees once he reads again: what was buffered, then the end:
 	// a 4008 close frame, or a connection dropped without one.
+	ctx, cancel = context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	for {
 		_, _, err := bob.c.Read(ctx)
 		if err == nil {
