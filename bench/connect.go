@@ -62,7 +62,7 @@ func Connect(ctx context.Context, t Target, cfg ConnectConfig) (*Result, error) 
 	mBefore := e.serverMetrics(ctx, memMetrics...)
 
 	e.logf("connect: opening %d connections", cfg.Conns)
-	cn := newConnector(e.URL)
+	cn := e.connectors()
 	var hs Hist
 	start := time.Now()
 	conns, err := e.connectAll(ctx, cn, tokens, cfg.Concurrency, &hs)

@@ -68,7 +68,7 @@ func Fanout(ctx context.Context, t Target, cfg FanoutConfig) ([]*Result, error) 
 	for i, u := range users {
 		tokens[i] = u.c.Token()
 	}
-	cn := newConnector(e.URL)
+	cn := e.connectors()
 	conns, err := e.connectAll(ctx, cn, tokens, 64, nil)
 	if err != nil {
 		return nil, err

@@ -61,7 +61,7 @@ func Pairs(ctx context.Context, t Target, cfg PairsConfig) ([]*Result, error) {
 	for i, u := range users {
 		tokens[i] = u.c.Token()
 	}
-	conns, err := e.connectAll(ctx, newConnector(e.URL), tokens, 64, nil)
+	conns, err := e.connectAll(ctx, e.connectors(), tokens, 64, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -102,10 +102,12 @@ func Affinity(pid int) string {
 	return ""
 }
 
-// NotePinning records on r which CPUs the server (when its pid is known)
-// and the load generator could use, and whether that is a pinned
-// measurement: both restricted, to CPUs they do not share.
-func (r *Result) NotePinning(serverPID int) {
+// NoteTarget records on r how many server nodes there were, which CPUs
+// the server (when its pid is known; the first node's) and the load
+// generator could use, and whether that is a pinned measurement: both
+// restricted, to CPUs they do not share.
+func (r *Result) NoteTarget(t Target) {
+	serverPID := t.PID
 	all := "0"
 	if n := runtime.NumCPU(); n > 1 {
 		all = fmt.Sprintf("0-%d", n-1)
@@ -119,7 +121,8 @@ func (r *Result) NotePinning(serverPID int) {
 	if srv != "" && self != "" && srv != all && self != all && disjoint(srv, self) {
 		pinned = "yes"
 	}
-	r.Params = append([]Field{{"pinned", pinned, ""}, {"server CPUs", orDash(srv), ""}, {"bench CPUs", orDash(self), ""}}, r.Params...)
+	r.Params = append([]Field{{"server nodes", max(1, len(t.Nodes)), ""}, {"pinned", pinned, ""},
+		{"server CPUs", orDash(srv), ""}, {"bench CPUs", orDash(self), ""}}, r.Params...)
 }
 
 func orDash(s string) string {

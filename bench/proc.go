@@ -219,3 +219,32 @@ func WaitQuiet(limit float64, maxWait time.Duration, stop <-chan struct{}) time.
 	}
 	return time.Since(start)
 }
+
+// procWatches watches several processes (the nodes of one deployment).
+type procWatches []*procWatch
+
+func watchProcs(pids []int, every time.Duration) procWatches {
+	var ws procWatches
+	for _, pid := range pids {
+		ws = append(ws, watchProc(pid, every))
+	}
+	return ws
+}
+
+// end adds up what every watch saw: CPU, RSS and peak RSS (the peaks may
+// not have been at the same time). It is ok only if every process was
+// watched.
+func (ws procWatches) end() procUsage {
+	sum := procUsage{ok: len(ws) > 0}
+	for _, w := range ws {
+		u := w.end()
+		sum.ok = sum.ok && u.ok
+		sum.cpuPct += u.cpuPct
+		sum.rss += u.rss
+		sum.peakRSS += u.peakRSS
+	}
+	if !sum.ok {
+		return procUsage{}
+	}
+	return sum
+}

@@ -35,6 +35,18 @@ type Target struct {
 	// WaitIdle, if positive, makes each measured run wait up to this long
 	// for the machine to be quiet (below 30% of one core) before it starts.
 	WaitIdle time.Duration
+	// Nodes, when the server is several nodes of one deployment, are all of
+	// them (URL and PID is the first): WebSocket connections and the REST
+	// clients of sign-up and setup go to each in turn, so that in pairs the
+	// two people of a pair are on different nodes. CPU and memory figures
+	// add up every node whose PID is known.
+	Nodes []Node
+}
+
+// Node is one server of a multi-node Target.
+type Node struct {
+	URL string
+	PID int // 0 when unknown
 }
 
 // env is what a scenario works with: the target and a shared HTTP client.
@@ -92,8 +104,31 @@ type user struct {
 	c *client.Client
 }
 
-func (e *env) client() *client.Client {
-	return client.New(e.URL, client.WithHTTPClient(e.http), client.WithUserAgent("parley-bench"))
+// urlFor is the base URL the i-th user or connection uses.
+func (e *env) urlFor(i int) string {
+	if len(e.Nodes) == 0 {
+		return e.URL
+	}
+	return strings.TrimRight(e.Nodes[i%len(e.Nodes)].URL, "/")
+}
+
+// pids are the server processes whose CPU and memory are reported.
+func (e *env) pids() []int {
+	if len(e.Nodes) == 0 {
+		return []int{e.PID}
+	}
+	var out []int
+	for _, n := range e.Nodes {
+		out = append(out, n.PID)
+	}
+	return out
+}
+
+func (e *env) client() *client.Client { return e.clientFor(0) }
+
+// clientFor is a REST client of the i-th user's node.
+func (e *env) clientFor(i int) *client.Client {
+	return client.New(e.urlFor(i), client.WithHTTPClient(e.http), client.WithUserAgent("parley-bench"))
 }
 
 const benchPassword = "bench-password-1"
@@ -107,7 +142,7 @@ func (e *env) users(ctx context.Context, prefix string, n int) ([]*user, error) 
 	stop := e.progress("users", &done, n)
 	defer stop()
 	err := e.parallel(ctx, n, func(ctx context.Context, i int) error {
-		c := e.client()
+		c := e.clientFor(i)
 		name := fmt.Sprintf("%s-%s%d", e.run, prefix, i)
 		if _, err := c.Signup(ctx, name, name+"@bench.invalid", benchPassword); err != nil {
 			return fmt.Errorf("sign up %s: %w", name, err)

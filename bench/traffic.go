@@ -89,9 +89,35 @@ func (c *connector) dial(ctx context.Context, token string) (*lean, error) {
 	}
 }
 
-// connectAll opens one lean connection per token, concurrency at a time.
-// If hs is not nil it gets each handshake's time (dial to hello).
-func (e *env) connectAll(ctx context.Context, cn *connector, tokens []string, concurrency int, hs *Hist) ([]*lean, error) {
+// connectors are one connector per node: connection i dials node i mod n.
+type connectors []*connector
+
+func (e *env) connectors() connectors {
+	n := max(1, len(e.Nodes))
+	out := make(connectors, n)
+	for i := range out {
+		out[i] = newConnector(e.urlFor(i))
+	}
+	return out
+}
+
+func (cs connectors) dial(ctx context.Context, i int, token string) (*lean, error) {
+	return cs[i%len(cs)].dial(ctx, token)
+}
+
+// sources is how many source addresses were used, over all nodes.
+func (cs connectors) sources() int {
+	n := 0
+	for _, c := range cs {
+		n += c.sources()
+	}
+	return n
+}
+
+// connectAll opens one lean connection per token, concurrency at a time,
+// the i-th to node i mod n. If hs is not nil it gets each handshake's time
+// (dial to hello).
+func (e *env) connectAll(ctx context.Context, cn connectors, tokens []string, concurrency int, hs *Hist) ([]*lean, error) {
 	conns := make([]*lean, len(tokens))
 	var done atomic.Int64
 	var mu sync.Mutex
@@ -99,7 +125,7 @@ func (e *env) connectAll(ctx context.Context, cn *connector, tokens []string, co
 	defer stop()
 	err := parallel(ctx, len(tokens), concurrency, func(ctx context.Context, i int) error {
 		start := time.Now()
-		l, err := cn.dial(ctx, tokens[i])
+		l, err := cn.dial(ctx, i, tokens[i])
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
@@ -168,7 +194,7 @@ func (e *env) drive(ctx context.Context, conns []*lean, streams []stream, perMsg
 	e.waitQuiet(ctx)
 	var sent, sendErrs, late atomic.Int64
 	var maxLate atomic.Int64
-	srv := watchProc(e.PID, 500*time.Millisecond)
+	srv := watchProcs(e.pids(), 500*time.Millisecond)
 	self := watchProc(os.Getpid(), 500*time.Millisecond)
 	mach := watchMachine()
 	start := time.Now().Add(100 * time.Millisecond)

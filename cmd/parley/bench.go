@@ -165,7 +165,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	results, err := run(ctx, t)
 	for _, r := range results {
-		r.NotePinning(t.PID)
+		r.NoteTarget(t)
 		r.Notes = append(r.Notes, c.notes...)
 	}
 	if perr := printResults(stdout, results, *c.json); perr != nil && err == nil {

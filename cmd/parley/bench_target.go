@@ -25,11 +25,12 @@ import (
 // how to report.
 type benchCommon struct {
 	url, serverFlags, pprof *string
+	pids                    *string
 	metricsURL, metricsTok  *string
 	cpuProfile              *string
 	serverCPUs, benchCPUs   *string
 	spawn, json, keep, pin  *bool
-	pid, concurrency        *int
+	concurrency             *int
 	hashMemory, hashTime    *int
 	waitIdle                *time.Duration
 	serverArgs              func() []string // scenario-specific serve flags
@@ -45,9 +46,9 @@ func addCommonFlags(f *flags, scenario string) *benchCommon {
 		mem, tm, conc = 19*1024, 2, 2*runtime.NumCPU()
 	}
 	return &benchCommon{
-		url:         f.String("url", "PARLEY_BENCH_URL", "", "base URL of a running Parley server (or use --spawn)"),
+		url:         f.String("url", "PARLEY_BENCH_URL", "", "base URL of a running Parley server (or use --spawn); several nodes of one deployment: their URLs, comma-separated"),
 		spawn:       f.Bool("spawn", "PARLEY_BENCH_SPAWN", false, "start 'parley serve' as a child process on a free loopback port, SQLite in a temporary folder"),
-		pid:         f.Int("server-pid", "PARLEY_BENCH_SERVER_PID", 0, "process id of the --url server, to report its CPU and memory"),
+		pids:        f.String("server-pid", "PARLEY_BENCH_SERVER_PID", "", "process id of the --url server, to report its CPU and memory; with several --url nodes, their ids in the same order"),
 		metricsURL:  f.String("metrics-url", "PARLEY_BENCH_METRICS_URL", "", "the --url server's metrics (its --metrics-addr), e.g. http://127.0.0.1:9090/metrics (default: /metrics at --url, which needs --metrics-token)"),
 		metricsTok:  f.Secret("metrics-token", "PARLEY_BENCH_METRICS_TOKEN", "the --url server's --metrics-token"),
 		json:        f.Bool("json", "PARLEY_BENCH_JSON", false, "print one JSON object per run instead of a table"),
@@ -97,10 +98,47 @@ func (c *benchCommon) cpus() (server, self *unix.CPUSet, err error) {
 	return server, self, nil
 }
 
+// nodes reads --url and --server-pid, each a comma-separated list when the
+// server is several nodes.
+func (c *benchCommon) nodes(t *pbench.Target) error {
+	urls := splitList(*c.url)
+	var pids []int
+	for _, p := range splitList(*c.pids) {
+		pid, err := strconv.Atoi(p)
+		if err != nil || pid <= 0 {
+			return fmt.Errorf("--server-pid: %q is not a process id", p)
+		}
+		pids = append(pids, pid)
+	}
+	if len(pids) > 0 && len(pids) != len(urls) {
+		return fmt.Errorf("--server-pid: give one process id per --url node (%d for %d)", len(pids), len(urls))
+	}
+	if len(urls) == 0 {
+		return nil
+	}
+	t.URL = urls[0]
+	if len(pids) > 0 {
+		t.PID = pids[0]
+	}
+	if len(urls) > 1 {
+		for i, u := range urls {
+			n := pbench.Node{URL: u}
+			if len(pids) > 0 {
+				n.PID = pids[i]
+			}
+			t.Nodes = append(t.Nodes, n)
+		}
+	}
+	return nil
+}
+
 // target starts or names the server. stop ends a spawned server.
 func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Target, func(), error) {
-	t := pbench.Target{URL: *c.url, PID: *c.pid, Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle,
+	t := pbench.Target{Concurrency: *c.concurrency, Log: stderr, WaitIdle: *c.waitIdle,
 		MetricsURL: *c.metricsURL, MetricsToken: *c.metricsTok}
+	if err := c.nodes(&t); err != nil {
+		return t, nil, err
+	}
 	serverCPUs, benchCPUs, err := c.cpus()
 	if err != nil {
 		return t, nil, err
@@ -116,9 +154,12 @@ func (c *benchCommon) target(ctx context.Context, stderr io.Writer) (pbench.Targ
 	case !*c.spawn && *c.url == "":
 		return t, nil, fmt.Errorf("give --url of a running server or --spawn")
 	case !*c.spawn:
-		if t.PID == 0 {
+		switch {
+		case len(t.Nodes) > 1:
+			c.notes = append(c.notes, fmt.Sprintf("%d nodes at %s, pids %s; connections and users spread over them in turn", len(t.Nodes), *c.url, *c.pids))
+		case t.PID == 0:
 			c.notes = append(c.notes, "server at "+t.URL+" (no --server-pid: no CPU or memory figures)")
-		} else {
+		default:
 			c.notes = append(c.notes, fmt.Sprintf("server at %s, pid %d", t.URL, t.PID))
 		}
 		return t, func() {}, nil
