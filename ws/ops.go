@@ -18,6 +18,13 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		c.send(errorReply(requestID(data), err))
 		return
 	}
+	if op, ok := parseSend(data); ok { // most operations: see parseSend
+		c.holdWrites() // the event and the reply in one write
+		defer c.releaseWrites()
+		out, err := c.sendMessage(ctx, op)
+		c.reply(ctx, "send", op.id, out, err)
+		return
+	}
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil || req.Op == "" {
 		c.send(errorReply(requestID(data), parley.Errorf(parley.EBADREQUEST, "A request is a JSON object with \"op\" and \"id\".")))
@@ -59,9 +66,14 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		}
 		out, err = h(ctx, c, data)
 	}
+	c.reply(ctx, req.Op, id, out, err)
+}
+
+// reply queues an operation's reply: its fields out, or err.
+func (c *Conn) reply(ctx context.Context, op, id string, out any, err error) {
 	if err != nil {
 		if parley.ErrorCode(err) == parley.EINTERNAL && ctx.Err() == nil {
-			c.srv.log.Error("ws op failed", "op", req.Op, "user", c.user.ID, "err", err)
+			c.srv.log.Error("ws op failed", "op", op, "user", c.user.ID, "err", err)
 		}
 		c.send(errorReply(id, err))
 		return
@@ -78,15 +90,19 @@ type base struct {
 func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
 	var r struct {
 		base
-		ConversationID int64   `json:"conversation_id"`
-		ClientMsgID    string  `json:"client_msg_id"`
-		Text           string  `json:"text"`
-		Attachments    []int64 `json:"attachments"`
+		ConversationID int64  `json:"conversation_id"`
+		ClientMsgID    string `json:"client_msg_id"`
+		Text           string `json:"text"`
 	}
 	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
-	m, created, err := c.srv.svc.Send(ctx, c.user.ID, r.ConversationID, r.ClientMsgID, r.Text, r.Attachments...)
+	return c.sendMessage(ctx, sendOp{conversationID: r.ConversationID, clientMsgID: r.ClientMsgID, text: r.Text})
+}
+
+// sendMessage runs a decoded send and returns its reply's fields.
+func (c *Conn) sendMessage(ctx context.Context, op sendOp) (any, error) {
+	m, created, err := c.srv.svc.Send(ctx, c.user.ID, op.conversationID, op.clientMsgID, op.text)
 	if err != nil {
 		return nil, err
 	}
