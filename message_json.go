@@ -99,6 +99,53 @@ func (m *Message) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if m.ReplyTo != 0 {
+		b = append(b, `,"reply_to":`...)
+		b = strconv.AppendInt(b, m.ReplyTo, 10)
+	}
+	if p := m.Reply; p != nil {
+		b = p.appendJSON(append(b, `,"reply":`...))
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends p's JSON encoding, as encoding/json writes it.
+func (p *ReplyPreview) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, p.Seq, 10)
+	if p.Sender != nil {
+		b = appendUserRef(append(b, `,"sender":`...), p.Sender)
+	}
+	b = append(b, `,"kind":`...)
+	b = AppendJSONString(b, p.Kind)
+	b = append(b, `,"text":`...)
+	b = AppendJSONString(b, p.Text)
+	if p.Attachments != 0 {
+		b = append(b, `,"attachments":`...)
+		b = strconv.AppendInt(b, int64(p.Attachments), 10)
+	}
+	if p.ContentType != "" {
+		b = append(b, `,"content_type":`...)
+		b = AppendJSONString(b, p.ContentType)
+	}
+	if p.Name != "" {
+		b = append(b, `,"name":`...)
+		b = AppendJSONString(b, p.Name)
+	}
+	if p.Deleted {
+		b = append(b, `,"deleted":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendUserRef appends r's JSON encoding, as encoding/json writes it.
+func appendUserRef(b []byte, r *UserRef) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, r.ID, 10)
+	b = append(b, `,"username":`...)
+	b = AppendJSONString(b, r.Username)
+	b = append(b, `,"display_name":`...)
+	b = AppendJSONString(b, r.DisplayName)
 	return append(b, '}')
 }
 

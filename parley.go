@@ -165,6 +165,10 @@ type Message struct {
 	Mentions []int64 `json:"mentions,omitempty"`
 	// Attachments are the files the message carries, in the order sent.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// ReplyTo is the seq of the message this one answers (0: none);
+	// Reply is what it shows of that message as it stands now.
+	ReplyTo int64         `json:"reply_to,omitempty"`
+	Reply   *ReplyPreview `json:"reply,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.

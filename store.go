@@ -251,14 +251,22 @@ type NewMessage struct {
 	// ErrBadAttachments and stores nothing; in the same transaction as the
 	// message they become its attachments (Message.Attachments).
 	Attachments []int64
+	// ReplyTo is the seq of the message this one answers (0: none). It
+	// must be a message of the conversation, else the append fails with
+	// ErrBadReplyTo; the stored message comes with its preview
+	// (Message.Reply).
+	ReplyTo int64
 }
 
-// MessageQuery selects a page of history. With BeforeSeq set, the page is the
-// Limit messages just before it; otherwise the Limit messages just after
+// MessageQuery selects a page of history. With AroundSeq set, the page is
+// the Limit/2 messages just before it and the Limit-Limit/2 messages from
+// it on (the message at AroundSeq first); with BeforeSeq set, the Limit
+// messages just before it; otherwise the Limit messages just after
 // AfterSeq. Results are always in ascending seq order.
 type MessageQuery struct {
 	AfterSeq  int64
 	BeforeSeq int64
+	AroundSeq int64
 	Limit     int
 }
 
@@ -279,7 +287,9 @@ type MessageStore interface {
 	// never acknowledge before the commit. The sender's delivered and read
 	// marks move to the new seq.
 	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
-	// Messages returns a page of history.
+	// Messages returns a page of history. Messages that reply to another
+	// come with its preview (Message.Reply), as do those of Message and
+	// Changes.
 	Messages(ctx context.Context, conversationID int64, q MessageQuery) ([]Message, error)
 	// Message returns one message by seq.
 	Message(ctx context.Context, conversationID, seq int64) (Message, error)

@@ -300,6 +300,35 @@ func (c *Client) History(ctx context.Context, convID int64, q parley.MessageQuer
 	return out.Messages, out.HasMore, err
 }
 
+// HistoryAround returns the page of a conversation's history around seq
+// (the message at seq and those just before and after it, limit in all;
+// 0: the server's default), and whether more exist before and after it.
+func (c *Client) HistoryAround(ctx context.Context, convID, seq int64, limit int) (msgs []parley.Message, moreBefore, moreAfter bool, err error) {
+	v := url.Values{"around_seq": {strconv.FormatInt(seq, 10)}}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	var out struct {
+		Messages   []parley.Message `json:"messages"`
+		MoreBefore bool             `json:"has_more_before"`
+		MoreAfter  bool             `json:"has_more_after"`
+	}
+	_, err = c.do(ctx, http.MethodGet, convPath(convID, "/messages"), v, nil, &out)
+	return out.Messages, out.MoreBefore, out.MoreAfter, err
+}
+
+// Reply sends a message answering message replyTo of the conversation.
+func (c *Client) Reply(ctx context.Context, convID, replyTo int64, clientMsgID, text string) (msg parley.Message, created bool, err error) {
+	in := struct {
+		ClientMsgID string `json:"client_msg_id"`
+		Text        string `json:"text"`
+		ReplyTo     int64  `json:"reply_to"`
+	}{clientMsgID, text, replyTo}
+	var out messageBody
+	status, err := c.do(ctx, http.MethodPost, convPath(convID, "/messages"), nil, in, &out)
+	return out.Message, status == http.StatusCreated, err
+}
+
 func seqPath(convID, seq int64) string {
 	return convPath(convID, fmt.Sprintf("/messages/%d", seq))
 }

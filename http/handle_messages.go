@@ -5,13 +5,15 @@ import (
 	"net/http"
 
 	"parley"
+	"parley/service"
 )
 
 // Messages is what the message routes (and suggestions, which read
 // history) need of the application layer (*service.Service).
 type Messages interface {
-	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string, attachments ...int64) (parley.Message, bool, error)
+	SendMessage(ctx context.Context, userID int64, o service.Outgoing) (parley.Message, bool, error)
 	History(ctx context.Context, userID, conversationID int64, q parley.MessageQuery) ([]parley.Message, bool, error)
+	HistoryAround(ctx context.Context, userID, conversationID, seq int64, limit int) ([]parley.Message, bool, bool, error)
 	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
 	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
 	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
@@ -22,6 +24,7 @@ func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (i
 		ClientMsgID string  `json:"client_msg_id"`
 		Text        string  `json:"text"`
 		Attachments []int64 `json:"attachments"`
+		ReplyTo     int64   `json:"reply_to"`
 	}
 	id, err := ids(r, "id")
 	if err == nil {
@@ -30,7 +33,8 @@ func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	m, isNew, err := s.svc.Send(r.Context(), u.ID, id[0], req.ClientMsgID, req.Text, req.Attachments...)
+	m, isNew, err := s.svc.SendMessage(r.Context(), u.ID, service.Outgoing{ConversationID: id[0], ClientMsgID: req.ClientMsgID,
+		Text: req.Text, Attachments: req.Attachments, ReplyTo: req.ReplyTo})
 	return created(isNew), map[string]any{"message": m}, err
 }
 
@@ -45,14 +49,27 @@ func (s *Server) handleHistory(r *http.Request, u parley.User, _ parley.Session)
 		q.BeforeSeq, err = queryInt(r, "before_seq")
 	}
 	if err == nil {
+		q.AroundSeq, err = queryInt(r, "around_seq")
+	}
+	if err == nil {
 		limit, err = queryInt(r, "limit")
 		if err == nil && r.URL.Query().Has("limit") && (limit < 1 || limit > parley.PageSizeMax) {
 			err = parley.FieldErrorf("limit", "limit must be 1 to %d.", parley.PageSizeMax)
 		}
 		q.Limit = int(limit)
 	}
+	if err == nil && r.URL.Query().Has("around_seq") && (q.AfterSeq != 0 || q.BeforeSeq != 0) {
+		err = parley.FieldErrorf("around_seq", "around_seq goes without after_seq and before_seq.")
+	}
 	if err != nil {
 		return 0, nil, err
+	}
+	if r.URL.Query().Has("around_seq") {
+		msgs, before, after, err := s.svc.HistoryAround(r.Context(), u.ID, id[0], q.AroundSeq, q.Limit)
+		if msgs == nil {
+			msgs = []parley.Message{}
+		}
+		return http.StatusOK, map[string]any{"messages": msgs, "has_more_before": before, "has_more_after": after}, err
 	}
 	msgs, more, err := s.svc.History(r.Context(), u.ID, id[0], q)
 	if msgs == nil {

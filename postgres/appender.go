@@ -263,7 +263,9 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 		`WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3`,
 		nm.ConversationID, nm.SenderID, nm.ClientMsgID))
 	if err == nil {
-		return m, false, nil
+		ms := []parley.Message{m}
+		err = fillReplies(ctx, a.pool, ms)
+		return ms[0], false, err
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return parley.Message{}, false, mapError(err)
@@ -280,6 +282,15 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return parley.Message{}, false, mapError(err)
+	}
+	if nm.ReplyTo != 0 {
+		var last int64
+		if err := a.pool.QueryRow(ctx, `SELECT last_seq FROM conversations WHERE id = $1`, nm.ConversationID).Scan(&last); err != nil {
+			return parley.Message{}, false, mapError(err)
+		}
+		if nm.ReplyTo < 0 || nm.ReplyTo > last {
+			return parley.Message{}, false, parley.ErrBadReplyTo
+		}
 	}
 	if len(nm.Attachments) > 0 {
 		// A member's message refused for none of the above: its

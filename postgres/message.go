@@ -21,7 +21,7 @@ func messageColumns(m, u string) string {
 		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
 		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
 		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions,
-		%[1]s.attachments`, m, u)
+		%[1]s.attachments, coalesce(%[1]s.reply_to, 0)`, m, u)
 }
 
 // selectMessage reads messages as m with senders as u.
@@ -41,7 +41,7 @@ func (s *messageScan) dest() []any {
 	m := &s.msg
 	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
 		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions,
-		&s.attachments}
+		&s.attachments, &m.ReplyTo}
 }
 
 // message finishes a scanned message: times in UTC, System decoded, Sender
@@ -96,14 +96,16 @@ func deref(s *string) string {
 // clock (notify_from) for a text message if it is not running, stores the
 // message with its mentions $9 (and their rows in mentions) and its
 // attachments (uploads $10, which must all be the sender's and not
-// attached, else it is refused; $11 their list as the message shows it),
-// moves the sender's marks to it, and returns its id, seq, mod and
-// sender's names; no row if it was refused.
+// attached, else it is refused; $11 their list as the message shows it)
+// and the seq it replies to ($12, 0: none; a message of the conversation,
+// else it is refused), moves the sender's marks to it, and returns its id,
+// seq, mod and sender's names, and the message it replies to; no row if it
+// was refused.
 //
 // The checks read this statement's snapshot, so the caller must hold the
 // conversation's lock when the statement starts (lockSQL) for them to see
 // every committed append.
-const appendSQL = `
+var appendSQL = `
 WITH c AS (
 	UPDATE conversations
 	SET last_seq = last_seq + 1, last_mod = last_mod + 1, last_activity = $7,
@@ -115,12 +117,13 @@ WITH c AS (
 		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
 		AND coalesce(cardinality($10::bigint[]), 0) = (SELECT count(*) FROM uploads
 			WHERE id = ANY($10::bigint[]) AND owner_id = $2 AND message_id IS NULL)
+		AND $12::bigint >= 0 AND $12::bigint <= last_seq
 	RETURNING last_seq, last_mod
 ), m AS (
 	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at, mentions,
-		attachments)
+		attachments, reply_to)
 	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz,
-		$9::bigint[], $11::jsonb
+		$9::bigint[], $11::jsonb, nullif($12::bigint, 0)
 	FROM c
 	RETURNING id, seq, mod, sender_id
 ), att AS (
@@ -136,8 +139,10 @@ WITH c AS (
 	FROM m
 	WHERE members.conversation_id = $1 AND members.user_id = $2
 )
-SELECT m.id, m.seq, m.mod, u.username, u.display_name
-FROM m LEFT JOIN users u ON u.id = m.sender_id`
+SELECT m.id, m.seq, m.mod, u.username, u.display_name, ` + messageColumns("r", "ru") + `
+FROM m LEFT JOIN users u ON u.id = m.sender_id
+	LEFT JOIN messages r ON r.conversation_id = $1 AND r.seq = nullif($12::bigint, 0)
+	LEFT JOIN users ru ON ru.id = r.sender_id`
 
 // lockSQL locks a conversation's row for a change to its history. NO KEY
 // UPDATE is the lock UPDATE takes: it does not block foreign key checks.
@@ -153,7 +158,7 @@ func appendArgs(nm parley.NewMessage, system []byte, anySender bool, ups []parle
 		attach = parley.AttachmentsJSON(ups)
 	}
 	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender,
-		mentionsArg(nm.Mentions), mentionsArg(nm.Attachments), attach}
+		mentionsArg(nm.Mentions), mentionsArg(nm.Attachments), attach, nm.ReplyTo}
 }
 
 // mentionsArg is a message's mentions as the mentions column stores them
@@ -170,9 +175,17 @@ func scanAppended(row pgx.Row, nm parley.NewMessage, ups []parley.Upload) (parle
 	var (
 		m                     parley.Message
 		username, displayName *string
+		orig                  messageScan
 	)
-	if err := row.Scan(&m.ID, &m.Seq, &m.Mod, &username, &displayName); err != nil {
+	if err := row.Scan(append([]any{&m.ID, &m.Seq, &m.Mod, &username, &displayName}, orig.dest()...)...); err != nil {
 		return parley.Message{}, err
+	}
+	if nm.ReplyTo != 0 {
+		o, err := orig.message()
+		if err != nil {
+			return parley.Message{}, err
+		}
+		m.ReplyTo, m.Reply = nm.ReplyTo, parley.PreviewOf(&o)
 	}
 	m.ConversationID, m.SenderID, m.ClientMsgID = nm.ConversationID, nm.SenderID, nm.ClientMsgID
 	m.Kind, m.Text, m.CreatedAt = nm.Kind, nm.Text, nm.CreatedAt
@@ -275,7 +288,8 @@ func appendSystem(ctx context.Context, tx pgx.Tx, conversationID, actor int64, i
 
 // Messages returns a page of history in ascending seq order. A Limit of 0
 // or less means PageSizeDefault. Callers ask for one message more than a
-// page (up to PageSizeMax+1) to learn whether more exist, so a cap here
+// page (up to PageSizeMax+1; around a seq, one more on each side) to
+// learn whether more exist, so a cap here
 // must not be below that: capping at PageSizeMax made a full page always
 // say has_more=false, and clients stopped paging 200 messages short.
 func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.MessageQuery) ([]parley.Message, error) {
@@ -283,30 +297,81 @@ func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.Mes
 	if limit <= 0 {
 		limit = parley.PageSizeDefault
 	}
-	limit = min(limit, max(parley.PageSizeMax, parley.SyncPageSize)+1)
+	limit = min(limit, max(parley.PageSizeMax, parley.SyncPageSize)+2)
+	if q.AroundSeq > 0 {
+		return s.messagesAround(ctx, conversationID, q.AroundSeq, limit)
+	}
 	if q.BeforeSeq > 0 {
-		rows, err := s.pool.Query(ctx, selectMessage+`
+		msgs, err := readMessages(ctx, s.pool, selectMessage+`
 			WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
 			conversationID, q.BeforeSeq, limit)
-		if err != nil {
-			return nil, mapError(err)
-		}
-		msgs, err := collectMessages(rows)
 		slices.Reverse(msgs)
 		return msgs, err
 	}
-	rows, err := s.pool.Query(ctx, selectMessage+`
+	return readMessages(ctx, s.pool, selectMessage+`
 		WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
 		conversationID, q.AfterSeq, limit)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	return collectMessages(rows)
+}
+
+// messagesAround reads the page of history around a seq
+// (MessageQuery.AroundSeq).
+func (s *Store) messagesAround(ctx context.Context, conversationID, seq int64, limit int) ([]parley.Message, error) {
+	before := limit / 2
+	return readMessages(ctx, s.pool, `
+		(`+selectMessage+`WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3)
+		UNION ALL
+		(`+selectMessage+`WHERE m.conversation_id = $1 AND m.seq >= $2 ORDER BY m.seq LIMIT $4)
+		ORDER BY 3`, conversationID, seq, before, limit-before)
 }
 
 func collectMessages(rows pgx.Rows) ([]parley.Message, error) {
 	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.Message, error) { return scanMessage(row) })
 	return msgs, mapError(err)
+}
+
+// readMessages runs a query of messages (selectMessage) and sets the
+// previews of the replies among them.
+func readMessages(ctx context.Context, q querier, query string, args ...any) ([]parley.Message, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	msgs, err := collectMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, fillReplies(ctx, q, msgs)
+}
+
+// fillReplies sets the Reply of the messages that answer another: one
+// query per conversation, only when some do.
+func fillReplies(ctx context.Context, q querier, msgs []parley.Message) error {
+	seqs := map[int64][]int64{}
+	for _, m := range msgs {
+		if m.ReplyTo != 0 {
+			seqs[m.ConversationID] = append(seqs[m.ConversationID], m.ReplyTo)
+		}
+	}
+	for conv, list := range seqs {
+		rows, err := q.Query(ctx, selectMessage+`WHERE m.conversation_id = $1 AND m.seq = ANY($2)`, conv, list)
+		if err != nil {
+			return mapError(err)
+		}
+		orig, err := collectMessages(rows)
+		if err != nil {
+			return err
+		}
+		previews := make(map[int64]*parley.ReplyPreview, len(orig))
+		for i := range orig {
+			previews[orig[i].Seq] = parley.PreviewOf(&orig[i])
+		}
+		for i := range msgs {
+			if msgs[i].ConversationID == conv && msgs[i].ReplyTo != 0 {
+				msgs[i].Reply = previews[msgs[i].ReplyTo]
+			}
+		}
+	}
+	return nil
 }
 
 // Message returns one message by seq.
@@ -316,7 +381,12 @@ func (s *Store) Message(ctx context.Context, conversationID, seq int64) (parley.
 
 func message(ctx context.Context, q querier, conversationID, seq int64) (parley.Message, error) {
 	m, err := scanMessage(q.QueryRow(ctx, selectMessage+`WHERE m.conversation_id = $1 AND m.seq = $2`, conversationID, seq))
-	return m, mapError(err)
+	if err != nil {
+		return m, mapError(err)
+	}
+	ms := []parley.Message{m}
+	err = fillReplies(ctx, q, ms)
+	return ms[0], err
 }
 
 // Changes returns the edited or deleted messages with seq <= maxSeq whose
@@ -326,15 +396,11 @@ func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq in
 	if limit <= 0 {
 		limit = parley.PageSizeDefault
 	}
-	rows, err := s.pool.Query(ctx, selectMessage+`
+	return readMessages(ctx, s.pool, selectMessage+`
 		WHERE m.conversation_id = $1 AND m.mod > $2 AND m.seq <= $3
 			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
 		ORDER BY m.mod LIMIT $4`,
 		conversationID, afterMod, maxSeq, limit)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	return collectMessages(rows)
 }
 
 // changeMessage locks the conversation, loads message seq and lets check
@@ -418,7 +484,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator may delete a message.")
 		}
 		return m.DeletedAt == nil, nil
-	}, `body = '', deleted_at = $3, mentions = NULL, attachments = NULL`, utc(now))
+	}, `body = '', deleted_at = $3, mentions = NULL, attachments = NULL, reply_to = NULL`, utc(now))
 }
 
 // SetMarks moves a member's marks forward, clamped to last_seq; read

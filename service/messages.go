@@ -26,6 +26,25 @@ import (
 // attachments are uploads of the user's to attach (see Files); with them
 // the text (a caption) may be empty.
 func (s *Service) Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string, attachments ...int64) (parley.Message, bool, error) {
+	return s.SendMessage(ctx, userID, Outgoing{ConversationID: conversationID, ClientMsgID: clientMsgID, Text: text,
+		Attachments: attachments})
+}
+
+// Outgoing is a message a member sends (SendMessage).
+type Outgoing struct {
+	ConversationID int64
+	ClientMsgID    string
+	Text           string
+	// Attachments are upload ids (see Send).
+	Attachments []int64
+	// ReplyTo is the seq of the message this one answers (0: none): one
+	// of the conversation's, else EINVALID (field reply_to).
+	ReplyTo int64
+}
+
+// SendMessage is Send with every field a message may have.
+func (s *Service) SendMessage(ctx context.Context, userID int64, o Outgoing) (parley.Message, bool, error) {
+	conversationID, clientMsgID, text, attachments := o.ConversationID, o.ClientMsgID, o.Text, o.Attachments
 	if err := parley.ValidateClientMsgID(clientMsgID); err != nil {
 		return parley.Message{}, false, err
 	} else if err := s.checkAttachments(attachments); err != nil {
@@ -36,6 +55,9 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 	} else if err := parley.ValidateText(text); err != nil {
 		return parley.Message{}, false, err
 	}
+	if o.ReplyTo < 0 {
+		return parley.Message{}, false, parley.ErrBadReplyTo
+	}
 	if conversationID <= 0 {
 		return parley.Message{}, false, parley.ErrNotFound
 	}
@@ -45,7 +67,7 @@ func (s *Service) Send(ctx context.Context, userID, conversationID int64, client
 	}
 	m, created, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, SenderID: userID,
 		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions,
-		Attachments: attachments})
+		Attachments: attachments, ReplyTo: o.ReplyTo})
 	if err != nil {
 		return parley.Message{}, false, err
 	}
@@ -147,6 +169,46 @@ func (s *Service) History(ctx context.Context, userID, conversationID int64, q p
 		}
 	}
 	return msgs, more, nil
+}
+
+// HistoryAround returns the page of a conversation's history around seq
+// for a member: limit messages, the one at seq first after the limit/2
+// before it, and whether more exist before and after the page.
+func (s *Service) HistoryAround(ctx context.Context, userID, conversationID, seq int64, limit int) ([]parley.Message, bool, bool, error) {
+	if limit == 0 {
+		limit = parley.PageSizeDefault
+	}
+	if limit < 1 || limit > parley.PageSizeMax {
+		return nil, false, false, parley.FieldErrorf("limit", "limit must be 1 to %d.", parley.PageSizeMax)
+	}
+	if seq < 1 {
+		return nil, false, false, parley.FieldErrorf("around_seq", "around_seq must be at least 1.")
+	}
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return nil, false, false, err
+	}
+	// One more on each side tells whether more exist: limit+2 splits into
+	// limit/2+1 before seq and limit-limit/2+1 from it on.
+	msgs, err := s.store.Messages(ctx, conversationID, parley.MessageQuery{AroundSeq: seq, Limit: limit + 2})
+	if err != nil {
+		return nil, false, false, err
+	}
+	var before, after int
+	for _, m := range msgs {
+		if m.Seq < seq {
+			before++
+		} else {
+			after++
+		}
+	}
+	moreBefore, moreAfter := before > limit/2, after > limit-limit/2
+	if moreBefore {
+		msgs = msgs[1:]
+	}
+	if moreAfter {
+		msgs = msgs[:len(msgs)-1]
+	}
+	return msgs, moreBefore, moreAfter, nil
 }
 
 // Edit replaces the text of the user's own message.

@@ -293,6 +293,21 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		return parley.Message{}, false, err
 	}
 
+	// A reply: the message it answers exists when its seq is the head's
+	// or below (seqs have no gaps); its preview costs one indexed SELECT,
+	// only for replies.
+	var reply *parley.ReplyPreview
+	if nm.ReplyTo != 0 {
+		if nm.ReplyTo < 0 || nm.ReplyTo > h.lastSeq {
+			return original(ctx, tx, nm, parley.ErrBadReplyTo)
+		}
+		orig, err := getMessage(ctx, tx, nm.ConversationID, nm.ReplyTo)
+		if err != nil {
+			return parley.Message{}, false, err
+		}
+		reply = parley.PreviewOf(&orig)
+	}
+
 	created := nm.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
@@ -311,11 +326,11 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 	seq, mod := h.lastSeq+1, h.lastMod+1
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions,
-			attachments)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			attachments, reply_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
 		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
-		mentionsJSON(nm.Mentions), nullStr(string(parley.AttachmentsJSON(ups))))
+		mentionsJSON(nm.Mentions), nullStr(string(parley.AttachmentsJSON(ups))), nullInt(nm.ReplyTo))
 	if err != nil {
 		return parley.Message{}, false, err
 	}
@@ -363,6 +378,8 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		CreatedAt:      created,
 		Mentions:       slices.Clone(nm.Mentions),
 		Attachments:    parley.Attachments(ups),
+		ReplyTo:        nm.ReplyTo,
+		Reply:          reply,
 	}
 	if sender != nil {
 		m.Sender = new(sender.ref)
@@ -388,7 +405,11 @@ func original(ctx context.Context, tx *wtx, nm *parley.NewMessage, refusal error
 			WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_msg_id = ?`,
 			nm.ConversationID, nm.SenderID, nm.ClientMsgID))
 		if err == nil {
-			return m, false, nil
+			ms := []parley.Message{m}
+			if err := fillReplies(ctx, tx, ms); err != nil {
+				return parley.Message{}, false, err
+			}
+			return ms[0], false, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return parley.Message{}, false, err
 		}

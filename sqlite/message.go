@@ -13,7 +13,7 @@ import (
 // msgCols and msgFrom read a message with its sender's names.
 const (
 	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
-		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments`
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments, m.reply_to`
 	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
 )
 
@@ -25,11 +25,13 @@ type msgRow struct {
 	created, edited, deleted          sql.NullInt64
 	senderUsername, senderDisplayName sql.NullString
 	mentions, attachments             sql.NullString
+	replyTo                           sql.NullInt64
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
-		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions, &r.attachments}
+		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions, &r.attachments,
+		&r.replyTo}
 }
 
 func (r *msgRow) ok() bool { return r.id.Valid }
@@ -47,6 +49,7 @@ func (r *msgRow) message() (parley.Message, error) {
 		CreatedAt:      tm(r.created.Int64),
 		EditedAt:       tmp(r.edited),
 		DeletedAt:      tmp(r.deleted),
+		ReplyTo:        r.replyTo.Int64,
 	}
 	if r.sender.Valid {
 		m.Sender = &parley.UserRef{ID: r.sender.Int64, Username: r.senderUsername.String, DisplayName: r.senderDisplayName.String}
@@ -135,7 +138,51 @@ func scanMessage(sc scanner) (parley.Message, error) {
 func getMessage(ctx context.Context, q queryer, conversationID, seq int64) (parley.Message, error) {
 	m, err := scanMessage(q.QueryRowContext(ctx,
 		`SELECT `+msgCols+` FROM `+msgFrom+` WHERE m.conversation_id = ? AND m.seq = ?`, conversationID, seq))
-	return m, dbErr(err)
+	if err != nil {
+		return m, dbErr(err)
+	}
+	ms := []parley.Message{m}
+	err = fillReplies(ctx, q, ms)
+	return ms[0], err
+}
+
+// readMessages collects the messages of a query with their replies'
+// previews.
+func readMessages(ctx context.Context, q queryer, query string, args ...any) ([]parley.Message, error) {
+	ms, err := collect(ctx, q, scanMessage, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return ms, fillReplies(ctx, q, ms)
+}
+
+// fillReplies sets the Reply of the messages that answer another: one
+// query per conversation, only when some do.
+func fillReplies(ctx context.Context, q queryer, ms []parley.Message) error {
+	seqs := map[int64][]int64{}
+	for _, m := range ms {
+		if m.ReplyTo != 0 {
+			seqs[m.ConversationID] = append(seqs[m.ConversationID], m.ReplyTo)
+		}
+	}
+	for conv, list := range seqs {
+		b, _ := json.Marshal(list) // numbers always encode
+		orig, err := collect(ctx, q, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+			WHERE m.conversation_id = ? AND m.seq IN (SELECT value FROM json_each(?))`, conv, string(b))
+		if err != nil {
+			return err
+		}
+		previews := make(map[int64]*parley.ReplyPreview, len(orig))
+		for i := range orig {
+			previews[orig[i].Seq] = parley.PreviewOf(&orig[i])
+		}
+		for i := range ms {
+			if ms[i].ConversationID == conv && ms[i].ReplyTo != 0 {
+				ms[i].Reply = previews[ms[i].ReplyTo]
+			}
+		}
+	}
+	return nil
 }
 
 // AppendMessage stores a message with the next seq and returns it once
@@ -154,16 +201,32 @@ func (s *Store) Messages(ctx context.Context, conversationID int64, q parley.Mes
 	if limit <= 0 {
 		limit = parley.PageSizeDefault
 	}
+	if q.AroundSeq > 0 {
+		return s.messagesAround(ctx, conversationID, q.AroundSeq, limit)
+	}
 	if q.BeforeSeq > 0 {
-		ms, err := collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+		ms, err := readMessages(ctx, s.rd, `SELECT `+msgCols+` FROM `+msgFrom+`
 			WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
 			conversationID, q.BeforeSeq, limit)
 		slices.Reverse(ms)
 		return ms, err
 	}
-	return collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+	return readMessages(ctx, s.rd, `SELECT `+msgCols+` FROM `+msgFrom+`
 		WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
 		conversationID, q.AfterSeq, limit)
+}
+
+// messagesAround reads the page of history around a seq
+// (MessageQuery.AroundSeq).
+func (s *Store) messagesAround(ctx context.Context, conversationID, seq int64, limit int) ([]parley.Message, error) {
+	before := limit / 2
+	return readMessages(ctx, s.rd, `
+		SELECT * FROM (SELECT `+msgCols+` FROM `+msgFrom+`
+			WHERE m.conversation_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3)
+		UNION ALL
+		SELECT * FROM (SELECT `+msgCols+` FROM `+msgFrom+`
+			WHERE m.conversation_id = ?1 AND m.seq >= ?2 ORDER BY m.seq LIMIT ?4)
+		ORDER BY 3`, conversationID, seq, before, limit-before)
 }
 
 // Message returns one message by seq.
@@ -178,7 +241,7 @@ func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq in
 		limit = parley.PageSizeDefault
 	}
 	// The WHERE repeats the condition of the partial index messages_changed.
-	return collect(ctx, s.rd, scanMessage, `SELECT `+msgCols+` FROM `+msgFrom+`
+	return readMessages(ctx, s.rd, `SELECT `+msgCols+` FROM `+msgFrom+`
 		WHERE m.conversation_id = ? AND m.mod > ? AND m.seq <= ?
 			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
 		ORDER BY m.mod LIMIT ?`, conversationID, afterMod, maxSeq, limit)
@@ -261,7 +324,9 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			}
 		}
 		m.Text, m.DeletedAt, m.Mentions, m.Attachments = "", new(tm(ts(now))), nil, nil
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL, attachments = NULL
+		m.ReplyTo, m.Reply = 0, nil
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL, attachments = NULL,
+			reply_to = NULL
 			WHERE id = ?`,
 			ts(now), m.Mod, m.ID)
 		if err != nil {

@@ -127,6 +127,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Concurrent/Marks", testConcurrentMarks},
 	}
 	tests = append(tests, pushTests()...)
+	tests = append(tests, convoTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

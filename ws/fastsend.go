@@ -11,6 +11,9 @@ type sendOp struct {
 	conversationID int64
 	clientMsgID    string
 	text           string
+	// Set only by the generic decoder (a send with them is not plain).
+	attachments []int64
+	replyTo     int64
 }
 
 // parseSend decodes a send operation in the plain form clients write —

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"parley"
@@ -18,14 +19,17 @@ func genericSend(data []byte) (sendOp, bool) {
 	}
 	var r struct {
 		base
-		ConversationID int64  `json:"conversation_id"`
-		ClientMsgID    string `json:"client_msg_id"`
-		Text           string `json:"text"`
+		ConversationID int64   `json:"conversation_id"`
+		Attachments    []int64 `json:"attachments"`
+		ReplyTo        int64   `json:"reply_to"`
+		ClientMsgID    string  `json:"client_msg_id"`
+		Text           string  `json:"text"`
 	}
 	if err := parley.Decode(data, &r); err != nil {
 		return sendOp{}, false
 	}
-	return sendOp{id: rawID(r.ID), conversationID: r.ConversationID, clientMsgID: r.ClientMsgID, text: r.Text}, true
+	return sendOp{id: rawID(r.ID), conversationID: r.ConversationID, clientMsgID: r.ClientMsgID, text: r.Text,
+		attachments: r.Attachments, replyTo: r.ReplyTo}, true
 }
 
 func checkSend(t *testing.T, data string) (fast bool) {
@@ -35,7 +39,7 @@ func checkSend(t *testing.T, data string) (fast bool) {
 		return false
 	}
 	want, wok := genericSend([]byte(data))
-	if !wok || op != want {
+	if !wok || !reflect.DeepEqual(op, want) {
 		t.Fatalf("parseSend(%q) = %+v, but the generic decoder gives %+v (ok %v)", data, op, want, wok)
 	}
 	return true

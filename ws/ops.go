@@ -90,19 +90,23 @@ type base struct {
 func (c *Conn) opSend(ctx context.Context, data []byte) (any, error) {
 	var r struct {
 		base
-		ConversationID int64  `json:"conversation_id"`
-		ClientMsgID    string `json:"client_msg_id"`
-		Text           string `json:"text"`
+		ConversationID int64   `json:"conversation_id"`
+		ClientMsgID    string  `json:"client_msg_id"`
+		Text           string  `json:"text"`
+		Attachments    []int64 `json:"attachments"`
+		ReplyTo        int64   `json:"reply_to"`
 	}
 	if err := parley.Decode(data, &r); err != nil {
 		return nil, err
 	}
-	return c.sendMessage(ctx, sendOp{conversationID: r.ConversationID, clientMsgID: r.ClientMsgID, text: r.Text})
+	return c.sendMessage(ctx, sendOp{conversationID: r.ConversationID, clientMsgID: r.ClientMsgID, text: r.Text,
+		attachments: r.Attachments, replyTo: r.ReplyTo})
 }
 
 // sendMessage runs a decoded send and returns its reply's fields.
 func (c *Conn) sendMessage(ctx context.Context, op sendOp) (any, error) {
-	m, created, err := c.srv.svc.Send(ctx, c.user.ID, op.conversationID, op.clientMsgID, op.text)
+	m, created, err := c.srv.svc.SendMessage(ctx, c.user.ID, service.Outgoing{ConversationID: op.conversationID,
+		ClientMsgID: op.clientMsgID, Text: op.text, Attachments: op.attachments, ReplyTo: op.replyTo})
 	if err != nil {
 		return nil, err
 	}

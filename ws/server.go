@@ -131,7 +131,7 @@ type OpHandler func(ctx context.Context, c *Conn, raw []byte) (any, error)
 // (*service.Service): the operations (ops.go), what a new connection
 // subscribes to (Serve) and who may see whose presence.
 type Service interface {
-	Send(ctx context.Context, userID, conversationID int64, clientMsgID, text string, attachments ...int64) (parley.Message, bool, error)
+	SendMessage(ctx context.Context, userID int64, o service.Outgoing) (parley.Message, bool, error)
 	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
 	Typing(ctx context.Context, userID, conversationID int64, active bool, connID string) error
 	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)

@@ -260,6 +260,8 @@ func TestErrorsSameAsREST(t *testing.T) {
 		{map[string]any{"client_msg_id": "a", "text": "   "}, 400},
 		{map[string]any{"client_msg_id": "", "text": "x"}, 400},
 		{map[string]any{"client_msg_id": "used", "text": "second"}, 409},
+		{map[string]any{"client_msg_id": "r", "text": "re", "reply_to": 99}, 400},
+		{map[string]any{"client_msg_id": "r", "text": "re", "reply_to": -1}, 400},
 	} {
 		rest := call(t, srv.URL, at, "POST", path, c.body, c.status)["error"]
 		fields := map[string]any{"conversation_id": gid}
