@@ -106,7 +106,40 @@ func (m *Message) AppendJSON(b []byte) []byte {
 	if p := m.Reply; p != nil {
 		b = p.appendJSON(append(b, `,"reply":`...))
 	}
+	if len(m.Reactions) > 0 {
+		b = AppendReactionsJSON(append(b, `,"reactions":`...), m.Reactions)
+	}
 	return append(b, '}')
+}
+
+// AppendReactionsJSON appends list's JSON encoding, as encoding/json
+// writes it (a nil list as []).
+func AppendReactionsJSON(b []byte, list []Reaction) []byte {
+	b = append(b, '[')
+	for i, r := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"emoji":`...)
+		b = AppendJSONString(b, r.Emoji)
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(r.Count), 10)
+		b = append(b, `,"users":`...)
+		if r.Users == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, id := range r.Users {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendInt(b, id, 10)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendJSON appends p's JSON encoding, as encoding/json writes it.

@@ -169,6 +169,9 @@ type Message struct {
 	// Reply is what it shows of that message as it stands now.
 	ReplyTo int64         `json:"reply_to,omitempty"`
 	Reply   *ReplyPreview `json:"reply,omitempty"`
+	// Reactions are the emoji people put on the message, in the order
+	// each first appeared (absent when there are none).
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.

@@ -28,6 +28,7 @@ type Store interface {
 	HealthStore
 	HeadStore
 	UploadStore
+	ReactionStore
 	Close() error
 }
 

@@ -84,6 +84,18 @@ func (t *timedStore) UserConversationHeads(ctx context.Context, userID int64) ([
 	return bounded(t, ctx, func(ctx context.Context) ([]ConvHead, error) { return t.s.UserConversationHeads(ctx, userID) })
 }
 
+// ReactionStore
+
+func (t *timedStore) React(ctx context.Context, conversationID, seq, userID int64, emoji string, on bool, now time.Time) (Message, bool, error) {
+	var changed bool
+	m, err := bounded(t, ctx, func(ctx context.Context) (Message, error) {
+		m, c, err := t.s.React(ctx, conversationID, seq, userID, emoji, on, now)
+		changed = c
+		return m, err
+	})
+	return m, changed, err
+}
+
 // HealthStore
 
 func (t *timedStore) Ping(ctx context.Context) error       { return bounded0(t, ctx, t.s.Ping) }

@@ -411,6 +411,7 @@ func TestAuthorization(t *testing.T) {
 		{"POST", "/api/v1/conversations/%d/suggestions", nil},
 		{"GET", "/api/v1/conversations/%d/messages?around_seq=1", nil},
 		{"POST", "/api/v1/conversations/%d/messages", map[string]any{"client_msg_id": "z", "text": "re", "reply_to": 1}},
+		{"POST", "/api/v1/conversations/%d/messages/2/reactions", map[string]any{"emoji": "👍", "on": true}},
 	}
 	for _, rt := range routes {
 		missing := stranger.do(rt.method, fmt.Sprintf(rt.path, 999999), rt.body)

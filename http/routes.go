@@ -42,6 +42,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("PATCH /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleEdit))
 	api.Handle("DELETE /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleDelete))
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
+	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/reactions", s.api(s.handleReact))
 	api.Handle("POST /api/v1/conversations/{id}/suggestions", a(s.handleSuggestions))
 
 	if s.opt.Files != nil {

@@ -47,6 +47,7 @@ type Service interface {
 	Accounts
 	Conversations
 	Messages
+	Convo
 	Authenticate(ctx context.Context, token string) (parley.User, parley.Session, error)
 	// Ready reports whether the node can serve (its database answers).
 	Ready(ctx context.Context) error

@@ -21,7 +21,7 @@ func messageColumns(m, u string) string {
 		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
 		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
 		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions,
-		%[1]s.attachments, coalesce(%[1]s.reply_to, 0)`, m, u)
+		%[1]s.attachments, coalesce(%[1]s.reply_to, 0), %[1]s.reactions`, m, u)
 }
 
 // selectMessage reads messages as m with senders as u.
@@ -32,6 +32,7 @@ type messageScan struct {
 	msg         parley.Message
 	system      []byte
 	attachments []byte
+	reactions   []byte
 	createdAt   *time.Time
 	username    *string
 	displayName *string
@@ -41,7 +42,7 @@ func (s *messageScan) dest() []any {
 	m := &s.msg
 	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
 		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions,
-		&s.attachments, &m.ReplyTo}
+		&s.attachments, &m.ReplyTo, &s.reactions}
 }
 
 // message finishes a scanned message: times in UTC, System decoded, Sender
@@ -64,6 +65,11 @@ func (s *messageScan) message() (parley.Message, error) {
 	if s.attachments != nil {
 		if err := json.Unmarshal(s.attachments, &m.Attachments); err != nil {
 			return parley.Message{}, fmt.Errorf("postgres: message %d: attachments: %w", m.ID, err)
+		}
+	}
+	if s.reactions != nil {
+		if err := json.Unmarshal(s.reactions, &m.Reactions); err != nil {
+			return parley.Message{}, fmt.Errorf("postgres: message %d: reactions: %w", m.ID, err)
 		}
 	}
 	if m.SenderID != 0 && s.username != nil {
@@ -398,7 +404,7 @@ func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq in
 	}
 	return readMessages(ctx, s.pool, selectMessage+`
 		WHERE m.conversation_id = $1 AND m.mod > $2 AND m.seq <= $3
-			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
+			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL OR m.reactions IS NOT NULL)
 		ORDER BY m.mod LIMIT $4`,
 		conversationID, afterMod, maxSeq, limit)
 }
@@ -438,6 +444,12 @@ func (s *Store) changeMessage(ctx context.Context, conversationID, seq int64, ch
 			INSERT INTO mentions (user_id, conversation_id, seq)
 			SELECT u, $1, $2 FROM messages, unnest(mentions) AS u WHERE conversation_id = $1 AND seq = $2
 			ON CONFLICT DO NOTHING`, conversationID, seq); err != nil {
+			return err
+		}
+		// And the reactions: a deleted message has none.
+		if _, err := tx.Exec(ctx, `DELETE FROM reactions r USING messages m
+			WHERE r.conversation_id = $1 AND r.seq = $2 AND m.conversation_id = $1 AND m.seq = $2 AND m.deleted_at IS NOT NULL`,
+			conversationID, seq); err != nil {
 			return err
 		}
 		// So do the uploads: a message that lost its attachments (a
@@ -484,7 +496,7 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			return false, parley.Errorf(parley.EFORBIDDEN, "Only the sender or a moderator may delete a message.")
 		}
 		return m.DeletedAt == nil, nil
-	}, `body = '', deleted_at = $3, mentions = NULL, attachments = NULL, reply_to = NULL`, utc(now))
+	}, `body = '', deleted_at = $3, mentions = NULL, attachments = NULL, reply_to = NULL, reactions = NULL`, utc(now))
 }
 
 // SetMarks moves a member's marks forward, clamped to last_seq; read
@@ -513,4 +525,87 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 	// Nothing moved, or not a member.
 	m, err = s.Member(ctx, conversationID, userID)
 	return m, false, err
+}
+
+// React adds or removes a person's reaction to a message, under the
+// conversation's lock (so that the limits hold against concurrent
+// reactions).
+func (s *Store) React(ctx context.Context, conversationID, seq, userID int64, emoji string, on bool, now time.Time) (parley.Message, bool, error) {
+	var (
+		out     parley.Message
+		changed bool
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, lockSQL, conversationID).Scan(new(string), new(int)); err != nil {
+			return err
+		}
+		if _, err := member(ctx, tx, conversationID, userID); err != nil {
+			return err
+		}
+		m, err := message(ctx, tx, conversationID, seq)
+		if err != nil {
+			return err
+		}
+		out = m
+		if m.Kind != parley.MessageText || m.DeletedAt != nil {
+			return parley.ErrReactionTarget
+		}
+		if on {
+			var distinct, mine, present, there int
+			err := tx.QueryRow(ctx, `SELECT count(DISTINCT emoji), count(*) FILTER (WHERE user_id = $1),
+					count(*) FILTER (WHERE emoji = $2), count(*) FILTER (WHERE user_id = $1 AND emoji = $2)
+				FROM reactions WHERE conversation_id = $3 AND seq = $4`, userID, emoji, conversationID, seq).
+				Scan(&distinct, &mine, &present, &there)
+			if err != nil {
+				return err
+			}
+			switch {
+			case there > 0:
+				return nil
+			case mine >= parley.ReactionsPerPerson:
+				return parley.ErrTooManyOwnReactions
+			case present == 0 && distinct >= parley.ReactionsPerMessage:
+				return parley.ErrTooManyReactions
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO reactions (conversation_id, seq, user_id, emoji, created_at)
+				VALUES ($1, $2, $3, $4, $5)`, conversationID, seq, userID, emoji, utc(now)); err != nil {
+				return err
+			}
+		} else {
+			tag, err := tx.Exec(ctx, `DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2 AND user_id = $3 AND emoji = $4`,
+				conversationID, seq, userID, emoji)
+			if err != nil || tag.RowsAffected() == 0 {
+				return err
+			}
+		}
+		changed = true
+		rows, err := tx.Query(ctx, `SELECT emoji, user_id FROM reactions WHERE conversation_id = $1 AND seq = $2
+			ORDER BY created_at, user_id, emoji`, conversationID, seq)
+		if err != nil {
+			return err
+		}
+		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (r parley.ReactionOf, err error) {
+			return r, row.Scan(&r.Emoji, &r.UserID)
+		})
+		if err != nil {
+			return err
+		}
+		m.Reactions = parley.SummarizeReactions(list)
+		b, err := json.Marshal(m.Reactions)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `
+			WITH c AS (UPDATE conversations SET last_mod = last_mod + 1 WHERE id = $1 RETURNING last_mod)
+			UPDATE messages SET mod = c.last_mod, reactions = $3
+			FROM c WHERE conversation_id = $1 AND seq = $2 RETURNING messages.mod`, conversationID, seq, b).Scan(&m.Mod); err != nil {
+			return err
+		}
+		out = m
+		return nil
+	})
+	if err != nil {
+		return parley.Message{}, false, err
+	}
+	return out, changed, nil
 }

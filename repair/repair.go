@@ -211,7 +211,11 @@ func (r *Repairer) repair(ctx context.Context, from hub.Mark, h parley.ConvHead)
 	}
 	missed := make([]hub.Missed, 0, len(news)+len(changes))
 	for _, m := range changes {
-		missed = append(missed, hub.Missed{Mod: m.Mod, Frame: service.MessageJSON(&m, changeOf(m))})
+		change := changeOf(m)
+		if change == "new" { // changed otherwise: its reactions
+			change = "reacted"
+		}
+		missed = append(missed, hub.Missed{Mod: m.Mod, Frame: service.MessageJSON(&m, change)})
 	}
 	for _, m := range news {
 		// A message edited or deleted since goes as that change, which a

@@ -13,7 +13,7 @@ import (
 // msgCols and msgFrom read a message with its sender's names.
 const (
 	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
-		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments, m.reply_to`
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments, m.reply_to, m.reactions`
 	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
 )
 
@@ -26,12 +26,13 @@ type msgRow struct {
 	senderUsername, senderDisplayName sql.NullString
 	mentions, attachments             sql.NullString
 	replyTo                           sql.NullInt64
+	reactions                         sql.NullString
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
 		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions, &r.attachments,
-		&r.replyTo}
+		&r.replyTo, &r.reactions}
 }
 
 func (r *msgRow) ok() bool { return r.id.Valid }
@@ -67,6 +68,11 @@ func (r *msgRow) message() (parley.Message, error) {
 	}
 	if r.attachments.Valid {
 		if err := json.Unmarshal([]byte(r.attachments.String), &m.Attachments); err != nil {
+			return parley.Message{}, err
+		}
+	}
+	if r.reactions.Valid {
+		if err := json.Unmarshal([]byte(r.reactions.String), &m.Reactions); err != nil {
 			return parley.Message{}, err
 		}
 	}
@@ -243,7 +249,7 @@ func (s *Store) Changes(ctx context.Context, conversationID, afterMod, maxSeq in
 	// The WHERE repeats the condition of the partial index messages_changed.
 	return readMessages(ctx, s.rd, `SELECT `+msgCols+` FROM `+msgFrom+`
 		WHERE m.conversation_id = ? AND m.mod > ? AND m.seq <= ?
-			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL)
+			AND (m.edited_at IS NOT NULL OR m.deleted_at IS NOT NULL OR m.reactions IS NOT NULL)
 		ORDER BY m.mod LIMIT ?`, conversationID, afterMod, maxSeq, limit)
 }
 
@@ -324,9 +330,12 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 			}
 		}
 		m.Text, m.DeletedAt, m.Mentions, m.Attachments = "", new(tm(ts(now))), nil, nil
-		m.ReplyTo, m.Reply = 0, nil
+		m.ReplyTo, m.Reply, m.Reactions = 0, nil, nil
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reactions WHERE conversation_id = ? AND seq = ?`, conversationID, seq); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = ?, mod = ?, mentions = NULL, attachments = NULL,
-			reply_to = NULL
+			reply_to = NULL, reactions = NULL
 			WHERE id = ?`,
 			ts(now), m.Mod, m.ID)
 		if err != nil {
@@ -368,6 +377,77 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 	})
 	if err != nil {
 		return parley.Member{}, false, err
+	}
+	return m, changed, nil
+}
+
+// React adds or removes a person's reaction to a message.
+func (s *Store) React(ctx context.Context, conversationID, seq, userID int64, emoji string, on bool, now time.Time) (parley.Message, bool, error) {
+	var (
+		m       parley.Message
+		changed bool
+	)
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
+		if _, err = getMember(ctx, tx, conversationID, userID); err != nil {
+			return err
+		}
+		if m, err = getMessage(ctx, tx, conversationID, seq); err != nil {
+			return err
+		}
+		if m.Kind != parley.MessageText || m.DeletedAt != nil {
+			return parley.ErrReactionTarget
+		}
+		if on {
+			var distinct, mine, present, there int
+			err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT emoji), coalesce(sum(user_id = ?1), 0),
+					coalesce(sum(emoji = ?2), 0), coalesce(sum(user_id = ?1 AND emoji = ?2), 0)
+				FROM reactions WHERE conversation_id = ?3 AND seq = ?4`, userID, emoji, conversationID, seq).
+				Scan(&distinct, &mine, &present, &there)
+			if err != nil {
+				return err
+			}
+			switch {
+			case there > 0:
+				return nil
+			case mine >= parley.ReactionsPerPerson:
+				return parley.ErrTooManyOwnReactions
+			case present == 0 && distinct >= parley.ReactionsPerMessage:
+				return parley.ErrTooManyReactions
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reactions (conversation_id, seq, user_id, emoji, created_at)
+				VALUES (?, ?, ?, ?, ?)`, conversationID, seq, userID, emoji, ts(now)); err != nil {
+				return err
+			}
+		} else {
+			res, err := tx.ExecContext(ctx, `DELETE FROM reactions WHERE conversation_id = ? AND seq = ? AND user_id = ? AND emoji = ?`,
+				conversationID, seq, userID, emoji)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err
+			}
+		}
+		changed = true
+		list, err := collect(ctx, tx, func(sc scanner) (r parley.ReactionOf, err error) {
+			return r, sc.Scan(&r.Emoji, &r.UserID)
+		}, `SELECT emoji, user_id FROM reactions WHERE conversation_id = ? AND seq = ? ORDER BY created_at, rowid`, conversationID, seq)
+		if err != nil {
+			return err
+		}
+		m.Reactions = parley.SummarizeReactions(list)
+		b, err := json.Marshal(m.Reactions)
+		if err != nil {
+			return err
+		}
+		if m.Mod, err = nextMod(ctx, tx, conversationID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET reactions = ?, mod = ? WHERE id = ?`, string(b), m.Mod, m.ID)
+		return err
+	})
+	if err != nil {
+		return parley.Message{}, false, err
 	}
 	return m, changed, nil
 }

@@ -23,6 +23,9 @@ func convoTests() []struct {
 		{"Reply/Append", testReplyAppend},
 		{"Reply/Follows", testReplyFollows},
 		{"Message/Around", testMessagesAround},
+		{"Reaction/Toggle", testReactToggle},
+		{"Reaction/Limits", testReactLimits},
+		{"Reaction/Who", testReactWho},
 	}
 }
 
@@ -181,5 +184,152 @@ func testMessagesAround(t *testing.T, s parley.Store) {
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("around %d limit %d: %v, want %v", tc.around, tc.limit, got, tc.want)
 		}
+	}
+}
+
+func react(t *testing.T, s parley.Store, conv, seq int64, u parley.User, emoji string, on bool, i int) (parley.Message, bool) {
+	t.Helper()
+	m, changed, err := s.React(context.Background(), conv, seq, u.ID, emoji, on, at(i))
+	ok(t, err, fmt.Sprintf("React(%s %s %v)", u.Username, emoji, on))
+	return m, changed
+}
+
+// Reactions toggle idempotently; each change moves the message's mod, so
+// Changes (sync) carries it; several emoji per person; deleting the
+// message deletes them.
+func testReactToggle(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	g := MustGroup(t, s, "Club", alice, bob)
+	m, _, err := s.AppendMessage(ctx, text(g.ID, alice, "a1", "hello", 1))
+	ok(t, err, "AppendMessage")
+	before := mustConversation(t, s, g.ID)
+
+	r1, changed := react(t, s, g.ID, m.Seq, bob, "👍", true, 2)
+	if !changed || r1.Mod <= before.LastMod {
+		t.Fatalf("first reaction: changed %v mod %d, want a change above %d", changed, r1.Mod, before.LastMod)
+	}
+	same(t, "reactions", r1.Reactions, []parley.Reaction{{Emoji: "👍", Count: 1, Users: []int64{bob.ID}}})
+	if c := mustConversation(t, s, g.ID); c.LastMod != r1.Mod || c.LastSeq != before.LastSeq {
+		t.Fatalf("conversation after a reaction: seq %d mod %d, want %d %d", c.LastSeq, c.LastMod, before.LastSeq, r1.Mod)
+	}
+	again, changed := react(t, s, g.ID, m.Seq, bob, "👍", true, 3)
+	if changed || again.Mod != r1.Mod {
+		t.Fatalf("same reaction again: changed %v mod %d, want nothing changed", changed, again.Mod)
+	}
+	react(t, s, g.ID, m.Seq, alice, "👍", true, 4)
+	r, _ := react(t, s, g.ID, m.Seq, bob, "🎉", true, 5)
+	same(t, "reactions", r.Reactions, []parley.Reaction{
+		{Emoji: "👍", Count: 2, Users: []int64{bob.ID, alice.ID}}, {Emoji: "🎉", Count: 1, Users: []int64{bob.ID}}})
+
+	ch, err := s.Changes(ctx, g.ID, before.LastMod, m.Seq, 10)
+	ok(t, err, "Changes")
+	if len(ch) != 1 || ch[0].Mod != r.Mod {
+		t.Fatalf("changes after reactions: %+v, want the message at mod %d", ch, r.Mod)
+	}
+	same(t, "reactions in Changes", ch[0].Reactions, r.Reactions)
+	stored, err := s.Message(ctx, g.ID, m.Seq)
+	ok(t, err, "Message")
+	same(t, "stored message", stored, r)
+
+	r, changed = react(t, s, g.ID, m.Seq, bob, "👍", false, 6)
+	if !changed {
+		t.Fatal("taking a reaction back changed nothing")
+	}
+	same(t, "after taking back", r.Reactions, []parley.Reaction{
+		{Emoji: "👍", Count: 1, Users: []int64{alice.ID}}, {Emoji: "🎉", Count: 1, Users: []int64{bob.ID}}})
+	if _, changed = react(t, s, g.ID, m.Seq, bob, "👍", false, 7); changed {
+		t.Fatal("taking back a reaction twice changed something")
+	}
+	react(t, s, g.ID, m.Seq, alice, "👍", false, 8)
+	r, _ = react(t, s, g.ID, m.Seq, bob, "🎉", false, 9)
+	if len(r.Reactions) != 0 {
+		t.Fatalf("all taken back: %+v", r.Reactions)
+	}
+	// Still a change for a device that saw them.
+	ch, err = s.Changes(ctx, g.ID, r.Mod-1, m.Seq, 10)
+	ok(t, err, "Changes")
+	if len(ch) != 1 || len(ch[0].Reactions) != 0 {
+		t.Fatalf("changes after all were taken back: %+v", ch)
+	}
+
+	react(t, s, g.ID, m.Seq, bob, "❤️", true, 10)
+	del, err := s.DeleteMessage(ctx, g.ID, m.Seq, alice.ID, false, at(11))
+	ok(t, err, "DeleteMessage")
+	if len(del.Reactions) != 0 {
+		t.Fatalf("deleted message keeps reactions %+v", del.Reactions)
+	}
+	_, _, err = s.React(ctx, g.ID, m.Seq, bob.ID, "👍", true, at(12))
+	wantCode(t, err, parley.EINVALID, "React(deleted message)")
+	_, _, err = s.React(ctx, g.ID, 1, bob.ID, "👍", true, at(12))
+	wantCode(t, err, parley.EINVALID, "React(system message)")
+	_, _, err = s.React(ctx, g.ID, 99, bob.ID, "👍", true, at(12))
+	wantCode(t, err, parley.ENOTFOUND, "React(no such message)")
+}
+
+// At most ReactionsPerPerson emoji per person and ReactionsPerMessage
+// different emoji per message; an emoji already there may still be added.
+func testReactLimits(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	var people []parley.User
+	for i := range parley.ReactionsPerMessage + 1 {
+		people = append(people, MustUser(t, s, fmt.Sprintf("p%d", i)))
+	}
+	g := MustGroup(t, s, "Many", people[0], people[1:]...)
+	m, _, err := s.AppendMessage(ctx, text(g.ID, people[0], "a1", "react to me", 1))
+	ok(t, err, "AppendMessage")
+	emoji := []string{"😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆", "😉", "😊", "😋", "😎", "😍", "😘", "🥰", "😗", "😙", "🥲", "😚", "🙂", "🤗"}
+	for i := range parley.ReactionsPerPerson {
+		react(t, s, g.ID, m.Seq, people[0], emoji[i], true, 2)
+	}
+	_, _, err = s.React(ctx, g.ID, m.Seq, people[0].ID, emoji[parley.ReactionsPerPerson], true, at(3))
+	wantCode(t, err, parley.ECONFLICT, "React(past the person's limit)")
+	for i := parley.ReactionsPerPerson; i < parley.ReactionsPerMessage; i++ {
+		react(t, s, g.ID, m.Seq, people[i], emoji[i], true, 4)
+	}
+	_, _, err = s.React(ctx, g.ID, m.Seq, people[parley.ReactionsPerMessage].ID, emoji[parley.ReactionsPerMessage], true, at(5))
+	wantCode(t, err, parley.ECONFLICT, "React(past the message's limit)")
+	r, _ := react(t, s, g.ID, m.Seq, people[parley.ReactionsPerMessage], emoji[0], true, 6)
+	if len(r.Reactions) != parley.ReactionsPerMessage || r.Reactions[0].Count != 2 {
+		t.Fatalf("reactions at the limit: %d emoji, first %+v", len(r.Reactions), r.Reactions[0])
+	}
+}
+
+// Only members react; a removed member no longer can (their reactions
+// stay); the list names at most ReactionUsersShown people.
+func testReactWho(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	carol := MustUser(t, s, "carol")
+	g := MustGroup(t, s, "Club", alice, bob)
+	m, _, err := s.AppendMessage(ctx, text(g.ID, alice, "a1", "hi", 1))
+	ok(t, err, "AppendMessage")
+	_, _, err = s.React(ctx, g.ID, m.Seq, carol.ID, "👍", true, at(2))
+	wantCode(t, err, parley.ENOTFOUND, "React(stranger)")
+	react(t, s, g.ID, m.Seq, bob, "👍", true, 3)
+	_, err = s.RemoveMember(ctx, g.ID, bob.ID, alice.ID, at(4))
+	ok(t, err, "RemoveMember")
+	_, _, err = s.React(ctx, g.ID, m.Seq, bob.ID, "👍", false, at(5))
+	wantCode(t, err, parley.ENOTFOUND, "React(removed member)")
+	got, err := s.Message(ctx, g.ID, m.Seq)
+	ok(t, err, "Message")
+	same(t, "a removed member's reaction", got.Reactions, []parley.Reaction{{Emoji: "👍", Count: 1, Users: []int64{bob.ID}}})
+
+	var many []parley.User
+	for i := range parley.ReactionUsersShown + 2 {
+		u := MustUser(t, s, fmt.Sprintf("fan%d", i))
+		many = append(many, u)
+	}
+	big := MustGroup(t, s, "Fans", alice, many...)
+	bm, _, err := s.AppendMessage(ctx, text(big.ID, alice, "a2", "vote", 1))
+	ok(t, err, "AppendMessage")
+	var r parley.Message
+	for i, u := range many {
+		r, _ = react(t, s, big.ID, bm.Seq, u, "✅", true, 2+i)
+	}
+	if x := r.Reactions[0]; x.Count != len(many) || len(x.Users) != parley.ReactionUsersShown || x.Users[0] != many[0].ID {
+		t.Fatalf("many reactions: count %d, %d users named, first %d", x.Count, len(x.Users), x.Users[0])
 	}
 }

@@ -56,6 +56,8 @@ func (c *Conn) handle(ctx context.Context, data []byte) {
 		out, err = c.opEdit(ctx, data)
 	case "delete":
 		out, err = c.opDelete(ctx, data)
+	case "react":
+		out, err = c.opReact(ctx, data)
 	case "ping":
 		out = struct{}{}
 	default:

@@ -132,6 +132,7 @@ type OpHandler func(ctx context.Context, c *Conn, raw []byte) (any, error)
 // subscribes to (Serve) and who may see whose presence.
 type Service interface {
 	SendMessage(ctx context.Context, userID int64, o service.Outgoing) (parley.Message, bool, error)
+	React(ctx context.Context, userID, conversationID, seq int64, emoji string, on bool) (parley.Message, bool, error)
 	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
 	Typing(ctx context.Context, userID, conversationID int64, active bool, connID string) error
 	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
