@@ -336,3 +336,19 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 		t.Fatalf("after another process removed the sender: %v, want not_found", err)
 	}
 }
+
+// TestWALCheckpointPages: the write connection checkpoints every
+// walCheckpointPages pages, not SQLite's default 1000.
+func TestWALCheckpointPages(t *testing.T) {
+	s, start := newUnstarted(t)
+	start()
+	var pages int
+	if err := s.write(t.Context(), func(ctx context.Context, tx *wtx) error {
+		return tx.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if pages != walCheckpointPages {
+		t.Fatalf("wal_autocheckpoint %d, want %d", pages, walCheckpointPages)
+	}
+}

@@ -55,6 +55,14 @@ var migrations embed.FS
 // maxBatch caps the writes committed in one transaction.
 const maxBatch = 256
 
+// walCheckpointPages is how many pages the WAL may hold before the writer,
+// after a commit, copies them into the database file (a checkpoint).
+// SQLite's default, 1000, copies a page that many commits change (a
+// conversation's row, an index's last leaf) again and again; with 4000 each
+// is copied once for four times as many commits. BenchmarkAppendDirect:
+// 70-77 to 54-62 µs of CPU per message; the WAL file grows to about 16 MiB.
+const walCheckpointPages = 4000
+
 // busyTimeout is how long a connection waits for a lock held by another
 // process (a backup, the sqlite3 shell) before giving up. A variable for
 // tests.
@@ -117,7 +125,8 @@ func open(ctx context.Context, path string) (*Store, error) {
 	}
 	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1", busyTimeout.Milliseconds())
 
-	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walCheckpointPages))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
