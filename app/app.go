@@ -337,7 +337,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	for _, reason := range ws.DropReasons() {
 		n.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name:        "parley_ws_slow_consumer_drops_total",
-			Help:        "WebSocket connections dropped because their client fell too far behind (4008: queue_bytes, queue_age, write_stalled, budget) or answered no ping (no_pong), by reason.",
+			Help:        "WebSocket connections dropped because their client fell too far behind (4008: queue_bytes, queue_age, budget) or answered no ping (no_pong), by reason.",
 			ConstLabels: prometheus.Labels{"reason": reason},
 		}, func() float64 { return float64(rt.SlowConsumerDrops(reason)) }))
 	}

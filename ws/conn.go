@@ -47,6 +47,7 @@ type Conn struct {
 	// flightBytes its size. See "Slow consumers" in queue.go.
 	queueSince  int64 // hub.Mono
 	flightSince int64
+	writeStart  int64 // when the write in progress started (0: none)
 	flightBytes int
 	// queueCost and flightCost are what queue and the batch in flight
 	// count against the node's budget (see Conn.cost).
@@ -424,6 +425,7 @@ func (c *Conn) writeLoop() {
 		c.credit--
 		batch := c.queue
 		c.flightSince, c.flightBytes, c.flightCost = c.queueSince, c.queueBytes, c.queueCost
+		c.writeStart = hub.Mono()
 		c.queue, c.queueBytes, c.queueCost, c.queueSince = c.spare[:0], 0, 0, 0
 		c.mu.Unlock()
 
@@ -432,7 +434,7 @@ func (c *Conn) writeLoop() {
 		c.spare = batch[:0]
 		c.mu.Lock()
 		c.srv.charge(-c.flightCost)
-		c.flightSince, c.flightBytes, c.flightCost = 0, 0, 0
+		c.flightSince, c.flightBytes, c.flightCost, c.writeStart = 0, 0, 0, 0
 		c.mu.Unlock()
 		if err != nil {
 			c.CloseWith(int(websocket.StatusGoingAway), "")

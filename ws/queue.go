@@ -18,9 +18,11 @@ import (
 //
 //   - bytes: the queue (with events held during a sync) may hold at most
 //     QueueBytes (4 MiB);
-//   - age: its oldest frame may be at most QueueAge old (5 s). A write that
-//     has not finished after QueueAge (the client stopped reading, and the
-//     kernel's socket buffers on both ends are full) counts the same.
+//   - age: the client's socket must take what is written to it within
+//     QueueAge (5 s): a write still waiting for the socket after that means
+//     its oldest event is at least that old for want of a reader. Events
+//     the server has not yet tried to write do not count, so a server that
+//     stalls (a long pause, a CPU taken by others) drops no one for it.
 //
 // A client past either is closed with 4008. When its socket buffers are
 // full the close frame cannot be written either: the connection is then
@@ -47,25 +49,23 @@ const (
 	dropNone dropReason = iota
 	dropQueueBytes
 	dropQueueAge
-	dropWriteStalled
 	dropBudget
 	dropNoPong
 	nDropReasons
 )
 
-var dropNames = [nDropReasons]string{"", "queue_bytes", "queue_age", "write_stalled", "budget", "no_pong"}
+var dropNames = [nDropReasons]string{"", "queue_bytes", "queue_age", "budget", "no_pong"}
 
 var dropMessages = [nDropReasons]string{"",
 	"too slow: outbound queue over its size",
-	"too slow: outbound queue over its age",
-	"too slow: the socket took no data",
+	"too slow: the socket took no data in time",
 	"too slow: the server's queues are full",
 	"no pong"}
 
 // dropCodes are the close codes of the drops: 4008 for a client too far
 // behind; a client that answers no ping gets 1001 (it cannot read it
 // anyway).
-var dropCodes = [nDropReasons]int{0, CloseSlowConsumer, CloseSlowConsumer, CloseSlowConsumer, CloseSlowConsumer, CloseGoingAway}
+var dropCodes = [nDropReasons]int{0, CloseSlowConsumer, CloseSlowConsumer, CloseSlowConsumer, CloseGoingAway}
 
 // cost is what a frame counts against the node's budget: its bytes shared
 // among the connections handed it (shared), plus entryCost.
@@ -79,14 +79,8 @@ func (c *Conn) overLocked(n int, at int64) dropReason {
 	if c.queueBytes+c.flightBytes+c.heldBytes+n > c.srv.cfg.QueueBytes {
 		return dropQueueBytes
 	}
-	oldest := c.flightSince
-	if oldest == 0 {
-		oldest = c.queueSince
-	}
-	// While an operation holds the writer (its commit), the queue ages
-	// through no fault of the client's.
-	if oldest != 0 && !c.holding && at-oldest > int64(c.srv.cfg.QueueAge) {
-		return dropQueueAge
+	if c.writeStart != 0 && at-c.writeStart > int64(c.srv.cfg.QueueAge) {
+		return dropQueueAge // the watchdog's verdict, seen first
 	}
 	return dropNone
 }
@@ -123,7 +117,7 @@ func (c *Conn) dropLocked(reason dropReason, n int, at int64) {
 // writeStalled runs when a write has not finished within QueueAge.
 func (c *Conn) writeStalled() {
 	c.mu.Lock()
-	c.dropLocked(dropWriteStalled, 0, hub.Mono())
+	c.dropLocked(dropQueueAge, 0, hub.Mono())
 	c.mu.Unlock()
 	// The writer is stuck in the write that holds the socket: no close
 	// frame can follow it.
@@ -196,5 +190,5 @@ func (s *Server) SlowConsumerDrops(reason string) int64 {
 func (s *Server) QueuedBytes() int64 { return s.queued.Load() }
 
 // DropReasons lists why a client may be dropped: queue_bytes, queue_age,
-// write_stalled, budget (too far behind), no_pong (it answered no ping).
+// budget (too far behind), no_pong (it answered no ping).
 func DropReasons() []string { return slices.Clone(dropNames[1:]) }

@@ -102,8 +102,9 @@ func TestQueueBudgetShedsFurthestBehind(t *testing.T) {
 	}
 }
 
-// TestQueueLimits: one connection's queue is judged by bytes and by the age
-// of its oldest frame, not by how many frames wait.
+// TestQueueLimits: one connection's queue is judged by bytes and by how long
+// its socket has not taken a write, not by how many frames wait, nor by
+// the age of frames the server has not yet tried to write.
 func TestQueueLimits(t *testing.T) {
 	srv, _, conns := queueConns(t, Config{QueueBytes: 64 << 10, QueueAge: time.Second}, 3)
 	now := hub.Mono()
@@ -117,9 +118,15 @@ func TestQueueLimits(t *testing.T) {
 	big.send(bytes.Repeat([]byte("z"), 40<<10))
 	big.send(bytes.Repeat([]byte("z"), 40<<10))
 	old.mu.Lock()
-	old.enqueueLocked(small, 1, now-int64(2*time.Second))
+	old.enqueueLocked(small, 1, now-int64(10*time.Second)) // old, but never tried: not the client's fault
+	old.enqueueLocked(small, 1, now)
+	stillOpen := !old.closed
+	old.writeStart = now - int64(2*time.Second) // a write has waited 2 s for the socket
 	old.enqueueLocked(small, 1, now)
 	old.mu.Unlock()
+	if !stillOpen {
+		t.Fatal("a queue the server never tried to write was blamed on the client")
+	}
 	if isClosed(many) || !isClosed(big) || !isClosed(old) {
 		t.Fatalf("closed: many small frames %v, over the bytes %v, over the age %v; want false, true, true",
 			isClosed(many), isClosed(big), isClosed(old))
