@@ -36,49 +36,21 @@ type user struct {
 
 func signup(t *testing.T, srv *servertest.Server, name string) user {
 	t.Helper()
-	out := rest(t, srv.URL, "", "POST", "/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name}, 201)
-	id := int64(out["user"].(map[string]any)["id"].(float64))
-	out = rest(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": name, "password": "password-" + name}, 200)
-	return user{id: id, name: name, token: out["token"].(string)}
+	a := servertest.SignUp(t, srv.URL, name)
+	return user{id: a.UserID, name: name, token: a.Token}
 }
 
 // direct opens the direct conversation of a and b and returns its id.
 func direct(t *testing.T, srv *servertest.Server, a, b user) int64 {
 	t.Helper()
-	out := rest(t, srv.URL, a.token, "POST", "/api/v1/direct", map[string]any{"username": b.name}, 201)
+	out := servertest.Must(t, srv.URL, a.token, "POST", "/api/v1/direct", map[string]any{"username": b.name}, 201).Body
 	return int64(out["conversation"].(map[string]any)["id"].(float64))
-}
-
-func rest(t *testing.T, base, token, method, path string, body any, want int) map[string]any {
-	t.Helper()
-	var r *bytes.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	} else {
-		r = bytes.NewReader(nil)
-	}
-	req, _ := http.NewRequest(method, base+path, r)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
-	}
-	return out
 }
 
 // callMessages returns the conversation's call system messages.
 func callMessages(t *testing.T, srv *servertest.Server, u user, conv int64) []map[string]any {
 	t.Helper()
-	out := rest(t, srv.URL, u.token, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages?limit=200", conv), nil, 200)
+	out := servertest.Must(t, srv.URL, u.token, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages?limit=200", conv), nil, 200).Body
 	var list []map[string]any
 	for _, m := range out["messages"].([]any) {
 		m := m.(map[string]any)

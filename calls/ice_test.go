@@ -26,10 +26,10 @@ func TestICEServers(t *testing.T) {
 	})
 	alice := signup(t, srv, "alice")
 
-	if f := rest(t, srv.URL, "", "GET", "/api/v1/features", nil, 200); f["calls"] != true {
+	if f := servertest.Must(t, srv.URL, "", "GET", "/api/v1/features", nil, 200).Body; f["calls"] != true {
 		t.Fatalf("features: %v", f)
 	}
-	rest(t, srv.URL, "", "GET", "/api/v1/calls/ice-servers", nil, 401)
+	servertest.Must(t, srv.URL, "", "GET", "/api/v1/calls/ice-servers", nil, 401)
 
 	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/calls/ice-servers", nil)
 	req.Header.Set("Authorization", "Bearer "+alice.token)
@@ -46,7 +46,7 @@ func TestICEServers(t *testing.T) {
 		t.Fatalf("the TURN secret is in the answer: %s", body)
 	}
 
-	out := rest(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 200)
+	out := servertest.Must(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 200).Body
 	if num(out["ttl"]) != 7200 {
 		t.Fatalf("ttl: %v", out["ttl"])
 	}
@@ -97,7 +97,7 @@ func hmacB64(secret, msg string) string {
 func TestICEServersNone(t *testing.T) {
 	srv := start(t, calls.Config{})
 	alice := signup(t, srv, "alice")
-	out := rest(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 200)
+	out := servertest.Must(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 200).Body
 	if servers := out["ice_servers"].([]any); len(servers) != 0 || num(out["ttl"]) != 3600 {
 		t.Fatalf("answer: %v", out)
 	}
@@ -106,10 +106,10 @@ func TestICEServersNone(t *testing.T) {
 func TestCallsOff(t *testing.T) {
 	srv := servertest.Start(t)
 	alice := signup(t, srv, "alice")
-	if f := rest(t, srv.URL, "", "GET", "/api/v1/features", nil, 200); f["calls"] != false {
+	if f := servertest.Must(t, srv.URL, "", "GET", "/api/v1/features", nil, 200).Body; f["calls"] != false {
 		t.Fatalf("features: %v", f)
 	}
-	rest(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 404)
+	servertest.Must(t, srv.URL, alice.token, "GET", "/api/v1/calls/ice-servers", nil, 404)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -128,7 +128,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	srv := start(t, calls.Config{TURNURLs: []string{"turn:x:3478"}, TURNSecret: "s"})
-	if f := rest(t, srv.URL, "", "GET", "/api/v1/features", nil, 200); f["calls"] != true {
+	if f := servertest.Must(t, srv.URL, "", "GET", "/api/v1/features", nil, 200).Body; f["calls"] != true {
 		t.Fatalf("features: %v", f)
 	}
 }

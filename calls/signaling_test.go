@@ -232,7 +232,7 @@ func TestAuthorizationAndValidation(t *testing.T) {
 	c.fails("not_found", "call_invite", invite(conv))
 	c.fails("not_found", "call_invite", invite(0))
 	c.fails("not_found", "call_invite", invite(1_000_000))
-	group := rest(t, srv.URL, alice.token, "POST", "/api/v1/groups", map[string]any{"name": "Climbing"}, 201)
+	group := servertest.Must(t, srv.URL, alice.token, "POST", "/api/v1/groups", map[string]any{"name": "Climbing"}, 201).Body
 	gid := int64(group["conversation"].(map[string]any)["id"].(float64))
 	a.fails("invalid", "call_invite", invite(gid))
 	c.fails("not_found", "call_invite", invite(gid))
@@ -266,7 +266,7 @@ func TestAuthorizationAndValidation(t *testing.T) {
 	expectHistory(t, srv, alice, conv, "ended")
 
 	// Someone who does not accept messages cannot be called.
-	rest(t, srv.URL, bob.token, "PATCH", "/api/v1/me", map[string]any{"accepting_messages": false}, 200)
+	servertest.Must(t, srv.URL, bob.token, "PATCH", "/api/v1/me", map[string]any{"accepting_messages": false}, 200)
 	a.fails("not_accepting", "call_invite", invite(conv))
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"parley"
+	"parley/servertest"
 )
 
 // fakeServer is a scripted stand-in for a Parley server: one conversation
@@ -95,7 +96,7 @@ func messageEvent(m parley.Message) string {
 // conn returns the i-th connection accepted, waiting for it.
 func (f *fakeServer) conn(i int) *fakeConn {
 	var fc *fakeConn
-	waitFor(f.t, 5*time.Second, func() bool {
+	servertest.WaitFor(f.t, 5*time.Second, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.conns) > i {
@@ -204,7 +205,7 @@ func TestFakeGapIsFilledFromHistory(t *testing.T) {
 	f := newFakeServer(t, 2)
 	rec := newRecorder()
 	rt := connect(t, f.client(), rec, WithGapTimeout(50*time.Millisecond))
-	waitFor(t, 5*time.Second, func() bool { return rec.count(1) == 2 }, "sync delivered %d", rec.count(1))
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(1) == 2 }, "sync delivered %d", rec.count(1))
 	fc := f.conn(0)
 
 	f.mu.Lock()
@@ -215,7 +216,7 @@ func TestFakeGapIsFilledFromHistory(t *testing.T) {
 	// 3 and 5 in one frame, 3 again, 6; 4 only ever comes from history.
 	fc.write(messageEvent(fakeMsg(3)), messageEvent(fakeMsg(5)))
 	fc.write(messageEvent(fakeMsg(3)), messageEvent(fakeMsg(6)))
-	waitFor(t, 5*time.Second, func() bool { return rec.count(1) == 6 }, "got %d", rec.count(1))
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(1) == 6 }, "got %d", rec.count(1))
 	rec.check(t)
 	if c := rt.Cursors()[1]; c != (Cursor{Seq: 6, Mod: 6}) {
 		t.Fatalf("cursor %+v", c)
@@ -223,7 +224,7 @@ func TestFakeGapIsFilledFromHistory(t *testing.T) {
 	// A message event that follows its gap closes it without history.
 	fc.write(messageEvent(fakeMsg(8)))
 	fc.write(messageEvent(fakeMsg(7)))
-	waitFor(t, 5*time.Second, func() bool { return rec.count(1) == 8 }, "got %d", rec.count(1))
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(1) == 8 }, "got %d", rec.count(1))
 	rec.check(t)
 	rt.Close()
 	checkNoGoroutines(t)
@@ -279,7 +280,7 @@ func TestFakeResendAfterLostReply(t *testing.T) {
 	if seen != 2 || stored != 2 {
 		t.Fatalf("server saw the send %d times and stores %d messages", seen, stored)
 	}
-	waitFor(t, 5*time.Second, func() bool { return rec.count(1) == 2 }, "got %d", rec.count(1))
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(1) == 2 }, "got %d", rec.count(1))
 	rec.check(t)
 	rt.Close()
 }

@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,18 +13,6 @@ import (
 	"parley/app"
 	"parley/servertest"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // ctxT returns a context that ends with the test or after d.
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -205,90 +191,5 @@ func checkNoGoroutines(t testing.TB) {
 			t.Fatalf("%d client goroutines left, e.g.:\n%s", n, sample)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// proxy forwards TCP connections to a target and can go down (cutting
-// every connection and refusing new ones) and up again: a device's
-// network.
-type proxy struct {
-	t      testing.TB
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
-}
-
-func newProxy(t testing.TB, targetURL string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, ln: ln, target: strings.TrimPrefix(targetURL, "http://"), conns: make(map[net.Conn]struct{})}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		p.setDown(true)
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-func (p *proxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-		p.wg.Add(2)
-		p.mu.Unlock()
-		pipe := func(dst, src net.Conn) {
-			defer p.wg.Done()
-			io.Copy(dst, src)
-			dst.Close()
-			src.Close()
-			p.mu.Lock()
-			delete(p.conns, dst)
-			delete(p.conns, src)
-			p.mu.Unlock()
-		}
-		go pipe(up, c)
-		go pipe(c, up)
-	}
-}
-
-// setDown cuts every connection and refuses new ones (true), or lets them
-// through again (false).
-func (p *proxy) setDown(down bool) {
-	p.mu.Lock()
-	p.down = down
-	var all []net.Conn
-	if down {
-		for c := range p.conns {
-			all = append(all, c)
-		}
-	}
-	p.mu.Unlock()
-	for _, c := range all {
-		c.Close()
 	}
 }

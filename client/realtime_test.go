@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"parley"
+	"parley/pgtest"
+	"parley/servertest"
 )
 
 func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
@@ -43,7 +45,7 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 		t.Fatalf("send: %+v %v", reply, err)
 	}
 	for name, rec := range recs {
-		waitFor(t, 5*time.Second, func() bool { return rec.count(d.ID) >= 2 }, "%s got %d messages", name, rec.count(d.ID))
+		servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(d.ID) >= 2 }, "%s got %d messages", name, rec.count(d.ID))
 	}
 
 	// Automatic delivered receipts: alice's a1 reports bob's message 2, and
@@ -61,19 +63,19 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 			return false
 		}
 	}
-	waitFor(t, 5*time.Second, hasReceipt(recs["b1"], au.ID, 2, 0), "bob's b1 hears alice's delivered receipt")
+	servertest.WaitFor(t, 5*time.Second, hasReceipt(recs["b1"], au.ID, 2, 0), "bob's b1 hears alice's delivered receipt")
 	if _, err := a2.Send(ctx, d.ID, "are you there?"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, hasReceipt(recs["a2"], bu.ID, 3, 0), "alice's a2 hears bob's delivered receipt")
+	servertest.WaitFor(t, 5*time.Second, hasReceipt(recs["a2"], bu.ID, 3, 0), "alice's a2 hears bob's delivered receipt")
 
 	// An explicit read receipt.
 	marks, err := b1.Receipt(ctx, d.ID, 0, 3)
 	if err != nil || marks.ReadSeq != 3 || marks.DeliveredSeq != 3 {
 		t.Fatalf("receipt: %+v %v", marks, err)
 	}
-	waitFor(t, 5*time.Second, hasReceipt(recs["a1"], bu.ID, 3, 3), "alice hears bob's read receipt")
-	waitFor(t, 5*time.Second, hasReceipt(recs["a2"], bu.ID, 3, 3), "alice's a2 hears bob's read receipt")
+	servertest.WaitFor(t, 5*time.Second, hasReceipt(recs["a1"], bu.ID, 3, 3), "alice hears bob's read receipt")
+	servertest.WaitFor(t, 5*time.Second, hasReceipt(recs["a2"], bu.ID, 3, 3), "alice's a2 hears bob's read receipt")
 
 	// Typing reaches the other person's devices.
 	if err := b1.Typing(ctx, d.ID, true); err != nil {
@@ -81,7 +83,7 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 	}
 	for _, name := range []string{"a1", "a2"} {
 		rec := recs[name]
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
 			for _, x := range rec.typing {
@@ -105,7 +107,7 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 		t.Fatalf("edit another's message: %v", err)
 	}
 	for name, rec := range recs {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
 			var edited, deleted bool
@@ -121,7 +123,7 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 	// contact bob is online.
 	rec3 := newRecorder()
 	a3 := connect(t, device(t, srv.URL, au), rec3)
-	waitFor(t, 5*time.Second, func() bool {
+	servertest.WaitFor(t, 5*time.Second, func() bool {
 		rec3.mu.Lock()
 		defer rec3.mu.Unlock()
 		for _, p := range rec3.presence {
@@ -145,10 +147,10 @@ func TestRealtimeTwoUsersTwoDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, rec := range recs {
-		waitFor(t, 5*time.Second, func() bool { return rec.has(g.ID, "hello team") }, "%s sees the group message", name)
+		servertest.WaitFor(t, 5*time.Second, func() bool { return rec.has(g.ID, "hello team") }, "%s sees the group message", name)
 	}
 	// Alice saw the group from its first message on; bob from his joining.
-	waitFor(t, 5*time.Second, func() bool { return recs["a1"].count(g.ID) == 3 }, "a1 has %d group messages", recs["a1"].count(g.ID))
+	servertest.WaitFor(t, 5*time.Second, func() bool { return recs["a1"].count(g.ID) == 3 }, "a1 has %d group messages", recs["a1"].count(g.ID))
 
 	// Generic requests and error replies.
 	raw, err := a1.Request(ctx, "ping", nil)
@@ -217,18 +219,18 @@ func TestRealtimeOfflineCatchUp(t *testing.T) {
 	}
 
 	// Alice's phone reaches the server through a network that can fail.
-	net := newProxy(t, srv.URL)
-	phone := device(t, net.URL(), au)
+	net := pgtest.NewProxy(t, "tcp", strings.TrimPrefix(srv.URL, "http://"))
+	phone := device(t, "http://"+net.Addr(), au)
 	rec := newRecorder()
 	rt := connect(t, phone, rec, WithAutoReceipts(0))
 	before := map[int64]int{}
 	for _, id := range []int64{d.ID, g1.ID, g2.ID} {
-		waitFor(t, 5*time.Second, func() bool { return rec.count(id) > 0 }, "first sync of %d", id)
+		servertest.WaitFor(t, 5*time.Second, func() bool { return rec.count(id) > 0 }, "first sync of %d", id)
 		before[id] = rec.count(id)
 	}
 
-	net.setDown(true)
-	waitFor(t, 5*time.Second, func() bool { return rt.State() == StateReconnecting }, "state %v", rt.State())
+	net.Down()
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rt.State() == StateReconnecting }, "state %v", rt.State())
 
 	// 500 messages: 300 in the direct chat, 150 and 50 in the groups.
 	plan := map[int64]int{d.ID: 300, g1.ID: 150, g2.ID: 50}
@@ -256,17 +258,17 @@ func TestRealtimeOfflineCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	net.setDown(false)
+	net.Up(t)
 	for id, n := range plan {
-		waitFor(t, 20*time.Second, func() bool { return rec.count(id) >= before[id]+n },
+		servertest.WaitFor(t, 20*time.Second, func() bool { return rec.count(id) >= before[id]+n },
 			"conversation %d: %d of %d", id, rec.count(id), before[id]+n)
 	}
-	waitFor(t, 5*time.Second, func() bool { return rt.State() == StateConnected }, "state %v", rt.State())
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rt.State() == StateConnected }, "state %v", rt.State())
 	// Nothing more arrives, and everything came once, in order.
 	if _, err := rt.Send(ctx, d.ID, "back"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() bool { return rec.has(d.ID, "back") }, "own message after reconnecting")
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec.has(d.ID, "back") }, "own message after reconnecting")
 	rec.check(t)
 	rec.mu.Lock()
 	for id, n := range plan {
@@ -304,7 +306,7 @@ func TestRealtimeOfflineCatchUp(t *testing.T) {
 	}
 	rec2 := newRecorder()
 	rt2 := connect(t, phone, rec2, WithCursors(cur))
-	waitFor(t, 5*time.Second, func() bool { return rec2.has(g2.ID, "while closed") }, "message sent while closed")
+	servertest.WaitFor(t, 5*time.Second, func() bool { return rec2.has(g2.ID, "while closed") }, "message sent while closed")
 	if n := rec2.count(g2.ID) + rec2.count(g1.ID) + rec2.count(d.ID); n != 1 {
 		t.Errorf("resumed session got %d messages, want 1", n)
 	}
@@ -364,7 +366,7 @@ func TestRealtimeSendsSurviveCuts(t *testing.T) {
 	}
 	cuts := 0
 	for _, at := range []int64{250, 600} {
-		waitFor(t, 60*time.Second, func() bool { return acked.Load() >= at }, "%d of %d acknowledged", acked.Load(), at)
+		servertest.WaitFor(t, 60*time.Second, func() bool { return acked.Load() >= at }, "%d of %d acknowledged", acked.Load(), at)
 		if n := srv.CutConnections(); n > 0 {
 			cuts++
 		}
@@ -411,7 +413,7 @@ func TestRealtimeSendsSurviveCuts(t *testing.T) {
 	}
 	// Both sides saw every message once, in order.
 	for name, rec := range map[string]*recorder{"alice": arec, "bob": brec} {
-		waitFor(t, 20*time.Second, func() bool { return rec.count(d.ID) == total }, "%s has %d", name, rec.count(d.ID))
+		servertest.WaitFor(t, 20*time.Second, func() bool { return rec.count(d.ID) == total }, "%s has %d", name, rec.count(d.ID))
 		rec.check(t)
 	}
 	arec.mu.Lock()
@@ -474,9 +476,9 @@ func TestRealtimeSessionEnded(t *testing.T) {
 func TestRealtimeConnectContext(t *testing.T) {
 	srv := startServer(t)
 	alice, _ := newUser(t, srv.URL, "alice")
-	net := newProxy(t, srv.URL)
-	net.setDown(true)
-	c := New(net.URL())
+	net := pgtest.NewProxy(t, "tcp", strings.TrimPrefix(srv.URL, "http://"))
+	net.Down()
+	c := New("http://" + net.Addr())
 	c.SetToken(alice.Token())
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()

@@ -79,7 +79,7 @@ func (cl *cluster) sendThroughFailure(t *testing.T, victim string, kill func()) 
 	orphans := cl.on(victim)
 	l := newLedger()
 	stop := senders(t, cl.people, cl.group, l)
-	waitFor(t, 20*time.Second, func() bool {
+	servertest.WaitFor(t, 20*time.Second, func() bool {
 		for _, p := range cl.people {
 			if l.acks(p.name) < 10 {
 				return false
@@ -99,7 +99,7 @@ func (cl *cluster) sendThroughFailure(t *testing.T, victim string, kill func()) 
 	// The people of the dead node reconnect through the balancer to a live
 	// one, resend what was not acknowledged, and go on sending, as does
 	// everyone else.
-	waitFor(t, 30*time.Second, func() bool {
+	servertest.WaitFor(t, 30*time.Second, func() bool {
 		for _, p := range cl.people {
 			if l.acks(p.name) < before[p.name]+10 {
 				return false
@@ -157,7 +157,7 @@ func TestNodeKill9(t *testing.T) {
 	zed.connect(t)
 	watchers := slices.DeleteFunc(slices.Clone(cl.people), func(p *person) bool { return p.node() == "n3" })
 	for _, w := range watchers {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			x, _, ok := w.rec.lastPresence(zed.user.ID, time.Time{})
 			return ok && x.Online
 		}, "%s sees zed online", w.name)
@@ -172,7 +172,7 @@ func TestNodeKill9(t *testing.T) {
 
 	bound := clustertest.Presence.NodeTimeout + clustertest.Presence.OfflineGrace
 	for _, w := range watchers {
-		waitFor(t, bound+5*time.Second, func() bool {
+		servertest.WaitFor(t, bound+5*time.Second, func() bool {
 			x, _, ok := w.rec.lastPresence(zed.user.ID, killed)
 			return ok && !x.Online
 		}, "%s sees zed offline after n3 died", w.name)
@@ -194,7 +194,7 @@ func TestNodeKill9(t *testing.T) {
 	}
 	// Every node agrees: zed offline, the others online.
 	for _, n := range []*servertest.Server{n1, n2} {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			if n.Node.Presence.Online(zed.user.ID) {
 				return false
 			}

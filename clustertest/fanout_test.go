@@ -9,6 +9,7 @@ import (
 	"parley"
 	"parley/client"
 	"parley/clustertest"
+	"parley/servertest"
 )
 
 // TestAcrossNodes: three nodes on one database and one NATS, people spread
@@ -83,7 +84,7 @@ func TestAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*person{alice, bob, alice2} {
-		waitFor(t, 5*time.Second, func() bool { return p.rec.hasText(ab.ID, m.Text) }, "%s (%s) gets the direct message", p.name, p.node())
+		servertest.WaitFor(t, 5*time.Second, func() bool { return p.rec.hasText(ab.ID, m.Text) }, "%s (%s) gets the direct message", p.name, p.node())
 	}
 	if carol.rec.hasText(ab.ID, m.Text) {
 		t.Fatal("carol got a message of a chat she is not in")
@@ -94,7 +95,7 @@ func TestAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*person{alice, alice2} {
-		waitFor(t, 5*time.Second, func() bool { return p.rec.hasReceipt(ab.ID, bob.user.ID, m.Seq, m.Seq) },
+		servertest.WaitFor(t, 5*time.Second, func() bool { return p.rec.hasReceipt(ab.ID, bob.user.ID, m.Seq, m.Seq) },
 			"%s (%s) hears bob read up to %d", p.name, p.node(), m.Seq)
 	}
 	// In the group, a mark set on one node reaches the two others. The
@@ -109,7 +110,7 @@ func TestAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range others {
-		waitFor(t, 5*time.Second, func() bool { return p.rec.hasReceipt(g.ID, reader.user.ID, last.Seq, last.Seq) },
+		servertest.WaitFor(t, 5*time.Second, func() bool { return p.rec.hasReceipt(g.ID, reader.user.ID, last.Seq, last.Seq) },
 			"%s (%s) hears %s (%s) read the group up to %d", p.name, p.node(), reader.name, reader.node(), last.Seq)
 	}
 
@@ -118,7 +119,7 @@ func TestAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*person{alice, bob, alice2} {
-		waitFor(t, 5*time.Second, func() bool { return p.rec.hasTyping(g.ID, carol.user.ID) }, "%s sees carol typing", p.name)
+		servertest.WaitFor(t, 5*time.Second, func() bool { return p.rec.hasTyping(g.ID, carol.user.ID) }, "%s sees carol typing", p.name)
 	}
 
 	// Edits and deletions made on one node reach the others as changes.
@@ -137,7 +138,7 @@ func TestAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range everyone {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			return p.rec.hasChange(g.ID, first.Seq, func(m parley.Message) bool { return m.Text == "edited" }) &&
 				p.rec.hasChange(g.ID, first.Seq+1, func(m parley.Message) bool { return m.DeletedAt != nil })
 		}, "%s sees the edit and the deletion", p.name)
@@ -145,7 +146,7 @@ func TestAcrossNodes(t *testing.T) {
 
 	// Presence: alice (n1) learns that bob (n2) and carol (n3) are online.
 	for _, who := range []*person{bob, carol} {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			p, _, ok := alice.rec.lastPresence(who.user.ID, time.Time{})
 			return ok && p.Online
 		}, "alice sees %s online", who.name)
@@ -159,7 +160,7 @@ func TestAcrossNodes(t *testing.T) {
 	since := time.Now()
 	dave.connect(t)
 	for _, p := range []*person{alice, alice2} {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			x, _, ok := p.rec.lastPresence(dave.user.ID, since)
 			return ok && x.Online
 		}, "%s sees dave online", p.name)
@@ -167,7 +168,7 @@ func TestAcrossNodes(t *testing.T) {
 	gone := time.Now()
 	dave.rt.Close()
 	for _, p := range []*person{alice, alice2} {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			x, _, ok := p.rec.lastPresence(dave.user.ID, gone)
 			return ok && !x.Online && x.LastSeen != nil
 		}, "%s sees dave offline", p.name)
@@ -177,7 +178,7 @@ func TestAcrossNodes(t *testing.T) {
 		}
 	}
 	// The store has dave's last_seen too, for REST.
-	waitFor(t, 5*time.Second, func() bool {
+	servertest.WaitFor(t, 5*time.Second, func() bool {
 		u, err := alice.c.User(ctx, dave.name)
 		return err == nil && u.LastSeen != nil
 	}, "dave's last_seen over REST")
@@ -212,7 +213,7 @@ func TestOfflineCatchUp(t *testing.T) {
 	if _, _, err := alice.c.Send(ctx, conv.ID, "c-first", "before you go"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() bool { return len(bob.rec.messages(conv.ID)) == 1 }, "bob gets the first message")
+	servertest.WaitFor(t, 5*time.Second, func() bool { return len(bob.rec.messages(conv.ID)) == 1 }, "bob gets the first message")
 	cursors := bob.rt.Cursors()
 	held := bob.rec.messages(conv.ID)
 	bob.rt.Close()

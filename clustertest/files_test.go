@@ -12,6 +12,7 @@ import (
 	"parley/clustertest"
 	"parley/media/mediatest"
 	"parley/s3test"
+	"parley/servertest"
 )
 
 // TestFilesOnS3: two nodes on one S3 bucket (an S3-protocol server on
@@ -93,7 +94,7 @@ func TestFilesOnS3(t *testing.T) {
 	if _, err := alice2.c.Delete(ctx, conv.ID, m.Seq); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, func() bool { return store.Objects(t, bucket) == 1 },
+	servertest.WaitFor(t, 20*time.Second, func() bool { return store.Objects(t, bucket) == 1 },
 		"the photo and its thumbnail deleted from the bucket (%d objects left)", store.Objects(t, bucket))
 	if _, err := bob.c.Download(ctx, m.Attachments[0].URL, nil); client.ErrorCode(err) != "not_found" {
 		t.Fatalf("deleted attachment from n1: %v", err)

@@ -9,6 +9,7 @@ import (
 	"parley"
 	"parley/app"
 	"parley/client"
+	"parley/servertest"
 )
 
 // dbTimeout is the database deadline of the nodes in TestPostgresFrozen
@@ -20,11 +21,11 @@ const dbTimeout = time.Second
 // answer: the deadline, plus room for a busy shared machine.
 const answered = dbTimeout + 2*time.Second
 
-// timedCall is call, with how long the answer took.
-func timedCall(t testing.TB, method, url, token string, body any) (answer, time.Duration) {
+// timedCall is servertest.Do, with how long the answer took.
+func timedCall(t testing.TB, method, url, token string, body any) (servertest.Answer, time.Duration) {
 	t.Helper()
 	start := time.Now()
-	a := call(t, method, url, token, body)
+	a := servertest.Do(t, url, token, method, "", body)
 	return a, time.Since(start)
 }
 
@@ -44,7 +45,7 @@ func TestPostgresFrozen(t *testing.T) {
 	ctx := ctxT(t, 120*time.Second)
 	l := newLedger()
 	stop := senders(t, bp.people, bp.group.ID, l)
-	waitFor(t, 20*time.Second, func() bool {
+	servertest.WaitFor(t, 20*time.Second, func() bool {
 		for _, p := range bp.people {
 			if l.acks(p.name) < 10 {
 				return false
@@ -64,10 +65,10 @@ func TestPostgresFrozen(t *testing.T) {
 	// /readyz turns 503 within 2 s on every node.
 	for _, n := range bp.nodes {
 		a, took := timedCall(t, "GET", n.URL+"/readyz", "", nil)
-		if a.status != http.StatusServiceUnavailable || took > 2*time.Second {
-			t.Errorf("%s /readyz while the database is frozen: %d after %v, want 503 within 2 s", n.Node.NodeID, a.status, took)
+		if a.Status != http.StatusServiceUnavailable || took > 2*time.Second {
+			t.Errorf("%s /readyz while the database is frozen: %d after %v, want 503 within 2 s", n.Node.NodeID, a.Status, took)
 		}
-		t.Logf("%s /readyz answered %d in %v", n.Node.NodeID, a.status, took.Round(time.Millisecond))
+		t.Logf("%s /readyz answered %d in %v", n.Node.NodeID, a.Status, took.Round(time.Millisecond))
 	}
 
 	alice := bp.people[0]
@@ -88,7 +89,7 @@ func TestPostgresFrozen(t *testing.T) {
 				t.Errorf("%s %s %s answered after %v, want within %v", n.Node.NodeID, c.method, c.path, took, answered)
 			}
 			if i == 0 && n == bp.nodes[0] {
-				t.Logf("REST send answered %d in %v", a.status, took.Round(time.Millisecond))
+				t.Logf("REST send answered %d in %v", a.Status, took.Round(time.Millisecond))
 			}
 		}
 	}
@@ -128,7 +129,7 @@ func TestPostgresFrozen(t *testing.T) {
 	t.Logf("database answers again after %v", thawedAt.Sub(frozenAt).Round(time.Millisecond))
 	waitReady(t, bp.nodes, http.StatusOK)
 	t.Logf("every /readyz 200 %v after the thaw", time.Since(thawedAt).Round(time.Millisecond))
-	waitFor(t, 30*time.Second, func() bool {
+	servertest.WaitFor(t, 30*time.Second, func() bool {
 		for _, p := range bp.people {
 			if l.acks(p.name) < before[p.name]+10 {
 				return false
@@ -143,8 +144,8 @@ func TestPostgresFrozen(t *testing.T) {
 	// request on every node succeeds.
 	for _, n := range bp.nodes {
 		for range 20 {
-			if a := call(t, "GET", fmt.Sprintf("%s/api/v1/conversations/%d/messages", n.URL, gid), tok, nil); a.status != http.StatusOK {
-				t.Fatalf("%s after the thaw: %d %s", n.Node.NodeID, a.status, a.body)
+			if a := servertest.Do(t, n.URL, tok, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), nil); a.Status != http.StatusOK {
+				t.Fatalf("%s after the thaw: %d %s", n.Node.NodeID, a.Status, a.Raw)
 			}
 		}
 	}

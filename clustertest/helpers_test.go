@@ -18,6 +18,7 @@ import (
 
 	"parley"
 	"parley/client"
+	"parley/servertest"
 )
 
 func TestMain(m *testing.M) {
@@ -77,18 +78,6 @@ func leftovers() []string {
 		}
 	}
 	return out
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // ctxT returns a context that ends with the test or after d.
@@ -597,7 +586,7 @@ func startProcess(t testing.TB, addr string, args ...string) *process {
 	go func() { cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.kill)
 	hc := httpClient()
-	waitFor(t, 30*time.Second, func() bool {
+	servertest.WaitFor(t, 30*time.Second, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("parley serve exited: %v", cmd.ProcessState)

@@ -101,7 +101,7 @@ func TestNATSRestart(t *testing.T) {
 	waitConverged(t, 10*time.Second, people, g.ID, history(t, people[0].c, g.ID))
 
 	ns.stop()
-	waitFor(t, 10*time.Second, func() bool {
+	servertest.WaitFor(t, 10*time.Second, func() bool {
 		for _, n := range nodes {
 			if busConnected(n) {
 				return false
@@ -119,7 +119,7 @@ func TestNATSRestart(t *testing.T) {
 	}
 
 	ns.start()
-	waitFor(t, 20*time.Second, func() bool {
+	servertest.WaitFor(t, 20*time.Second, func() bool {
 		for _, n := range nodes {
 			if !busConnected(n) {
 				return false
@@ -151,14 +151,14 @@ func TestNATSRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, q := range people {
-			waitFor(t, 5*time.Second, func() bool { return q.rec.hasText(g.ID, m.Text) }, "%s gets %q live", q.name, m.Text)
+			servertest.WaitFor(t, 5*time.Second, func() bool { return q.rec.hasText(g.ID, m.Text) }, "%s gets %q live", q.name, m.Text)
 		}
 	}
 	waitConverged(t, 10*time.Second, people, g.ID, history(t, people[0].c, g.ID))
 
 	// Presence converges too: each node sees everyone online.
 	for _, n := range nodes {
-		waitFor(t, 5*time.Second, func() bool {
+		servertest.WaitFor(t, 5*time.Second, func() bool {
 			for _, p := range people {
 				if !n.Node.Presence.Online(p.user.ID) {
 					return false

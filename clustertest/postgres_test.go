@@ -1,12 +1,10 @@
 package clustertest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,65 +65,21 @@ func newBehindProxy(t *testing.T, configure ...func(*app.Config)) *behindProxy {
 	return bp
 }
 
-// answer is a raw HTTP answer.
-type answer struct {
-	status int
-	ctype  string
-	body   []byte
-	err    struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-}
-
-// call makes a REST call with a bearer token (if any) and a JSON body (if
-// any), as any HTTP client would.
-func call(t testing.TB, method, url, token string, body any) answer {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := httpClient().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	a := answer{status: res.StatusCode, ctype: res.Header.Get("Content-Type")}
-	a.body, _ = io.ReadAll(res.Body)
-	json.Unmarshal(a.body, &a.err)
-	return a
-}
-
 // wantUnavailable checks the answer is a clean 503 unavailable: the one
 // message of parley.ErrUnavailable, nothing of the driver's.
-func wantUnavailable(t testing.TB, what string, a answer) {
+func wantUnavailable(t testing.TB, what string, a servertest.Answer) {
 	t.Helper()
-	if a.status != http.StatusServiceUnavailable || a.err.Error.Code != parley.EUNAVAILABLE ||
-		a.err.Error.Message != parley.ErrUnavailable.Message || !strings.HasPrefix(a.ctype, "application/json") {
-		t.Errorf("%s while the database is away: %d %s %s, want 503 unavailable", what, a.status, a.ctype, a.body)
+	ctype := a.Header.Get("Content-Type")
+	if a.Status != http.StatusServiceUnavailable || a.Code() != parley.EUNAVAILABLE ||
+		a.Obj("error")["message"] != parley.ErrUnavailable.Message || !strings.HasPrefix(ctype, "application/json") {
+		t.Errorf("%s while the database is away: %d %s %s, want 503 unavailable", what, a.Status, ctype, a.Raw)
 	}
 }
 
 func waitReady(t testing.TB, nodes []*servertest.Server, want int) {
 	t.Helper()
 	for _, n := range nodes {
-		waitFor(t, 20*time.Second, func() bool { return call(t, "GET", n.URL+"/readyz", "", nil).status == want },
+		servertest.WaitFor(t, 20*time.Second, func() bool { return servertest.Do(t, n.URL, "", "GET", "/readyz", nil).Status == want },
 			"%s /readyz to answer %d", n.Node.NodeID, want)
 	}
 }
@@ -143,7 +97,7 @@ func TestPostgresOutage(t *testing.T) {
 	ctx := ctxT(t, 90*time.Second)
 	l := newLedger()
 	stop := senders(t, bp.people, bp.group.ID, l)
-	waitFor(t, 20*time.Second, func() bool {
+	servertest.WaitFor(t, 20*time.Second, func() bool {
 		for _, p := range bp.people {
 			if l.acks(p.name) < 10 {
 				return false
@@ -176,10 +130,10 @@ func TestPostgresOutage(t *testing.T) {
 			{"POST", "/api/v1/auth/signup", "", map[string]string{"username": "newcomer", "email": "newcomer@example.com", "password": "password-newcomer"}},
 			{"GET", "/api/v1/ws", tok, nil}, // a reconnecting client's upgrade
 		} {
-			wantUnavailable(t, n.Node.NodeID+" "+c.method+" "+c.path, call(t, c.method, n.URL+c.path, c.token, c.body))
+			wantUnavailable(t, n.Node.NodeID+" "+c.method+" "+c.path, servertest.Do(t, n.URL, c.token, c.method, c.path, c.body))
 		}
-		if a := call(t, "GET", n.URL+"/readyz", "", nil); a.status != http.StatusServiceUnavailable {
-			t.Errorf("%s /readyz while the database is away: %d", n.Node.NodeID, a.status)
+		if a := servertest.Do(t, n.URL, "", "GET", "/readyz", nil); a.Status != http.StatusServiceUnavailable {
+			t.Errorf("%s /readyz while the database is away: %d", n.Node.NodeID, a.Status)
 		}
 	}
 	// An open WebSocket stays open; its operations are answered unavailable.
@@ -208,7 +162,7 @@ func TestPostgresOutage(t *testing.T) {
 	bp.px.Up(t)
 	t.Logf("database back after %v", time.Since(downAt).Round(time.Millisecond))
 	waitReady(t, bp.nodes, http.StatusOK)
-	waitFor(t, 30*time.Second, func() bool {
+	servertest.WaitFor(t, 30*time.Second, func() bool {
 		for _, p := range bp.people {
 			if l.acks(p.name) < before[p.name]+10 {
 				return false
@@ -239,9 +193,9 @@ func TestAckLostWithDatabase(t *testing.T) {
 	db := clustertest.Connect(t, bp.db)
 
 	bp.px.LoseAnswersTo([]byte("lost-ack"))
-	first := make(chan answer, 1)
-	go func() { first <- call(t, "POST", path, alice.c.Token(), body) }()
-	waitFor(t, 20*time.Second, func() bool {
+	first := make(chan servertest.Answer, 1)
+	go func() { first <- servertest.Do(t, path, alice.c.Token(), "POST", "", body) }()
+	servertest.WaitFor(t, 20*time.Second, func() bool {
 		var n int
 		err := db.QueryRow(context.Background(), "SELECT count(*) FROM messages WHERE client_msg_id = 'lost-ack'").Scan(&n)
 		return err == nil && n == 1
@@ -252,16 +206,16 @@ func TestAckLostWithDatabase(t *testing.T) {
 
 	bp.px.Up(t)
 	waitReady(t, bp.nodes, http.StatusOK)
-	again := call(t, "POST", path, alice.c.Token(), body)
+	again := servertest.Do(t, path, alice.c.Token(), "POST", "", body)
 	var got struct {
 		Message parley.Message `json:"message"`
 	}
-	json.Unmarshal(again.body, &got)
-	if again.status != http.StatusOK || got.Message.ClientMsgID != "lost-ack" {
-		t.Fatalf("resend: %d %s, want 200 with the original message", again.status, again.body)
+	json.Unmarshal(again.Raw, &got)
+	if again.Status != http.StatusOK || got.Message.ClientMsgID != "lost-ack" {
+		t.Fatalf("resend: %d %s, want 200 with the original message", again.Status, again.Raw)
 	}
 	for _, p := range bp.people {
-		waitFor(t, 5*time.Second, func() bool { return p.rec.hasText(bp.group.ID, body["text"]) },
+		servertest.WaitFor(t, 5*time.Second, func() bool { return p.rec.hasText(bp.group.ID, body["text"]) },
 			"%s (%s) to receive the message", p.name, p.node())
 	}
 	hist := history(t, alice.c, bp.group.ID)

@@ -67,7 +67,7 @@ func newSplit(t *testing.T, natsA, natsB string) *split {
 	s.ledgerA, s.ledgerB = newLedger(), newLedger()
 	s.stopA = senders(t, []*person{s.alice}, s.fromA.ID, s.ledgerA)
 	s.stopB = senders(t, []*person{s.dave}, s.fromB.ID, s.ledgerB)
-	waitFor(t, 20*time.Second, func() bool { return s.ledgerA.total() >= 5 && s.ledgerB.total() >= 5 },
+	servertest.WaitFor(t, 20*time.Second, func() bool { return s.ledgerA.total() >= 5 && s.ledgerB.total() >= 5 },
 		"both senders to have 5 messages acknowledged")
 	return s
 }
@@ -78,7 +78,7 @@ func holdAll(t *testing.T, l *ledger, receivers []*person, conv int64, before ti
 	t.Helper()
 	ids := l.ackedBefore(before)
 	for _, p := range receivers {
-		waitFor(t, repairBound, func() bool {
+		servertest.WaitFor(t, repairBound, func() bool {
 			for _, cmid := range ids {
 				if _, ok := p.rec.arrivedAt(cmid); !ok {
 					return false
@@ -94,7 +94,7 @@ func holdAll(t *testing.T, l *ledger, receivers []*person, conv int64, before ti
 func (s *split) checksAfter(t *testing.T, n int64) {
 	t.Helper()
 	a, b := s.a.Node.Repair.Stats().Checks, s.b.Node.Repair.Stats().Checks
-	waitFor(t, time.Duration(n+5)*repair.DefaultInterval, func() bool {
+	servertest.WaitFor(t, time.Duration(n+5)*repair.DefaultInterval, func() bool {
 		return s.a.Node.Repair.Stats().Checks >= a+n && s.b.Node.Repair.Stats().Checks >= b+n
 	}, "%d repair checks on each node", n)
 }
@@ -103,7 +103,7 @@ func (s *split) checksAfter(t *testing.T, n int64) {
 func moreAcks(t *testing.T, l *ledger, n int, what string) {
 	t.Helper()
 	want := l.total() + n
-	waitFor(t, 60*time.Second, func() bool { return l.total() >= want }, "%d more messages acknowledged %s", n, what)
+	servertest.WaitFor(t, 60*time.Second, func() bool { return l.total() >= want }, "%d more messages acknowledged %s", n, what)
 }
 
 // finish stops the senders and checks that every session holds each
@@ -203,12 +203,12 @@ func TestNATSLinkCut(t *testing.T) {
 	moreAcks(t, s.ledgerB, 20, "by B while A's NATS link is cut")
 	s.checksAfter(t, 6)
 	for _, p := range []*person{s.bob, s.carol} {
-		waitFor(t, repairBound, func() bool {
+		servertest.WaitFor(t, repairBound, func() bool {
 			return p.rec.hasChange(s.fromA.ID, edited.Seq, func(m parley.Message) bool { return m.Text == "edited during the cut" }) &&
 				p.rec.hasChange(s.fromA.ID, deleted.Seq, func(m parley.Message) bool { return m.DeletedAt != nil })
 		}, "%s (node %s) to get the edit and the deletion made on A during the cut", p.name, p.node())
 	}
-	waitFor(t, repairBound, func() bool { return s.dave.rec.hasReceipt(s.fromB.ID, s.carol.user.ID, readSeq, readSeq) },
+	servertest.WaitFor(t, repairBound, func() bool { return s.dave.rec.hasReceipt(s.fromB.ID, s.carol.user.ID, readSeq, readSeq) },
 		"dave (on B) to see carol's read receipt made on A during the cut")
 	at := time.Now()
 	holdAll(t, s.ledgerA, s.receiversA, s.fromA.ID, at, "sent on A while its link is cut")
@@ -224,7 +224,7 @@ func TestNATSLinkCut(t *testing.T) {
 	moreAcks(t, s.ledgerA, 10, "by A once its link relays again")
 	moreAcks(t, s.ledgerB, 10, "by B once A's link relays again")
 	s.finish(t)
-	if a := call(t, "GET", s.a.URL+"/readyz", "", nil); a.status != http.StatusOK {
-		t.Errorf("A /readyz: %d", a.status)
+	if a := servertest.Do(t, s.a.URL, "", "GET", "/readyz", nil); a.Status != http.StatusOK {
+		t.Errorf("A /readyz: %d", a.Status)
 	}
 }

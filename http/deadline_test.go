@@ -83,10 +83,10 @@ func TestSlowBodyCut(t *testing.T) {
 			})
 		}
 	}))
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	ctx := context.Background()
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/ws",
-		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.token}}})
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.Token}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,66 +21,66 @@ import (
 
 // upload posts a file as the web app does: the bytes as the body, the name
 // in the query, the declared type in Content-Type.
-func (a *api) upload(name, ctype string, data []byte, query ...string) resp {
-	a.t.Helper()
-	return a.uploadFrom(name, ctype, bytes.NewReader(data), int64(len(data)), query...)
+func upload(a *servertest.API, name, ctype string, data []byte, query ...string) servertest.Answer {
+	a.T.Helper()
+	return uploadFrom(a, name, ctype, bytes.NewReader(data), int64(len(data)), query...)
 }
 
-func (a *api) uploadFrom(name, ctype string, body io.Reader, length int64, query ...string) resp {
-	a.t.Helper()
+func uploadFrom(a *servertest.API, name, ctype string, body io.Reader, length int64, query ...string) servertest.Answer {
+	a.T.Helper()
 	q := url.Values{"name": {name}}
 	for i := 0; i+1 < len(query); i += 2 {
 		q.Set(query[i], query[i+1])
 	}
-	req, err := http.NewRequest("POST", a.base+"/api/v1/uploads?"+q.Encode(), body)
+	req, err := http.NewRequest("POST", a.Base+"/api/v1/uploads?"+q.Encode(), body)
 	if err != nil {
-		a.t.Fatal(err)
+		a.T.Fatal(err)
 	}
 	req.ContentLength = length
 	req.Header.Set("Content-Type", ctype)
-	return a.send(req)
+	return a.Send(req)
 }
 
-// get fetches path with extra headers (name, value, ...).
-func (a *api) get(path string, headers ...string) resp {
-	a.t.Helper()
-	req, err := http.NewRequest("GET", a.base+path, nil)
+// fetch gets path with extra headers (name, value, ...).
+func fetch(a *servertest.API, path string, headers ...string) servertest.Answer {
+	a.T.Helper()
+	req, err := http.NewRequest("GET", a.Base+path, nil)
 	if err != nil {
-		a.t.Fatal(err)
+		a.T.Fatal(err)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	return a.send(req)
+	return a.Send(req)
 }
 
 // mustUpload uploads and fails unless the answer is 201; it returns the
 // upload object.
-func (a *api) mustUpload(name, ctype string, data []byte, query ...string) map[string]any {
-	a.t.Helper()
-	r := a.upload(name, ctype, data, query...)
-	if r.status != 201 {
-		a.t.Fatalf("upload %s: %d %s", name, r.status, r.raw)
+func mustUpload(a *servertest.API, name, ctype string, data []byte, query ...string) map[string]any {
+	a.T.Helper()
+	r := upload(a, name, ctype, data, query...)
+	if r.Status != 201 {
+		a.T.Fatalf("upload %s: %d %s", name, r.Status, r.Raw)
 	}
-	return r.obj("upload")
+	return r.Obj("upload")
 }
 
-func wantHeader(t *testing.T, r resp, name, want string) {
+func wantHeader(t *testing.T, r servertest.Answer, name, want string) {
 	t.Helper()
-	if got := r.header.Get(name); got != want {
+	if got := r.Header.Get(name); got != want {
 		t.Fatalf("%s: %q, want %q", name, got, want)
 	}
 }
 
 // userFileHeaders checks what every user file is served with.
-func userFileHeaders(t *testing.T, r resp) {
+func userFileHeaders(t *testing.T, r servertest.Answer) {
 	t.Helper()
 	wantHeader(t, r, "X-Content-Type-Options", "nosniff")
-	if csp := r.header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox") {
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox") {
 		t.Fatalf("Content-Security-Policy %q does not start with sandbox", csp)
 	}
 	wantHeader(t, r, "Cache-Control", "private, no-cache")
-	if etag := r.header.Get("ETag"); len(etag) != 66 {
+	if etag := r.Header.Get("ETag"); len(etag) != 66 {
 		t.Fatalf("ETag %q is not a quoted SHA-256", etag)
 	}
 }
@@ -90,9 +90,9 @@ func userFileHeaders(t *testing.T, r resp) {
 // upright.
 func TestUploadImage(t *testing.T) {
 	srv := servertest.Start(t)
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	photo := mediatest.JPEG(1200, 900, 6) // stored 1200×900, shown 900×1200
-	up := alice.mustUpload("IMG_0001.JPG", "application/octet-stream", photo)
+	up := mustUpload(alice, "IMG_0001.JPG", "application/octet-stream", photo)
 	if up["content_type"] != "image/jpeg" || up["name"] != "IMG_0001.JPG" || up["width"] != 900.0 || up["height"] != 1200.0 {
 		t.Fatalf("upload: %v", up)
 	}
@@ -102,46 +102,46 @@ func TestUploadImage(t *testing.T) {
 	if exp, err := time.Parse(time.RFC3339, up["expires_at"].(string)); err != nil || time.Until(exp) < 23*time.Hour {
 		t.Fatalf("expires_at %v", up["expires_at"])
 	}
-	r := alice.get(up["url"].(string))
-	if r.status != 200 {
-		t.Fatalf("GET attachment: %d %s", r.status, r.raw)
+	r := fetch(alice, up["url"].(string))
+	if r.Status != 200 {
+		t.Fatalf("GET attachment: %d %s", r.Status, r.Raw)
 	}
 	userFileHeaders(t, r)
 	wantHeader(t, r, "Content-Type", "image/jpeg")
 	wantHeader(t, r, "Content-Disposition", `inline; filename=IMG_0001.JPG`)
-	if bytes.Contains(r.raw, []byte(mediatest.Secret)) {
+	if bytes.Contains(r.Raw, []byte(mediatest.Secret)) {
 		t.Fatal("the stored photo still carries its metadata (GPS)")
 	}
-	if int64(len(r.raw)) != id(up, "size") || len(r.raw) >= len(photo) {
-		t.Fatalf("served %d bytes, size %v, uploaded %d", len(r.raw), up["size"], len(photo))
+	if int64(len(r.Raw)) != id(up, "size") || len(r.Raw) >= len(photo) {
+		t.Fatalf("served %d bytes, size %v, uploaded %d", len(r.Raw), up["size"], len(photo))
 	}
-	if _, err := jpeg.Decode(bytes.NewReader(r.raw)); err != nil {
+	if _, err := jpeg.Decode(bytes.NewReader(r.Raw)); err != nil {
 		t.Fatalf("served photo: %v", err)
 	}
 	// Ranges and revalidation.
-	part := alice.get(up["url"].(string), "Range", "bytes=100-199")
-	if part.status != 206 || !bytes.Equal(part.raw, r.raw[100:200]) {
-		t.Fatalf("range: %d, %d bytes", part.status, len(part.raw))
+	part := fetch(alice, up["url"].(string), "Range", "bytes=100-199")
+	if part.Status != 206 || !bytes.Equal(part.Raw, r.Raw[100:200]) {
+		t.Fatalf("range: %d, %d bytes", part.Status, len(part.Raw))
 	}
-	wantHeader(t, part, "Content-Range", fmt.Sprintf("bytes 100-199/%d", len(r.raw)))
-	if nm := alice.get(up["url"].(string), "If-None-Match", r.header.Get("ETag")); nm.status != 304 {
-		t.Fatalf("If-None-Match: %d", nm.status)
+	wantHeader(t, part, "Content-Range", fmt.Sprintf("bytes 100-199/%d", len(r.Raw)))
+	if nm := fetch(alice, up["url"].(string), "If-None-Match", r.Header.Get("ETag")); nm.Status != 304 {
+		t.Fatalf("If-None-Match: %d", nm.Status)
 	}
-	if dl := alice.get(up["url"].(string) + "?download=1"); dl.header.Get("Content-Disposition") != "attachment; filename=IMG_0001.JPG" ||
-		dl.header.Get("Content-Type") != "application/octet-stream" {
-		t.Fatalf("download: %q %q", dl.header.Get("Content-Disposition"), dl.header.Get("Content-Type"))
+	if dl := fetch(alice, up["url"].(string)+"?download=1"); dl.Header.Get("Content-Disposition") != "attachment; filename=IMG_0001.JPG" ||
+		dl.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("download: %q %q", dl.Header.Get("Content-Disposition"), dl.Header.Get("Content-Type"))
 	}
 
-	th := alice.get(up["thumbnail_url"].(string))
-	if th.status != 200 {
-		t.Fatalf("thumbnail: %d %s", th.status, th.raw)
+	th := fetch(alice, up["thumbnail_url"].(string))
+	if th.Status != 200 {
+		t.Fatalf("thumbnail: %d %s", th.Status, th.Raw)
 	}
 	userFileHeaders(t, th)
 	wantHeader(t, th, "Content-Type", "image/jpeg")
-	if bytes.Contains(th.raw, []byte(mediatest.Secret)) || bytes.Contains(th.raw, []byte("Exif")) {
+	if bytes.Contains(th.Raw, []byte(mediatest.Secret)) || bytes.Contains(th.Raw, []byte("Exif")) {
 		t.Fatal("thumbnail carries EXIF")
 	}
-	img, err := jpeg.Decode(bytes.NewReader(th.raw))
+	img, err := jpeg.Decode(bytes.NewReader(th.Raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,34 +154,34 @@ func TestUploadImage(t *testing.T) {
 // under the sandbox CSP, whatever the client declared.
 func TestUploadActiveContent(t *testing.T) {
 	srv := servertest.Start(t)
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	for _, c := range []struct{ name, ctype, body string }{
 		{"page.html", "text/html", "<!doctype html><html><script>alert(document.cookie)</script></html>"},
 		{"image.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`},
 		{"photo.jpg", "image/jpeg", "<html><body onload=alert(1)>not a photo</body></html>"},
 		{"notes.txt", "text/plain", "hello"},
 	} {
-		up := alice.mustUpload(c.name, c.ctype, []byte(c.body))
+		up := mustUpload(alice, c.name, c.ctype, []byte(c.body))
 		if up["thumbnail_url"] != nil || up["content_type"] == "image/jpeg" || up["content_type"] == "image/svg+xml" {
 			t.Fatalf("%s: %v", c.name, up)
 		}
-		r := alice.get(up["url"].(string))
+		r := fetch(alice, up["url"].(string))
 		userFileHeaders(t, r)
 		wantHeader(t, r, "Content-Type", "application/octet-stream")
 		wantHeader(t, r, "Content-Disposition", "attachment; filename="+c.name)
-		if string(r.raw) != c.body {
-			t.Fatalf("%s: served %q", c.name, r.raw)
+		if string(r.Raw) != c.body {
+			t.Fatalf("%s: served %q", c.name, r.Raw)
 		}
-		if th := alice.get(up["url"].(string) + "/thumbnail"); th.status != 404 {
-			t.Fatalf("%s: thumbnail %d", c.name, th.status)
+		if th := fetch(alice, up["url"].(string)+"/thumbnail"); th.Status != 404 {
+			t.Fatalf("%s: thumbnail %d", c.name, th.Status)
 		}
 	}
 	// A name with quotes and other scripts is kept, safely encoded.
-	up := alice.mustUpload(`../../etc/"résumé" 履歴書.pdf`, "application/pdf", []byte("%PDF-1.4\n%%EOF\n"))
+	up := mustUpload(alice, `../../etc/"résumé" 履歴書.pdf`, "application/pdf", []byte("%PDF-1.4\n%%EOF\n"))
 	if up["name"] != `"résumé" 履歴書.pdf` || up["content_type"] != "application/pdf" {
 		t.Fatalf("pdf: %v", up)
 	}
-	r := alice.get(up["url"].(string))
+	r := fetch(alice, up["url"].(string))
 	wantHeader(t, r, "Content-Type", "application/pdf")
 	wantHeader(t, r, "Content-Disposition", `inline; filename*=utf-8''%22r%C3%A9sum%C3%A9%22%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf`)
 }
@@ -190,24 +190,24 @@ func TestUploadActiveContent(t *testing.T) {
 // 404 as for one that does not exist.
 func TestUploadPrivateUntilAttached(t *testing.T) {
 	srv := servertest.Start(t)
-	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
-	up := alice.mustUpload("a.png", "image/png", mediatest.PNG(20, 20))
-	missing := bob.get(fmt.Sprintf("/api/v1/attachments/%d", id(up, "id")+1000))
+	alice, bob := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob")
+	up := mustUpload(alice, "a.png", "image/png", mediatest.PNG(20, 20))
+	missing := fetch(bob, fmt.Sprintf("/api/v1/attachments/%d", id(up, "id")+1000))
 	for _, path := range []string{up["url"].(string), up["thumbnail_url"].(string)} {
-		r := bob.get(path)
-		if r.status != 404 || !bytes.Equal(r.raw, missing.raw) {
-			t.Fatalf("stranger GET %s: %d %s; missing: %s", path, r.status, r.raw, missing.raw)
+		r := fetch(bob, path)
+		if r.Status != 404 || !bytes.Equal(r.Raw, missing.Raw) {
+			t.Fatalf("stranger GET %s: %d %s; missing: %s", path, r.Status, r.Raw, missing.Raw)
 		}
 	}
-	anon := &api{t: t, base: srv.URL}
-	if r := anon.get(up["url"].(string)); r.status != 401 {
-		t.Fatalf("anonymous GET: %d", r.status)
+	anon := &servertest.API{T: t, Base: srv.URL}
+	if r := fetch(anon, up["url"].(string)); r.Status != 401 {
+		t.Fatalf("anonymous GET: %d", r.Status)
 	}
 	// Deleting: not bob's to delete; alice's is gone.
-	bob.must(404, "DELETE", fmt.Sprintf("/api/v1/uploads/%d", id(up, "id")), nil)
-	alice.must(204, "DELETE", fmt.Sprintf("/api/v1/uploads/%d", id(up, "id")), nil)
-	if r := alice.get(up["url"].(string)); r.status != 404 {
-		t.Fatalf("GET after delete: %d", r.status)
+	bob.Must(404, "DELETE", fmt.Sprintf("/api/v1/uploads/%d", id(up, "id")), nil)
+	alice.Must(204, "DELETE", fmt.Sprintf("/api/v1/uploads/%d", id(up, "id")), nil)
+	if r := fetch(alice, up["url"].(string)); r.Status != 404 {
+		t.Fatalf("GET after delete: %d", r.Status)
 	}
 }
 
@@ -217,61 +217,61 @@ func TestUploadLimits(t *testing.T) {
 		c.Files.Quota = 250 << 10
 		c.UploadRate = 9
 	}))
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	// Clients learn the limits first.
-	f := (&api{t: t, base: srv.URL}).must(200, "GET", "/api/v1/features", nil).obj("files")
+	f := (&servertest.API{T: t, Base: srv.URL}).Must(200, "GET", "/api/v1/features", nil).Obj("files")
 	if f["max_upload"] != float64(100<<10) || f["max_attachments"] != 10.0 || f["max_image_pixels"] != 50e6 {
 		t.Fatalf("features: %v", f)
 	}
 	big := bytes.Repeat([]byte("x"), 100<<10+1)
 	// Too large, said up front and found while streaming.
-	r := alice.upload("big.bin", "application/octet-stream", big)
-	if r.status != 413 || r.code() != "too_large" || !strings.Contains(r.body["error"].(map[string]any)["message"].(string), "100 KiB") {
-		t.Fatalf("too large: %d %s", r.status, r.raw)
+	r := upload(alice, "big.bin", "application/octet-stream", big)
+	if r.Status != 413 || r.Code() != "too_large" || !strings.Contains(r.Body["error"].(map[string]any)["message"].(string), "100 KiB") {
+		t.Fatalf("too large: %d %s", r.Status, r.Raw)
 	}
-	r = alice.uploadFrom("big.bin", "application/octet-stream", io.MultiReader(bytes.NewReader(big)), -1)
-	if r.status != 413 || r.code() != "too_large" {
-		t.Fatalf("too large, streamed: %d %s", r.status, r.raw)
+	r = uploadFrom(alice, "big.bin", "application/octet-stream", io.MultiReader(bytes.NewReader(big)), -1)
+	if r.Status != 413 || r.Code() != "too_large" {
+		t.Fatalf("too large, streamed: %d %s", r.Status, r.Raw)
 	}
 	// Exactly the limit is fine; the quota counts every upload.
 	ok := big[:100<<10]
-	alice.mustUpload("a.bin", "", ok)
-	alice.mustUpload("b.bin", "", append([]byte("y"), ok[1:]...))
-	r = alice.upload("c.bin", "", append([]byte("z"), ok[1:]...))
-	if r.status != 413 || r.code() != "quota_exceeded" {
-		t.Fatalf("over quota: %d %s", r.status, r.raw)
+	mustUpload(alice, "a.bin", "", ok)
+	mustUpload(alice, "b.bin", "", append([]byte("y"), ok[1:]...))
+	r = upload(alice, "c.bin", "", append([]byte("z"), ok[1:]...))
+	if r.Status != 413 || r.Code() != "quota_exceeded" {
+		t.Fatalf("over quota: %d %s", r.Status, r.Raw)
 	}
 	// A decompression bomb is refused from its header.
-	r = alice.upload("bomb.png", "image/png", mediatest.Bomb(10_000, 10_000))
-	if r.status != 400 || r.code() != "invalid" || !strings.Contains(string(r.raw), "megapixels") {
-		t.Fatalf("bomb: %d %s", r.status, r.raw)
+	r = upload(alice, "bomb.png", "image/png", mediatest.Bomb(10_000, 10_000))
+	if r.Status != 400 || r.Code() != "invalid" || !strings.Contains(string(r.Raw), "megapixels") {
+		t.Fatalf("bomb: %d %s", r.Status, r.Raw)
 	}
 	// Bad metadata.
-	r = alice.upload("v.webm", "audio/webm", []byte("x"), "duration", "soon")
-	if r.status != 400 || r.field() != "duration" {
-		t.Fatalf("duration: %d %s", r.status, r.raw)
+	r = upload(alice, "v.webm", "audio/webm", []byte("x"), "duration", "soon")
+	if r.Status != 400 || r.Field() != "duration" {
+		t.Fatalf("duration: %d %s", r.Status, r.Raw)
 	}
 	// The rate: 9 a minute, 7 used so far (refused uploads count).
-	alice.mustUpload("d.txt", "", []byte("d"))
-	alice.mustUpload("e.txt", "", []byte("e"))
-	r = alice.upload("f.txt", "", []byte("f"))
-	if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("rate: %d %s", r.status, r.raw)
+	mustUpload(alice, "d.txt", "", []byte("d"))
+	mustUpload(alice, "e.txt", "", []byte("e"))
+	r = upload(alice, "f.txt", "", []byte("f"))
+	if r.Status != 429 || r.Code() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("rate: %d %s", r.Status, r.Raw)
 	}
 }
 
 // Audio and video keep what the client measured.
 func TestUploadVoiceNote(t *testing.T) {
 	srv := servertest.Start(t)
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	webm := append([]byte("\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01"), bytes.Repeat([]byte{0}, 500)...)
-	up := alice.mustUpload("voice-note.webm", "audio/webm;codecs=opus", webm, "duration", "3.2507", "width", "640")
+	up := mustUpload(alice, "voice-note.webm", "audio/webm;codecs=opus", webm, "duration", "3.2507", "width", "640")
 	if up["content_type"] != "audio/webm" || up["duration"] != 3.25 || up["width"] != nil || up["thumbnail_url"] != nil {
 		t.Fatalf("voice note: %v", up)
 	}
-	r := alice.get(up["url"].(string), "Range", "bytes=0-")
-	if r.status != 206 || r.header.Get("Content-Type") != "audio/webm" || r.header.Get("Accept-Ranges") != "bytes" {
-		t.Fatalf("GET voice note: %d %v", r.status, r.header)
+	r := fetch(alice, up["url"].(string), "Range", "bytes=0-")
+	if r.Status != 206 || r.Header.Get("Content-Type") != "audio/webm" || r.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("GET voice note: %d %v", r.Status, r.Header)
 	}
 }
 
@@ -293,72 +293,72 @@ func blobFiles(t *testing.T, srv *servertest.Server) int {
 // members fetch them, nobody else does; deleting the message deletes them.
 func TestAttachments(t *testing.T) {
 	srv := servertest.Start(t)
-	alice, bob, carol := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "carol")
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Trip"}).obj("conversation")
+	alice, bob, carol := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob"), servertest.SignUp(t, srv.URL, "carol")
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Trip"}).Obj("conversation")
 	gid := id(g, "id")
-	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": g["code"]})
-	photo := alice.mustUpload("view.jpg", "image/jpeg", mediatest.JPEG(300, 200, 1))
-	doc := alice.mustUpload("plan.txt", "text/plain", []byte("day 1: walk"))
+	bob.Must(201, "POST", "/api/v1/groups/join", map[string]any{"code": g["code"]})
+	photo := mustUpload(alice, "view.jpg", "image/jpeg", mediatest.JPEG(300, 200, 1))
+	doc := mustUpload(alice, "plan.txt", "text/plain", []byte("day 1: walk"))
 
 	msgs := fmt.Sprintf("/api/v1/conversations/%d/messages", gid)
 	// Bad attachments change nothing.
 	for _, bad := range []any{[]int64{id(photo, "id"), id(photo, "id")}, []int64{-1}, []int64{id(doc, "id") + 100},
 		[]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}} {
-		r := alice.do("POST", msgs, map[string]any{"client_msg_id": "bad", "text": "x", "attachments": bad})
-		if r.status != 400 || r.field() != "attachments" {
-			t.Fatalf("attachments %v: %d %s", bad, r.status, r.raw)
+		r := alice.Do("POST", msgs, map[string]any{"client_msg_id": "bad", "text": "x", "attachments": bad})
+		if r.Status != 400 || r.Field() != "attachments" {
+			t.Fatalf("attachments %v: %d %s", bad, r.Status, r.Raw)
 		}
 	}
-	if r := bob.do("POST", msgs, map[string]any{"client_msg_id": "b", "text": "mine now", "attachments": []int64{id(photo, "id")}}); r.status != 400 || r.field() != "attachments" {
-		t.Fatalf("bob attaching alice's upload: %d %s", r.status, r.raw)
+	if r := bob.Do("POST", msgs, map[string]any{"client_msg_id": "b", "text": "mine now", "attachments": []int64{id(photo, "id")}}); r.Status != 400 || r.Field() != "attachments" {
+		t.Fatalf("bob attaching alice's upload: %d %s", r.Status, r.Raw)
 	}
 	// A caption is optional.
-	m := alice.must(201, "POST", msgs, map[string]any{"client_msg_id": "c1", "text": " ",
-		"attachments": []int64{id(photo, "id"), id(doc, "id")}}).obj("message")
+	m := alice.Must(201, "POST", msgs, map[string]any{"client_msg_id": "c1", "text": " ",
+		"attachments": []int64{id(photo, "id"), id(doc, "id")}}).Obj("message")
 	atts := m["attachments"].([]any)
 	if m["text"] != "" || len(atts) != 2 || atts[0].(map[string]any)["name"] != "view.jpg" || atts[1].(map[string]any)["name"] != "plan.txt" {
 		t.Fatalf("message: %v", m)
 	}
-	if r := alice.do("POST", msgs, map[string]any{"client_msg_id": "c2", "text": " "}); r.status != 400 || r.field() != "text" {
-		t.Fatalf("empty message without attachments: %d %s", r.status, r.raw)
+	if r := alice.Do("POST", msgs, map[string]any{"client_msg_id": "c2", "text": " "}); r.Status != 400 || r.Field() != "text" {
+		t.Fatalf("empty message without attachments: %d %s", r.Status, r.Raw)
 	}
-	hist := bob.must(200, "GET", msgs, nil).body["messages"].([]any)
+	hist := bob.Must(200, "GET", msgs, nil).Body["messages"].([]any)
 	last := hist[len(hist)-1].(map[string]any)
 	if fmt.Sprint(last["attachments"]) != fmt.Sprint(m["attachments"]) {
 		t.Fatalf("history: %v", last["attachments"])
 	}
 	// Members fetch; a stranger gets the answer of a missing file.
-	missing := carol.get(fmt.Sprintf("/api/v1/attachments/%d", id(doc, "id")+1000))
+	missing := fetch(carol, fmt.Sprintf("/api/v1/attachments/%d", id(doc, "id")+1000))
 	for _, path := range []string{photo["url"].(string), photo["thumbnail_url"].(string), doc["url"].(string)} {
-		if r := bob.get(path); r.status != 200 {
-			t.Fatalf("member GET %s: %d", path, r.status)
+		if r := fetch(bob, path); r.Status != 200 {
+			t.Fatalf("member GET %s: %d", path, r.Status)
 		}
-		if r := carol.get(path); r.status != 404 || !bytes.Equal(r.raw, missing.raw) {
-			t.Fatalf("stranger GET %s: %d %s", path, r.status, r.raw)
+		if r := fetch(carol, path); r.Status != 404 || !bytes.Equal(r.Raw, missing.Raw) {
+			t.Fatalf("stranger GET %s: %d %s", path, r.Status, r.Raw)
 		}
 	}
 	// A removed member loses access at once, cached URL or not: the check
 	// runs on each fetch, and an ETag revalidation gets the same 404.
-	etag := bob.get(photo["url"].(string)).header.Get("ETag")
-	alice.must(204, "DELETE", fmt.Sprintf("/api/v1/conversations/%d/members/%d", gid, id(bob.must(200, "GET", "/api/v1/me", nil).obj("user"), "id")), nil)
-	if r := bob.get(photo["url"].(string), "If-None-Match", etag); r.status != 404 {
-		t.Fatalf("removed member revalidating: %d", r.status)
+	etag := fetch(bob, photo["url"].(string)).Header.Get("ETag")
+	alice.Must(204, "DELETE", fmt.Sprintf("/api/v1/conversations/%d/members/%d", gid, id(bob.Must(200, "GET", "/api/v1/me", nil).Obj("user"), "id")), nil)
+	if r := fetch(bob, photo["url"].(string), "If-None-Match", etag); r.Status != 404 {
+		t.Fatalf("removed member revalidating: %d", r.Status)
 	}
-	if r := bob.get(doc["url"].(string)); r.status != 404 {
-		t.Fatalf("removed member: %d", r.status)
+	if r := fetch(bob, doc["url"].(string)); r.Status != 404 {
+		t.Fatalf("removed member: %d", r.Status)
 	}
 	// Deleting the message deletes the files, bytes included.
 	before := blobFiles(t, srv)
 	if before < 3 { // photo, its thumbnail, the text file
 		t.Fatalf("%d blobs stored", before)
 	}
-	del := alice.must(200, "DELETE", fmt.Sprintf("%s/%v", msgs, m["seq"]), nil).obj("message")
+	del := alice.Must(200, "DELETE", fmt.Sprintf("%s/%v", msgs, m["seq"]), nil).Obj("message")
 	if del["attachments"] != nil {
 		t.Fatalf("tombstone: %v", del)
 	}
 	for _, path := range []string{photo["url"].(string), photo["thumbnail_url"].(string), doc["url"].(string)} {
-		if r := alice.get(path); r.status != 404 {
-			t.Fatalf("GET %s after delete: %d", path, r.status)
+		if r := fetch(alice, path); r.Status != 404 {
+			t.Fatalf("GET %s after delete: %d", path, r.Status)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -373,8 +373,8 @@ func TestAttachments(t *testing.T) {
 // Uploads never attached go after a day, bytes and all.
 func TestOrphanUploads(t *testing.T) {
 	srv := servertest.Start(t)
-	alice := user(t, srv, "alice")
-	up := alice.mustUpload("later.txt", "text/plain", []byte("never sent"))
+	alice := servertest.SignUp(t, srv.URL, "alice")
+	up := mustUpload(alice, "later.txt", "text/plain", []byte("never sent"))
 	files := srv.Node.Files
 	if n, err := files.SweepOrphans(t.Context(), time.Now().Add(-parley.UploadTTL)); err != nil || n != 0 {
 		t.Fatalf("sweep of a fresh upload: %d, %v", n, err)
@@ -383,8 +383,8 @@ func TestOrphanUploads(t *testing.T) {
 	if n, err := files.SweepOrphans(t.Context(), time.Now().Add(time.Minute)); err != nil || n != 1 {
 		t.Fatalf("sweep after a day: %d, %v", n, err)
 	}
-	if r := alice.get(up["url"].(string)); r.status != 404 {
-		t.Fatalf("orphan still served: %d", r.status)
+	if r := fetch(alice, up["url"].(string)); r.Status != 404 {
+		t.Fatalf("orphan still served: %d", r.Status)
 	}
 	if err := files.ReapNow(); err != nil {
 		t.Fatal(err)
@@ -395,87 +395,87 @@ func TestOrphanUploads(t *testing.T) {
 }
 
 // putFile sends a photo.
-func (a *api) putFile(path, ctype string, data []byte) resp {
-	a.t.Helper()
-	req, err := http.NewRequest("PUT", a.base+path, bytes.NewReader(data))
+func putFile(a *servertest.API, path, ctype string, data []byte) servertest.Answer {
+	a.T.Helper()
+	req, err := http.NewRequest("PUT", a.Base+path, bytes.NewReader(data))
 	if err != nil {
-		a.t.Fatal(err)
+		a.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", ctype)
-	return a.send(req)
+	return a.Send(req)
 }
 
 func TestPhotos(t *testing.T) {
 	srv := servertest.Start(t)
-	alice, bob, carol := user(t, srv, "alice"), user(t, srv, "bob"), user(t, srv, "carol")
-	r := alice.putFile("/api/v1/me/avatar", "image/jpeg", mediatest.JPEG(800, 600, 6))
-	if r.status != 200 {
-		t.Fatalf("PUT avatar: %d %s", r.status, r.raw)
+	alice, bob, carol := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob"), servertest.SignUp(t, srv.URL, "carol")
+	r := putFile(alice, "/api/v1/me/avatar", "image/jpeg", mediatest.JPEG(800, 600, 6))
+	if r.Status != 200 {
+		t.Fatalf("PUT avatar: %d %s", r.Status, r.Raw)
 	}
-	url, _ := r.obj("user")["avatar_url"].(string)
+	url, _ := r.Obj("user")["avatar_url"].(string)
 	if !strings.HasPrefix(url, "/api/v1/users/") || !strings.Contains(url, "/avatar?v=") {
 		t.Fatalf("avatar_url %q", url)
 	}
-	if got := alice.must(200, "GET", "/api/v1/me", nil).obj("user")["avatar_url"]; got != url {
+	if got := alice.Must(200, "GET", "/api/v1/me", nil).Obj("user")["avatar_url"]; got != url {
 		t.Fatalf("GET /me avatar_url %v", got)
 	}
 	// Anyone logged in sees it (like a name): square, re-encoded.
-	img := carol.get(url)
-	if img.status != 200 {
-		t.Fatalf("GET avatar: %d", img.status)
+	img := fetch(carol, url)
+	if img.Status != 200 {
+		t.Fatalf("GET avatar: %d", img.Status)
 	}
 	userFileHeaders(t, img)
 	wantHeader(t, img, "Content-Type", "image/jpeg")
-	pic, err := jpeg.Decode(bytes.NewReader(img.raw))
-	if err != nil || pic.Bounds().Dx() != 256 || pic.Bounds().Dy() != 256 || bytes.Contains(img.raw, []byte(mediatest.Secret)) {
+	pic, err := jpeg.Decode(bytes.NewReader(img.Raw))
+	if err != nil || pic.Bounds().Dx() != 256 || pic.Bounds().Dy() != 256 || bytes.Contains(img.Raw, []byte(mediatest.Secret)) {
 		t.Fatalf("avatar: %v, %v", pic.Bounds(), err)
 	}
-	if r := (&api{t: t, base: srv.URL}).get(url); r.status != 401 {
-		t.Fatalf("anonymous avatar: %d", r.status)
+	if r := fetch((&servertest.API{T: t, Base: srv.URL}), url); r.Status != 401 {
+		t.Fatalf("anonymous avatar: %d", r.Status)
 	}
 	// Not an image: refused, nothing changes.
-	if r := alice.putFile("/api/v1/me/avatar", "image/png", []byte("<svg/>")); r.status != 400 || r.field() != "file" {
-		t.Fatalf("svg avatar: %d %s", r.status, r.raw)
+	if r := putFile(alice, "/api/v1/me/avatar", "image/png", []byte("<svg/>")); r.Status != 400 || r.Field() != "file" {
+		t.Fatalf("svg avatar: %d %s", r.Status, r.Raw)
 	}
 	// A new photo gets a new address; removal removes it.
-	url2 := alice.putFile("/api/v1/me/avatar", "image/png", mediatest.PNG(50, 80)).obj("user")["avatar_url"].(string)
+	url2 := putFile(alice, "/api/v1/me/avatar", "image/png", mediatest.PNG(50, 80)).Obj("user")["avatar_url"].(string)
 	if url2 == url {
 		t.Fatal("the photo's address did not change")
 	}
-	if r := alice.do("DELETE", "/api/v1/me/avatar", nil); r.status != 200 || r.obj("user")["avatar_url"] != nil {
-		t.Fatalf("DELETE avatar: %d %s", r.status, r.raw)
+	if r := alice.Do("DELETE", "/api/v1/me/avatar", nil); r.Status != 200 || r.Obj("user")["avatar_url"] != nil {
+		t.Fatalf("DELETE avatar: %d %s", r.Status, r.Raw)
 	}
-	if r := carol.get(url2); r.status != 404 {
-		t.Fatalf("removed avatar: %d", r.status)
+	if r := fetch(carol, url2); r.Status != 404 {
+		t.Fatalf("removed avatar: %d", r.Status)
 	}
 
 	// Group photos: admins set them, members see them.
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).obj("conversation")
-	bob.must(201, "POST", "/api/v1/groups/join", map[string]any{"code": g["code"]})
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).Obj("conversation")
+	bob.Must(201, "POST", "/api/v1/groups/join", map[string]any{"code": g["code"]})
 	path := fmt.Sprintf("/api/v1/conversations/%d/photo", id(g, "id"))
-	if r := bob.putFile(path, "image/jpeg", mediatest.JPEG(100, 100, 1)); r.status != 403 {
-		t.Fatalf("member sets the group photo: %d %s", r.status, r.raw)
+	if r := putFile(bob, path, "image/jpeg", mediatest.JPEG(100, 100, 1)); r.Status != 403 {
+		t.Fatalf("member sets the group photo: %d %s", r.Status, r.Raw)
 	}
-	r = alice.putFile(path, "image/jpeg", mediatest.JPEG(300, 100, 1))
-	if r.status != 200 {
-		t.Fatalf("PUT group photo: %d %s", r.status, r.raw)
+	r = putFile(alice, path, "image/jpeg", mediatest.JPEG(300, 100, 1))
+	if r.Status != 200 {
+		t.Fatalf("PUT group photo: %d %s", r.Status, r.Raw)
 	}
-	photo, _ := r.obj("conversation")["photo_url"].(string)
+	photo, _ := r.Obj("conversation")["photo_url"].(string)
 	if !strings.HasPrefix(photo, path+"?v=") {
 		t.Fatalf("photo_url %q", photo)
 	}
-	if r := bob.get(photo); r.status != 200 {
-		t.Fatalf("member GET group photo: %d", r.status)
+	if r := fetch(bob, photo); r.Status != 200 {
+		t.Fatalf("member GET group photo: %d", r.Status)
 	}
-	if r := carol.get(photo); r.status != 404 {
-		t.Fatalf("stranger GET group photo: %d", r.status)
+	if r := fetch(carol, photo); r.Status != 404 {
+		t.Fatalf("stranger GET group photo: %d", r.Status)
 	}
-	list := bob.must(200, "GET", "/api/v1/conversations", nil).body["conversations"].([]any)
+	list := bob.Must(200, "GET", "/api/v1/conversations", nil).Body["conversations"].([]any)
 	if list[0].(map[string]any)["photo_url"] != photo {
 		t.Fatalf("list: %v", list[0])
 	}
-	alice.must(200, "DELETE", path, nil)
-	if r := bob.get(photo); r.status != 404 {
-		t.Fatalf("removed group photo: %d", r.status)
+	alice.Must(200, "DELETE", path, nil)
+	if r := fetch(bob, photo); r.Status != 404 {
+		t.Fatalf("removed group photo: %d", r.Status)
 	}
 }

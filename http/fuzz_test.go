@@ -68,12 +68,12 @@ func FuzzREST(f *testing.F) {
 		f.Add(uint8(i), queries[i%len(queries)], []byte(body), i%3 != 0)
 	}
 	srv := servertest.Start(f)
-	alice := user(f, srv, "alice")
-	bob := user(f, srv, "bob")
-	bobID := int64(bob.must(200, "GET", "/api/v1/me", nil).obj("user")["id"].(float64))
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).obj("conversation")
+	alice := servertest.SignUp(f, srv.URL, "alice")
+	bob := servertest.SignUp(f, srv.URL, "bob")
+	bobID := int64(bob.Must(200, "GET", "/api/v1/me", nil).Obj("user")["id"].(float64))
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).Obj("conversation")
 	gid := id(g, "id")
-	alice.must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), map[string]any{"client_msg_id": "m", "text": "hi"})
+	alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), map[string]any{"client_msg_id": "m", "text": "hi"})
 
 	f.Fuzz(func(t *testing.T, route uint8, query string, body []byte, authed bool) {
 		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
@@ -82,7 +82,7 @@ func FuzzREST(f *testing.F) {
 		req.URL.Path, req.URL.RawQuery = path, query
 		req.Header.Set("Content-Type", "application/json")
 		if authed {
-			req.Header.Set("Authorization", "Bearer "+alice.token)
+			req.Header.Set("Authorization", "Bearer "+alice.Token)
 		}
 		w := httptest.NewRecorder()
 		srv.Node.HTTP.ServeHTTP(w, req)

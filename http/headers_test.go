@@ -16,7 +16,7 @@ import (
 // client came over HTTPS (here: through a trusted proxy that says so).
 func TestSecurityHeaders(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.NoWeb = false }))
-	alice := user(t, srv, "alice")
+	alice := servertest.SignUp(t, srv.URL, "alice")
 	for _, c := range []struct {
 		method, path string
 		token        string
@@ -28,12 +28,12 @@ func TestSecurityHeaders(t *testing.T) {
 		{"GET", "/healthz", "", false},
 		{"GET", "/api/v1/features", "", false},
 		{"GET", "/api/v1/me", "", false},          // 401
-		{"GET", "/api/v1/me", alice.token, false}, // 200
+		{"GET", "/api/v1/me", alice.Token, false}, // 200
 		{"GET", "/api/v1/nowhere", "", false},     // 404
 		{"POST", "/api/v1/auth/login", "", false}, // 400
-		{"GET", "/api/v1/ws", alice.token, false}, // no upgrade: 426
+		{"GET", "/api/v1/ws", alice.Token, false}, // no upgrade: 426
 		{"GET", "/metrics", "", true},             // not here: the app's not-found page
-		{"GET", "/api/v1/conversations/x", alice.token, false},
+		{"GET", "/api/v1/conversations/x", alice.Token, false},
 	} {
 		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader("{"))
 		if c.token != "" {

@@ -35,13 +35,13 @@ func loginVia(t *testing.T, srv *servertest.Server, login, password, xff string)
 // sessions show nor the login limits it meets.
 func TestForwardedForFromTheRight(t *testing.T) {
 	srv := servertest.Start(t)
-	carol := user(t, srv, "carol")
+	carol := servertest.SignUp(t, srv.URL, "carol")
 	status, token := loginVia(t, srv, "carol", "password-carol", "203.0.113.66, 198.51.100.7")
 	if status != 200 {
 		t.Fatalf("login: %d", status)
 	}
-	carol.token = token
-	sessions := carol.must(200, "GET", "/api/v1/sessions", nil).body["sessions"].([]any)
+	carol.Token = token
+	sessions := carol.Must(200, "GET", "/api/v1/sessions", nil).Body["sessions"].([]any)
 	var ip string
 	for _, s := range sessions {
 		if s := s.(map[string]any); s["current"] == true {

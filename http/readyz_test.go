@@ -90,24 +90,24 @@ func waitReadyz(t *testing.T, srv *servertest.Server, want int, within time.Dura
 func TestReadyzFullDisk(t *testing.T) {
 	dir := smallDisk(t, 4<<20)
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.DataDir = dir }))
-	alice := user(t, srv, "alice")
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Disk"}).obj("conversation")
+	alice := servertest.SignUp(t, srv.URL, "alice")
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Disk"}).Obj("conversation")
 	path := fmt.Sprintf("/api/v1/conversations/%d/messages", id(g, "id"))
-	alice.must(201, "POST", path, map[string]any{"client_msg_id": "before", "text": "before"})
+	alice.Must(201, "POST", path, map[string]any{"client_msg_id": "before", "text": "before"})
 	if s := readyz(t, srv); s != http.StatusOK {
 		t.Fatalf("/readyz with room on the disk: %d", s)
 	}
 
 	free := fill(t, dir)
-	if r := alice.do("POST", path, map[string]any{"client_msg_id": "full", "text": "no room"}); r.status != http.StatusServiceUnavailable || r.code() != "unavailable" {
-		t.Errorf("send on a full disk: %d %s, want 503 unavailable", r.status, r.raw)
+	if r := alice.Do("POST", path, map[string]any{"client_msg_id": "full", "text": "no room"}); r.Status != http.StatusServiceUnavailable || r.Code() != "unavailable" {
+		t.Errorf("send on a full disk: %d %s, want 503 unavailable", r.Status, r.Raw)
 	}
-	alice.must(200, "GET", path, nil) // reads go on
+	alice.Must(200, "GET", path, nil) // reads go on
 	took := waitReadyz(t, srv, http.StatusServiceUnavailable, 5*time.Second)
 	t.Logf("/readyz 503 %v after the disk filled", took.Round(time.Millisecond))
 
 	free()
 	took = waitReadyz(t, srv, http.StatusOK, 5*time.Second)
 	t.Logf("/readyz 200 %v after space came back", took.Round(time.Millisecond))
-	alice.must(201, "POST", path, map[string]any{"client_msg_id": "after", "text": "room again"})
+	alice.Must(201, "POST", path, map[string]any{"client_msg_id": "after", "text": "room again"})
 }

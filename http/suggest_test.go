@@ -20,10 +20,10 @@ type sseEvent struct {
 }
 
 // suggest posts to the suggestions route and reads the whole event stream.
-func suggest(t *testing.T, a *api, convID int64, body string) (*http.Response, []sseEvent) {
+func suggest(t *testing.T, a *servertest.API, convID int64, body string) (*http.Response, []sseEvent) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/conversations/%d/suggestions", a.base, convID), strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/conversations/%d/suggestions", a.Base, convID), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+a.Token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +54,8 @@ func suggest(t *testing.T, a *api, convID int64, body string) (*http.Response, [
 
 func TestSuggestionsBuiltin(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.SuggestRate = 3 }))
-	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
-	d := alice.must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).obj("conversation")
+	alice, bob := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob")
+	d := alice.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).Obj("conversation")
 	cid := id(d, "id")
 
 	// Empty conversation: conversation starters, then done.
@@ -77,7 +77,7 @@ func TestSuggestionsBuiltin(t *testing.T) {
 	}
 
 	// A question from bob: suggestions answer it, deterministically.
-	bob.must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", cid), map[string]any{"client_msg_id": "q", "text": "Are you coming to the climbing gym tonight?"})
+	bob.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", cid), map[string]any{"client_msg_id": "q", "text": "Are you coming to the climbing gym tonight?"})
 	_, first := suggest(t, alice, cid, "")
 	_, again := suggest(t, alice, cid, "")
 	if fmt.Sprint(first) != fmt.Sprint(again) || len(first) < 2 {
@@ -94,24 +94,24 @@ func TestSuggestionsBuiltin(t *testing.T) {
 	if res.StatusCode != 400 {
 		t.Fatalf("bad prompt: %d", res.StatusCode)
 	}
-	carol := user(t, srv, "carol")
+	carol := servertest.SignUp(t, srv.URL, "carol")
 	if res, _ := suggest(t, carol, cid, ""); res.StatusCode != 404 {
 		t.Fatalf("non-member: %d", res.StatusCode)
 	}
-	if r := alice.must(200, "GET", "/api/v1/features", nil); r.body["suggestions"] != true {
-		t.Fatal(r.body)
+	if r := alice.Must(200, "GET", "/api/v1/features", nil); r.Body["suggestions"] != true {
+		t.Fatal(r.Body)
 	}
 }
 
 func TestSuggestionsOff(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Suggest.Mode = "off" }))
-	alice := user(t, srv, "alice")
-	g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).obj("conversation")
+	alice := servertest.SignUp(t, srv.URL, "alice")
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).Obj("conversation")
 	if res, _ := suggest(t, alice, id(g, "id"), ""); res.StatusCode != 501 {
 		t.Fatalf("suggestions off: %d", res.StatusCode)
 	}
-	if r := alice.must(200, "GET", "/api/v1/features", nil); r.body["suggestions"] != false {
-		t.Fatal(r.body)
+	if r := alice.Must(200, "GET", "/api/v1/features", nil); r.Body["suggestions"] != false {
+		t.Fatal(r.Body)
 	}
 }
 
@@ -150,10 +150,10 @@ func TestSuggestionsOpenAI(t *testing.T) {
 		c.Suggest.Mode, c.Suggest.BaseURL, c.Suggest.APIKey, c.Suggest.Model = "openai", fake.URL, "sk-secret-key", "test-model"
 		c.Suggest.Timeout = 500 * time.Millisecond
 	}))
-	alice, bob := user(t, srv, "alice"), user(t, srv, "bob")
-	d := alice.must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).obj("conversation")
+	alice, bob := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob")
+	d := alice.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).Obj("conversation")
 	cid := id(d, "id")
-	bob.must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", cid), map[string]any{"client_msg_id": "q", "text": "Climbing tonight?"})
+	bob.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", cid), map[string]any{"client_msg_id": "q", "text": "Climbing tonight?"})
 
 	_, events := suggest(t, alice, cid, `{"prompt":"say yes"}`)
 	if len(events) != 3 || events[0].data["text"] != "Sure, see you at 7!" || events[1].data["text"] != "Which gym?" || events[2].name != "done" {

@@ -97,13 +97,13 @@ func TestBadTextSameOnBothStores(t *testing.T) {
 	}
 	answers := map[string]map[string]string{}
 	for store, srv := range nodes {
-		alice := user(t, srv, "alice")
-		user(t, srv, "bob")
-		g := alice.must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).obj("conversation")
+		alice := servertest.SignUp(t, srv.URL, "alice")
+		servertest.SignUp(t, srv.URL, "bob")
+		g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "G"}).Obj("conversation")
 		gid := id(g, "id")
-		alice.must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), map[string]any{"client_msg_id": "first", "text": "first"})
+		alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), map[string]any{"client_msg_id": "first", "text": "first"})
 		got := map[string]string{}
-		anon := &api{t: t, base: srv.URL}
+		anon := &servertest.API{T: t, Base: srv.URL}
 		for _, c := range badTextCases() {
 			who := anon
 			if c.auth {
@@ -117,14 +117,14 @@ func TestBadTextSameOnBothStores(t *testing.T) {
 			if c.body != "" {
 				body = c.body
 			}
-			r := who.do(c.method, path, body)
-			if r.status != 400 || r.code() != "invalid" {
-				t.Errorf("%s, %s: %d %s; want 400 invalid", store, c.name, r.status, r.raw)
+			r := who.Do(c.method, path, body)
+			if r.Status != 400 || r.Code() != "invalid" {
+				t.Errorf("%s, %s: %d %s; want 400 invalid", store, c.name, r.Status, r.Raw)
 			}
-			got[c.name] = fmt.Sprintf("%d %s", r.status, r.raw)
+			got[c.name] = fmt.Sprintf("%d %s", r.Status, r.Raw)
 		}
 		ws, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/ws",
-			&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.token}}})
+			&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.Token}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,19 +160,19 @@ func TestBadTextSameOnBothStores(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("%s: login with a User-Agent that is not UTF-8: %d", store, res.StatusCode)
 		}
-		bob := &api{t: t, base: srv.URL, token: login.Token}
-		sessions := bob.must(200, "GET", "/api/v1/sessions", nil).body["sessions"].([]any)
+		bob := &servertest.API{T: t, Base: srv.URL, Token: login.Token}
+		sessions := bob.Must(200, "GET", "/api/v1/sessions", nil).Body["sessions"].([]any)
 		ua := sessions[0].(map[string]any)["user_agent"].(string)
 		if !strings.HasPrefix(ua, "Mozilla\ufffd/5.0 éé") || len(ua) > 256 || !utf8.ValidString(ua) {
 			t.Errorf("%s: user agent kept as %q (%d bytes)", store, ua, len(ua))
 		}
 		got["user agent"] = ua
 		// Nothing changed.
-		msgs := alice.must(200, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), nil).body["messages"].([]any)
+		msgs := alice.Must(200, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), nil).Body["messages"].([]any)
 		if len(msgs) != 2 { // "created" and "first"
 			t.Errorf("%s: %d messages after bad input, want 2", store, len(msgs))
 		}
-		if me := alice.must(200, "GET", "/api/v1/me", nil).obj("user"); me["display_name"] != "alice" {
+		if me := alice.Must(200, "GET", "/api/v1/me", nil).Obj("user"); me["display_name"] != "alice" {
 			t.Errorf("%s: display name %q", store, me["display_name"])
 		}
 		answers[store] = got

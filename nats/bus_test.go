@@ -21,6 +21,7 @@ import (
 	"parley"
 	"parley/bustest"
 	"parley/nats"
+	"parley/servertest"
 )
 
 const waitTimeout = 30 * time.Second
@@ -138,20 +139,6 @@ func (in *inbox) waitFor(prefix string, d time.Duration) bool {
 	return true
 }
 
-// eventually polls cond until it holds, failing the test after waitTimeout.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: still waiting for %s", waitTimeout, what)
-		}
-		<-tick.C
-	}
-}
-
 // logRecorder is a slog.Handler that keeps the messages logged.
 type logRecorder struct {
 	mu   sync.Mutex
@@ -212,16 +199,16 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 
 	s.Shutdown()
 	s.WaitForShutdown()
-	eventually(t, "both nodes to notice the server is gone", func() bool {
+	servertest.WaitFor(t, waitTimeout, func() bool {
 		return !pub.Connected() && !sub.Connected()
-	})
+	}, "both nodes to notice the server is gone")
 	// While reconnecting, publishes are buffered rather than refused.
 	if err := pub.Publish(ctx, "restart", []byte("during")); err != nil {
 		t.Fatalf("Publish while reconnecting: %v", err)
 	}
 
 	runServer(t, port)
-	eventually(t, "both nodes to reconnect", func() bool { return pub.Connected() && sub.Connected() })
+	servertest.WaitFor(t, waitTimeout, func() bool { return pub.Connected() && sub.Connected() }, "both nodes to reconnect")
 	// Core NATS is at most once: a message may reach the new server before
 	// the subscriber's interest does. Publish until one gets through.
 	deadline := time.Now().Add(waitTimeout)
@@ -240,7 +227,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	}
 	// The reconnect handler ran once per node (on nats.go's callback
 	// goroutine, which may lag the reconnect itself).
-	eventually(t, "the reconnect handler to run on both nodes", func() bool { return reconnects.Load() == 2 })
+	servertest.WaitFor(t, waitTimeout, func() bool { return reconnects.Load() == 2 }, "the reconnect handler to run on both nodes")
 }
 
 // stallingServer accepts NATS clients, completes the handshake, and then

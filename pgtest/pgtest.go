@@ -1,7 +1,8 @@
 // Package pgtest gives tests the PostgreSQL they run against: the server
 // named by PARLEY_TEST_DATABASE_URL (default: the one on this machine), a
-// fresh schema per test (dropped when it ends), URL helpers, and a TCP
-// proxy that can take the database away under a running store or node.
+// fresh schema per test (dropped when it ends), URL helpers, and the TCP
+// proxy every test uses to take a server away (the database under a
+// running store or node, a node's NATS link, a device's network).
 //
 // When the database cannot be reached a test is skipped with a message,
 // except with CI=true, where it fails.

@@ -13,6 +13,7 @@ import (
 	"parley"
 	"parley/pgtest"
 	"parley/postgres"
+	"parley/servertest"
 	"parley/storetest"
 )
 
@@ -116,25 +117,6 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 }
 
-// eventually calls f every 20ms until it returns nil, and fails the test if
-// it still fails after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
-}
-
 // When the database goes away, methods fail with EUNAVAILABLE; when it is
 // back, the same Store works again.
 func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
@@ -178,10 +160,10 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	call("Ping", s.Ping)
 
 	p.Up(t)
-	eventually(t, 15*time.Second, "User after the database came back", func() error {
+	servertest.WaitFor(t, 15*time.Second, func() bool {
 		_, err := s.User(ctx, alice.ID)
-		return err
-	})
+		return err == nil
+	}, "User after the database came back")
 	storetest.MustSend(t, s, group.ID, alice, "back again")
 }
 
@@ -225,10 +207,10 @@ func TestConnectionsTerminated(t *testing.T) {
 			t.Fatalf("call %d after termination: code %q (%v), want success or %q", i, code, err, parley.EUNAVAILABLE)
 		}
 	}
-	eventually(t, 10*time.Second, "User after termination", func() error {
+	servertest.WaitFor(t, 10*time.Second, func() bool {
 		_, err := s.User(ctx, alice.ID)
-		return err
-	})
+		return err == nil
+	}, "User after termination")
 }
 
 // A closed store answers EUNAVAILABLE.

@@ -1,7 +1,9 @@
 // Package servertest starts real Parley nodes on loopback ports for tests:
 // the same wiring as `parley serve` (package app), a fresh SQLite folder
 // (or the store and bus a test asks for), and a listener that can cut every
-// TCP connection at once to simulate a network failure.
+// TCP connection at once to simulate a network failure. It also holds the
+// helpers every test shares: WaitFor (poll until a condition holds,
+// instead of sleeping) and the REST caller (Do, Must, API, SignUp).
 package servertest
 
 import (

@@ -11,9 +11,9 @@ import (
 func TestReplyOverWebSocket(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201)["conversation"].(map[string]any)
+	d := servertest.Must(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201).Body["conversation"].(map[string]any)
 	path := fmt.Sprintf("/api/v1/conversations/%v/messages", d["id"])
-	call(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "a1", "text": "lunch?"}, 201)
+	servertest.Must(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "a1", "text": "lunch?"}, 201)
 	a := dial(t, srv, at, true)
 	a.await("hello", ev("hello"))
 	b := dial(t, srv, bt, true)
@@ -37,11 +37,11 @@ func TestReplyOverWebSocket(t *testing.T) {
 func TestReactions(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "react-code"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "react-code"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"]
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "react-code"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "react-code"}, 201)
 	path := fmt.Sprintf("/api/v1/conversations/%v/messages", gid)
-	sent := call(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "a1", "text": "vote"}, 201)["message"].(map[string]any)
+	sent := servertest.Must(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "a1", "text": "vote"}, 201).Body["message"].(map[string]any)
 	seq := sent["seq"]
 	a := dial(t, srv, at, true)
 	a.await("hello", ev("hello"))

@@ -13,9 +13,9 @@ import (
 func TestAttachmentsOverWebSocket(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201)["conversation"].(map[string]any)
+	d := servertest.Must(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201).Body["conversation"].(map[string]any)
 	did := int64(d["id"].(float64))
-	up := send(t, srv.URL, at, "POST", "/api/v1/uploads?name=cat.png", "image/png", mediatest.PNG(64, 48), 201)["upload"].(map[string]any)
+	up := servertest.Must(t, srv.URL, at, "POST", "/api/v1/uploads?name=cat.png", servertest.Body{ContentType: "image/png", Data: mediatest.PNG(64, 48)}, 201).Body["upload"].(map[string]any)
 
 	a, b := dial(t, srv, at, true), dial(t, srv, bt, true)
 	a.await("hello", ev("hello"))
@@ -52,7 +52,7 @@ func TestAttachmentsOverWebSocket(t *testing.T) {
 	}
 
 	// Alice's new photo: bob hears of it (member event, change "profile").
-	me := send(t, srv.URL, at, "PUT", "/api/v1/me/avatar", "image/jpeg", mediatest.JPEG(400, 300, 1), 200)["user"].(map[string]any)
+	me := servertest.Must(t, srv.URL, at, "PUT", "/api/v1/me/avatar", servertest.Body{ContentType: "image/jpeg", Data: mediatest.JPEG(400, 300, 1)}, 200).Body["user"].(map[string]any)
 	if me["avatar_url"] == nil || me["email"] != "alice@example.com" {
 		t.Fatalf("PUT avatar: %v", me)
 	}

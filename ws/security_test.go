@@ -39,19 +39,19 @@ func TestBinaryFrameRefused(t *testing.T) {
 func TestRemovedMemberIsBanned(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "club-code"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "club-code"}, 201).Body["conversation"].(map[string]any)
 	base := fmt.Sprintf("/api/v1/conversations/%v", g["id"])
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
-	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
-	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+	servertest.Must(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 201)
 	a := dial(t, srv, at, true)
 	a.await("hello", ev("hello"))
 	bob := &peer{token: bt}
 	bid := bob.userID(t, srv)
-	call(t, srv.URL, at, "DELETE", fmt.Sprintf("%s/members/%d", base, bid), nil, 204)
+	servertest.Must(t, srv.URL, at, "DELETE", fmt.Sprintf("%s/members/%d", base, bid), nil, 204)
 
 	// The resend: not_found, and nothing reaches the group.
-	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 404)
+	servertest.Must(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b1", "text": "hi"}, 404)
 	a.request("ping", nil)
 	for {
 		m := a.await("ping reply", func(map[string]any) bool { return true })
@@ -64,21 +64,21 @@ func TestRemovedMemberIsBanned(t *testing.T) {
 	}
 
 	// Banned: the code no longer lets bob in.
-	if out := call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 403); out["error"].(map[string]any)["code"] != "forbidden" {
+	if out := servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 403).Body; out["error"].(map[string]any)["code"] != "forbidden" {
 		t.Fatal(out)
 	}
 	// Only admins add people; not to direct chats; known usernames only.
-	call(t, srv.URL, ct, "POST", base+"/members", map[string]any{"username": "bob"}, 403)
-	if out := call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "nobody"}, 404); out["error"].(map[string]any)["field"] != "username" {
+	servertest.Must(t, srv.URL, ct, "POST", base+"/members", map[string]any{"username": "bob"}, 403)
+	if out := servertest.Must(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "nobody"}, 404).Body; out["error"].(map[string]any)["field"] != "username" {
 		t.Fatal(out)
 	}
-	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "carol"}, 201)["conversation"].(map[string]any)
-	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/members", d["id"]), map[string]any{"username": "bob"}, 400)
+	d := servertest.Must(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "carol"}, 201).Body["conversation"].(map[string]any)
+	servertest.Must(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/members", d["id"]), map[string]any{"username": "bob"}, 400)
 
 	// An admin adds bob back: he is told, the group sees an "added" message.
 	b := dial(t, srv, bt, true)
 	b.await("hello", ev("hello"))
-	m := call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "BOB"}, 201)["member"].(map[string]any)
+	m := servertest.Must(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "BOB"}, 201).Body["member"].(map[string]any)
 	if int64(m["user_id"].(float64)) != bid || m["role"] != "member" {
 		t.Fatal(m)
 	}
@@ -89,12 +89,12 @@ func TestRemovedMemberIsBanned(t *testing.T) {
 	if sys["event"] != "added" || int64(sys["target_id"].(float64)) != bid {
 		t.Fatal(sys)
 	}
-	call(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "bob"}, 200)
-	call(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b2", "text": "back"}, 201)
+	servertest.Must(t, srv.URL, at, "POST", base+"/members", map[string]any{"username": "bob"}, 200)
+	servertest.Must(t, srv.URL, bt, "POST", base+"/messages", map[string]any{"client_msg_id": "b2", "text": "back"}, 201)
 
 	// Leaving is no ban.
-	call(t, srv.URL, bt, "POST", base+"/leave", nil, 204)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", base+"/leave", nil, 204)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"}, 201)
 }
 
 // TestSocketClosedWhenSessionExpires: a WebSocket is closed with 4001 when
@@ -103,7 +103,7 @@ func TestRemovedMemberIsBanned(t *testing.T) {
 func TestSocketClosedWhenSessionExpires(t *testing.T) {
 	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) { c.Service.SessionTTL = 2 * time.Second }))
 	login(t, srv, "alice")
-	out := call(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": "alice", "password": "password-alice"}, 200)
+	out := servertest.Must(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": "alice", "password": "password-alice"}, 200).Body
 	tok, sid := out["token"].(string), int64(out["session_id"].(float64))
 	a := dial(t, srv, tok, true)
 	a.await("hello", ev("hello"))

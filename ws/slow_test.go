@@ -44,7 +44,8 @@ func metricSum(t *testing.T, srv *servertest.Server, name string) float64 {
 	t.Helper()
 	families, err := srv.Node.Metrics.Gather()
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err) // not Fatal: senders' goroutines call it too
+		return 0
 	}
 	var sum float64
 	for _, f := range families {
@@ -74,8 +75,8 @@ func TestStoppedReaderDropped(t *testing.T) {
 		c.Realtime.PingInterval = time.Hour
 	}))
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 
 	// Bob's socket takes 64 KiB: unread, the kernel would otherwise let
 	// its receive buffer grow to tcp_rmem's maximum (32 MiB here) before
@@ -112,16 +113,25 @@ func TestStoppedReaderDropped(t *testing.T) {
 	dropped := func() bool { return metricSum(t, srv, "parley_ws_slow_consumer_drops_total") >= 1 }
 	var sent atomic.Int64
 	var wg sync.WaitGroup
+	failed := make(chan error, 4) // a sender's failure, for the test's goroutine
 	for w := range 4 {
 		wg.Go(func() {
 			for i := 0; i < 1500 && !dropped(); i++ {
-				call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", g["id"]),
-					map[string]any{"client_msg_id": fmt.Sprint(w, "-", i), "text": text}, 201)
+				a := servertest.Do(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", g["id"]),
+					map[string]any{"client_msg_id": fmt.Sprint(w, "-", i), "text": text})
+				if a.Status != 201 {
+					failed <- fmt.Errorf("sender %d, message %d: %d %s", w, i, a.Status, a.Raw)
+					return
+				}
 				sent.Add(1)
 			}
 		})
 	}
 	wg.Wait()
+	close(failed)
+	if err := <-failed; err != nil {
+		t.Fatal(err)
+	}
 	if !dropped() {
 		t.Fatalf("%d messages of 4 KB sent to a client that reads nothing, and it was not dropped", sent.Load())
 	}

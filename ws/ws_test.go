@@ -29,39 +29,10 @@ type peer struct {
 	n      int
 }
 
+// login signs name up and returns their bearer token.
 func login(t *testing.T, srv *servertest.Server, name string) string {
 	t.Helper()
-	call(t, srv.URL, "", "POST", "/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name}, 201)
-	out := call(t, srv.URL, "", "POST", "/api/v1/auth/login", map[string]any{"login": name, "password": "password-" + name}, 200)
-	return out["token"].(string)
-}
-
-func call(t *testing.T, base, token, method, path string, body any, want int) map[string]any {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	return send(t, base, token, method, path, "application/json", b, want)
-}
-
-// send sends body of type ctype and decodes the JSON answer, failing the
-// test unless its status is want.
-func send(t *testing.T, base, token, method, path, ctype string, body []byte, want int) map[string]any {
-	t.Helper()
-	req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", ctype)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
-	}
-	return out
+	return servertest.SignUp(t, srv.URL, name).Token
 }
 
 func dial(t *testing.T, srv *servertest.Server, token string, read bool) *peer {
@@ -165,9 +136,9 @@ func TestNotAuthenticated(t *testing.T) {
 func TestOpsAndErrors(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt, mt := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "mallory")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"]
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 
 	a := dial(t, srv, at, true)
 	hello := a.await("hello", ev("hello"))
@@ -244,10 +215,10 @@ func TestOpsAndErrors(t *testing.T) {
 func TestErrorsSameAsREST(t *testing.T) {
 	srv := servertest.Start(t)
 	at := login(t, srv, "alice")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"]
 	path := fmt.Sprintf("/api/v1/conversations/%v/messages", gid)
-	call(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "used", "text": "first"}, 201)
+	servertest.Must(t, srv.URL, at, "POST", path, map[string]any{"client_msg_id": "used", "text": "first"}, 201)
 	a := dial(t, srv, at, true)
 	a.await("hello", ev("hello"))
 	for i, c := range []struct {
@@ -263,7 +234,7 @@ func TestErrorsSameAsREST(t *testing.T) {
 		{map[string]any{"client_msg_id": "r", "text": "re", "reply_to": 99}, 400},
 		{map[string]any{"client_msg_id": "r", "text": "re", "reply_to": -1}, 400},
 	} {
-		rest := call(t, srv.URL, at, "POST", path, c.body, c.status)["error"]
+		rest := servertest.Must(t, srv.URL, at, "POST", path, c.body, c.status).Body["error"]
 		fields := map[string]any{"conversation_id": gid}
 		for k, v := range c.body {
 			fields[k] = v
@@ -281,23 +252,29 @@ func TestErrorsSameAsREST(t *testing.T) {
 func TestSync(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"].(float64)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	for i := 0; i < 30; i++ {
-		call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
+		servertest.Must(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
 	}
-	call(t, srv.URL, at, "PATCH", fmt.Sprintf("/api/v1/conversations/%v/messages/5", gid), map[string]any{"text": "edited"}, 200)
+	servertest.Must(t, srv.URL, at, "PATCH", fmt.Sprintf("/api/v1/conversations/%v/messages/5", gid), map[string]any{"text": "edited"}, 200)
 
 	b := dial(t, srv, bt, true)
 	b.await("hello", ev("hello"))
 	// Bob holds up to seq 10 with mod 10; he missed 11..32 and the edit of 5.
 	b.request("sync", map[string]any{"cursors": map[string]any{fmt.Sprint(int64(gid)): map[string]any{"seq": 10, "mod": 10}}})
-	// Meanwhile alice keeps sending.
+	// Meanwhile alice keeps sending (failures come back on sent).
+	sent := make(chan error, 1)
 	go func() {
 		for i := 30; i < 60; i++ {
-			call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)}, 201)
+			a := servertest.Do(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(i), "text": fmt.Sprint("m", i)})
+			if a.Status != 201 {
+				sent <- fmt.Errorf("send %d: %d %s", i, a.Status, a.Raw)
+				return
+			}
 		}
+		sent <- nil
 	}()
 	s := b.await("sync", ev("sync"))
 	msgs := s["messages"].([]any)
@@ -318,6 +295,9 @@ func TestSync(t *testing.T) {
 	last := 0.0
 	for _, m := range msgs {
 		last = max(last, m.(map[string]any)["seq"].(float64))
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 	for last < 62 {
 		m := b.await("live message", ev("message"))
@@ -350,10 +330,10 @@ func TestSlowConsumer(t *testing.T) {
 		c.Realtime.QueueBytes = 1 << 20
 	}))
 	at, bt, ct := login(t, srv, "alice"), login(t, srv, "bob"), login(t, srv, "carol")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"].(float64)
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
-	call(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	servertest.Must(t, srv.URL, ct, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	slow := dial(t, srv, bt, false) // never reads
 	fast := dial(t, srv, ct, true)
 	fast.await("hello", ev("hello"))
@@ -361,23 +341,37 @@ func TestSlowConsumer(t *testing.T) {
 	// 16 MB: more than loopback's socket buffers can hide.
 	const senders, each = 8, 500
 	var wg sync.WaitGroup
+	failed := make(chan error, senders) // a sender's failure, reported to the test's goroutine
 	for w := 0; w < senders; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(w, "-", i), "text": text}, 201)
+				a := servertest.Do(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": fmt.Sprint(w, "-", i), "text": text})
+				if a.Status != 201 {
+					failed <- fmt.Errorf("sender %d, message %d: %d %s", w, i, a.Status, a.Raw)
+					return
+				}
 			}
 		}()
 	}
 	// The fast reader keeps up the whole time.
 	for got := 0; got < senders*each; {
+		select {
+		case err := <-failed:
+			t.Fatal(err)
+		default:
+		}
 		m := fast.await("message", ev("message"))
 		if m["message"].(map[string]any)["kind"] == "text" {
 			got++
 		}
 	}
 	wg.Wait()
+	close(failed)
+	if err := <-failed; err != nil {
+		t.Fatal(err)
+	}
 	// The slow one was closed: with 4008 when the close frame got through,
 	// else by dropping the TCP connection its full buffers left.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -400,7 +394,7 @@ func TestSlowConsumer(t *testing.T) {
 }
 
 func (p *peer) userID(t *testing.T, srv *servertest.Server) int64 {
-	me := call(t, srv.URL, p.token, "GET", "/api/v1/me", nil, 200)
+	me := servertest.Must(t, srv.URL, p.token, "GET", "/api/v1/me", nil, 200).Body
 	return int64(me["user"].(map[string]any)["id"].(float64))
 }
 
@@ -410,7 +404,7 @@ func TestRevokedSessionClosed(t *testing.T) {
 	at := login(t, srv, "alice")
 	a := dial(t, srv, at, true)
 	a.await("hello", ev("hello"))
-	call(t, srv.URL, at, "POST", "/api/v1/auth/logout", nil, 204)
+	servertest.Must(t, srv.URL, at, "POST", "/api/v1/auth/logout", nil, 204)
 	select {
 	case err := <-a.done:
 		if websocket.CloseStatus(err) != 4001 {
@@ -425,21 +419,21 @@ func TestRevokedSessionClosed(t *testing.T) {
 func TestRemovedMemberStopsReceiving(t *testing.T) {
 	srv := servertest.Start(t)
 	at, bt := login(t, srv, "alice"), login(t, srv, "bob")
-	g := call(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201)["conversation"].(map[string]any)
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
 	gid := g["id"].(float64)
 	b := dial(t, srv, bt, true)
 	b.await("hello", ev("hello"))
-	call(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
+	servertest.Must(t, srv.URL, bt, "POST", "/api/v1/groups/join", map[string]any{"code": "gcode1"}, 201)
 	b.await("added", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "added" })
-	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "1", "text": "before"}, 201)
+	servertest.Must(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "1", "text": "before"}, 201)
 	b.await("message before", func(m map[string]any) bool {
 		return m["ev"] == "message" && m["message"].(map[string]any)["text"] == "before"
 	})
-	members := call(t, srv.URL, at, "GET", fmt.Sprintf("/api/v1/conversations/%v/members", gid), nil, 200)["members"].([]any)
+	members := servertest.Must(t, srv.URL, at, "GET", fmt.Sprintf("/api/v1/conversations/%v/members", gid), nil, 200).Body["members"].([]any)
 	bid := members[1].(map[string]any)["user_id"]
-	call(t, srv.URL, at, "DELETE", fmt.Sprintf("/api/v1/conversations/%v/members/%v", gid, bid), nil, 204)
+	servertest.Must(t, srv.URL, at, "DELETE", fmt.Sprintf("/api/v1/conversations/%v/members/%v", gid, bid), nil, 204)
 	b.await("removed", func(m map[string]any) bool { return m["ev"] == "conversation" && m["change"] == "removed" })
-	call(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "2", "text": "after"}, 201)
+	servertest.Must(t, srv.URL, at, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", gid), map[string]any{"client_msg_id": "2", "text": "after"}, 201)
 	b.request("ping", nil)
 	for {
 		m := b.await("ping reply", func(map[string]any) bool { return true })
@@ -499,13 +493,8 @@ func TestConnectionLimit(t *testing.T) {
 	for _, p := range first {
 		p.c.Close(websocket.StatusNormalClosure, "")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.Node.Registry.Count(first[0].userID(t, srv)) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("connections not gone")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	uid := first[0].userID(t, srv)
+	servertest.WaitFor(t, 10*time.Second, func() bool { return srv.Node.Registry.Count(uid) == 0 }, "connections to be gone")
 
 	// 12 at once: each gets its hello (then stays) or is refused.
 	const n = 12
@@ -563,7 +552,11 @@ func TestShutdownWaitsForTimers(t *testing.T) {
 	buf := make([]byte, 1<<20)
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	for _, g := range strings.Split(stacks, "\n\n") {
-		if strings.Contains(g, "parley/ws.(*Conn)") {
+		// A goroutine that has signalled its end may still be exiting
+		// (its top frame is runtime.goexit*): it runs nothing more.
+		lines := strings.SplitN(g, "\n", 3)
+		exiting := len(lines) > 1 && strings.HasPrefix(lines[1], "runtime.goexit")
+		if strings.Contains(g, "parley/ws.(*Conn)") && !exiting {
 			t.Fatalf("a connection's goroutine runs after Shutdown:\n%s", g)
 		}
 	}
@@ -579,19 +572,9 @@ func TestDeadPeerDropped(t *testing.T) {
 	at := login(t, srv, "alice")
 	dead := dial(t, srv, at, false) // never reads, so never answers a ping
 	uid := dead.userID(t, srv)
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.Node.Registry.Count(uid) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection never registered")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	for srv.Node.Registry.Count(uid) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a peer that answers no ping is still connected after 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	servertest.WaitFor(t, 10*time.Second, func() bool { return srv.Node.Registry.Count(uid) == 1 }, "the connection to register")
+	servertest.WaitFor(t, 10*time.Second, func() bool { return srv.Node.Registry.Count(uid) == 0 },
+		"a peer that answers no ping to be dropped")
 	if n := srv.Node.Realtime.SlowConsumerDrops("no_pong"); n != 1 {
 		t.Fatalf("%d drops counted for no_pong, want 1", n)
 	}
@@ -604,7 +587,7 @@ func TestSendReplyAndEventTogether(t *testing.T) {
 	srv := servertest.Start(t)
 	at := login(t, srv, "alice")
 	login(t, srv, "bob")
-	d := call(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201)["conversation"].(map[string]any)
+	d := servertest.Must(t, srv.URL, at, "POST", "/api/v1/direct", map[string]any{"username": "bob"}, 201).Body["conversation"].(map[string]any)
 	a := dial(t, srv, at, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

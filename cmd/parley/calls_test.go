@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -62,14 +61,8 @@ func TestCallFlags(t *testing.T) {
 	cfg.NoWeb = true
 	cfg.Service.Hash.Memory, cfg.Service.Hash.Time = 8*1024, 1
 	srv := servertest.StartConfig(t, cfg)
-	token := signupLogin(t, srv.URL, "alice")
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/calls/ice-servers", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	alice := servertest.SignUp(t, srv.URL, "alice")
+	ice := alice.Must(200, "GET", "/api/v1/calls/ice-servers", nil)
 	var out struct {
 		ICEServers []struct {
 			URLs       []string `json:"urls"`
@@ -78,19 +71,13 @@ func TestCallFlags(t *testing.T) {
 		} `json:"ice_servers"`
 		TTL int `json:"ttl"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.ICEServers) != 2 || out.TTL != 600 {
+	if err := json.Unmarshal(ice.Raw, &out); err != nil || len(out.ICEServers) != 2 || out.TTL != 600 {
 		t.Fatalf("ice servers: %v %+v", err, out)
 	}
 	if out.ICEServers[0].URLs[0] != "stun:stun.example.com:3478" || out.ICEServers[1].URLs[0] != "turn:turn.example.com:3478" {
 		t.Fatalf("urls: %+v", out)
 	}
-	fres, err := http.Get(srv.URL + "/api/v1/features")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fres.Body.Close()
-	var features map[string]any
-	if json.NewDecoder(fres.Body).Decode(&features); features["calls"] != true {
+	if features := alice.Must(200, "GET", "/api/v1/features", nil).Body; features["calls"] != true {
 		t.Fatalf("features: %v", features)
 	}
 	mac := hmac.New(sha1.New, []byte(secret))
@@ -98,24 +85,4 @@ func TestCallFlags(t *testing.T) {
 	if out.ICEServers[1].Credential != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
 		t.Fatalf("credential not made with the configured secret: %+v", out.ICEServers[1])
 	}
-}
-
-func signupLogin(t *testing.T, base, name string) string {
-	t.Helper()
-	post := func(path string, body map[string]any) map[string]any {
-		b, _ := json.Marshal(body)
-		res, err := http.Post(base+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s: %d %v", path, res.StatusCode, out)
-		}
-		return out
-	}
-	post("/api/v1/auth/signup", map[string]any{"username": name, "email": name + "@example.com", "password": "password-" + name})
-	return post("/api/v1/auth/login", map[string]any{"login": name, "password": "password-" + name})["token"].(string)
 }

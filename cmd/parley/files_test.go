@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"parley/blobtest"
+	"parley/servertest"
 )
 
 // peakRSS reads a process's peak resident memory (VmHWM) in bytes.
@@ -39,9 +40,7 @@ func TestUploadStreams(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := startBinary(t, addr, t.TempDir())
 	base := "http://" + addr
-	post(t, base+"/api/v1/auth/signup", "", map[string]any{"username": "alice", "email": "a@example.com", "password": "password-a"})
-	_, out := post(t, base+"/api/v1/auth/login", "", map[string]any{"login": "alice", "password": "password-a"})
-	token, _ := out["token"].(string)
+	token := servertest.SignUp(t, base, "alice").Token
 
 	const size = 25 << 20
 	h := sha256.New()

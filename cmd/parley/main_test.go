@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"parley/servertest"
 )
 
 // buildBinary builds cmd/parley once per test run.
@@ -65,37 +67,9 @@ func startBinary(t *testing.T, addr, dataDir string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return cmd
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("server did not become healthy")
-	return nil
-}
-
-func post(t *testing.T, url, token string, body any) (int, map[string]any) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
-	return res.StatusCode, out
+	servertest.WaitFor(t, 30*time.Second, func() bool { return servertest.Do(t, "http://"+addr, "", "GET", "/healthz", nil).Status == 200 },
+		"the server to become healthy")
+	return cmd
 }
 
 // TestKill9KeepsAcknowledged: every message acknowledged before kill -9 is
@@ -105,10 +79,10 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := startBinary(t, addr, dataDir)
 	base := "http://" + addr + "/api/v1"
-	post(t, base+"/auth/signup", "", map[string]any{"username": "alice", "email": "a@example.com", "password": "password1"})
-	_, login := post(t, base+"/auth/login", "", map[string]any{"login": "alice", "password": "password1"})
+	servertest.Do(t, base, "", "POST", "/auth/signup", map[string]any{"username": "alice", "email": "a@example.com", "password": "password1"})
+	login := servertest.Do(t, base, "", "POST", "/auth/login", map[string]any{"login": "alice", "password": "password1"}).Body
 	tok := login["token"].(string)
-	_, g := post(t, base+"/groups", tok, map[string]any{"name": "G"})
+	g := servertest.Do(t, base, tok, "POST", "/groups", map[string]any{"name": "G"}).Body
 	gid := int64(g["conversation"].(map[string]any)["id"].(float64))
 
 	// 8 senders send as fast as they can; the server is killed while they do.
@@ -127,12 +101,12 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 				default:
 				}
 				cid := fmt.Sprintf("w%d-%d", w, i)
-				status, out := post(t, fmt.Sprintf("%s/conversations/%d/messages", base, gid), tok, map[string]any{"client_msg_id": cid, "text": cid})
-				if status != 201 {
+				a := servertest.Do(t, base, tok, "POST", fmt.Sprintf("/conversations/%d/messages", gid), map[string]any{"client_msg_id": cid, "text": cid})
+				if a.Status != 201 || a.Body == nil {
 					return
 				}
 				mu.Lock()
-				acked[cid] = int64(out["message"].(map[string]any)["seq"].(float64))
+				acked[cid] = int64(a.Obj("message")["seq"].(float64))
 				mu.Unlock()
 			}
 		}()
@@ -159,12 +133,7 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 	stored := map[string]int64{}
 	after := 0
 	for {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/conversations/%d/messages?after_seq=%d&limit=200", base, gid, after), nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := servertest.Must(t, base, tok, "GET", fmt.Sprintf("/conversations/%d/messages?after_seq=%d&limit=200", gid, after), nil, 200)
 		var page struct {
 			Messages []struct {
 				Seq         int    `json:"seq"`
@@ -172,8 +141,7 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 			} `json:"messages"`
 			HasMore bool `json:"has_more"`
 		}
-		json.NewDecoder(res.Body).Decode(&page)
-		res.Body.Close()
+		json.Unmarshal(a.Raw, &page)
 		for _, m := range page.Messages {
 			if m.ClientMsgID != "" {
 				stored[m.ClientMsgID] = int64(m.Seq)
