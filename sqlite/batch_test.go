@@ -352,3 +352,41 @@ func TestWALCheckpointPages(t *testing.T) {
 		t.Fatalf("wal_autocheckpoint %d, want %d", pages, walCheckpointPages)
 	}
 }
+
+// TestQuietWritesKeepHeads: writes that change only columns the writer does
+// not cache (marks, last seen, push state) leave its cached heads, and a
+// write that changes a cached column drops them.
+func TestQuietWritesKeepHeads(t *testing.T) {
+	s, start := newUnstarted(t)
+	setup(t, s)
+	mustExec(t, s, `INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (1, 2, 'member', 0)`)
+	start()
+	ctx := t.Context()
+	if _, _, err := s.AppendMessage(ctx, text(1, "a")); err != nil {
+		t.Fatal(err)
+	}
+	cached := func() (ok bool) {
+		if err := s.write(ctx, func(context.Context, *wtx) error { _, ok = s.cache.heads[1]; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !cached() {
+		t.Fatal("no head cached after an append")
+	}
+	if _, changed, err := s.SetMarks(ctx, 1, 2, 1, 1); err != nil || !changed {
+		t.Fatalf("SetMarks: changed %v, %v", changed, err)
+	}
+	if err := s.SetLastSeen(ctx, 1, time.Unix(5, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !cached() {
+		t.Fatal("marks or last seen dropped the head")
+	}
+	if _, _, err := s.RenameGroup(ctx, 1, "H", 1, time.Unix(6, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, err := s.AppendMessage(ctx, text(1, "b")); err != nil || m.Seq != 3 {
+		t.Fatalf("after a rename (and its system message): seq %d, %v; want 3", m.Seq, err)
+	}
+}

@@ -371,9 +371,13 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 			return nil
 		}
 		changed, m.ReadSeq, m.DeliveredSeq = true, read, delivered
-		_, err = tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?, read_seq = ?
-			WHERE conversation_id = ? AND user_id = ?`, delivered, read, conversationID, userID)
-		return err
+		// Quiet: marks are not cached by the writer (append.go), and a
+		// receipt comes for nearly every message.
+		return tx.quietly(func() error {
+			_, err := tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?, read_seq = ?
+				WHERE conversation_id = ? AND user_id = ?`, delivered, read, conversationID, userID)
+			return err
+		})
 	})
 	if err != nil {
 		return parley.Member{}, false, err

@@ -192,10 +192,14 @@ func (s *Store) DuePushChecks(ctx context.Context, due, until time.Time, limit i
 	}
 	var taken []int64
 	err = s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
-		taken, err = collect(ctx, tx, scanID, `UPDATE conversations SET notify_from = ?
-			WHERE id IN (SELECT value FROM json_each(?)) AND notify_from <= ? RETURNING id`,
-			ts(until), jsonList(ids), ts(due))
-		return err
+		// Quiet: notify_from is not a column the writer caches, and each
+		// decision would otherwise evict the conversation's head.
+		return tx.quietly(func() (err error) {
+			taken, err = collect(ctx, tx, scanID, `UPDATE conversations SET notify_from = ?
+				WHERE id IN (SELECT value FROM json_each(?)) AND notify_from <= ? RETURNING id`,
+				ts(until), jsonList(ids), ts(due))
+			return err
+		})
 	})
 	return taken, err
 }
@@ -251,9 +255,14 @@ func (s *Store) ClaimPushes(ctx context.Context, claims []parley.PushClaim) ([]b
 	done := make([]bool, len(claims))
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 		for i, c := range claims {
-			res, err := tx.ExecContext(ctx, `UPDATE members SET pushed_seq = ?
-				WHERE conversation_id = ? AND user_id = ? AND pushed_seq = ? AND delivered_seq = ?`,
-				c.ToSeq, c.ConversationID, c.UserID, c.FromPushed, c.FromDelivered)
+			var res sql.Result
+			// Quiet: pushed_seq is not cached by the writer (append.go).
+			err := tx.quietly(func() (err error) {
+				res, err = tx.ExecContext(ctx, `UPDATE members SET pushed_seq = ?
+					WHERE conversation_id = ? AND user_id = ? AND pushed_seq = ? AND delivered_seq = ?`,
+					c.ToSeq, c.ConversationID, c.UserID, c.FromPushed, c.FromDelivered)
+				return err
+			})
 			if err != nil {
 				return err
 			}

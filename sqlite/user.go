@@ -143,7 +143,10 @@ func mustAffect(res sql.Result, err error) error {
 // SetLastSeen records when a user was last online.
 func (s *Store) SetLastSeen(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
-		return mustAffect(tx.ExecContext(ctx, `UPDATE users SET last_seen = ? WHERE id = ?`, ts(at), id))
+		// Quiet: last_seen is not cached by the writer (append.go).
+		return tx.quietly(func() error {
+			return mustAffect(tx.ExecContext(ctx, `UPDATE users SET last_seen = ? WHERE id = ?`, ts(at), id))
+		})
 	})
 }
 
