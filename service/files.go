@@ -92,6 +92,14 @@ func (c FilesConfig) withDefaults() FilesConfig {
 	return c
 }
 
+// filesStore is the part of the store Files uses: uploads, and who owns a
+// photo.
+type filesStore interface {
+	parley.UploadStore
+	User(ctx context.Context, id int64) (parley.User, error)
+	Conversation(ctx context.Context, id int64) (parley.Conversation, error)
+}
+
 // Files is the attachments side of the service: uploads, downloads,
 // thumbnails, profile and group photos, over a parley.Blobs.
 //
@@ -102,7 +110,7 @@ func (c FilesConfig) withDefaults() FilesConfig {
 // ImageWorkers slots, so that at most that many images are in memory.
 type Files struct {
 	svc   *Service
-	store parley.Store
+	store filesStore
 	blobs parley.Blobs
 	cfg   FilesConfig
 	log   *slog.Logger
