@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"parley"
+	"parley/openapi"
 )
 
 // Accounts is what the account routes need of the application layer
@@ -134,6 +135,12 @@ func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
 		f[k] = v
 	}
 	writeJSON(w, http.StatusOK, f)
+}
+
+// handleOpenAPI serves the API's OpenAPI 3.1 description.
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openapi.JSON)
 }
 
 func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, u parley.User, sess parley.Session) {

@@ -19,6 +19,7 @@ import (
 
 	"parley/app"
 	phttp "parley/http"
+	"parley/openapi/openapitest"
 )
 
 // Server is one running node.
@@ -32,6 +33,9 @@ type Server struct {
 	srv  *http.Server
 	done chan struct{}
 	once sync.Once
+
+	reportMu sync.Mutex
+	closed   bool // no more reports: the test may have ended
 }
 
 // Option changes the node's configuration before it starts.
@@ -60,7 +64,9 @@ func config(t testing.TB, opts []Option) app.Config {
 	return cfg
 }
 
-// StartConfig runs a node with exactly cfg.
+// StartConfig runs a node with exactly cfg. Every answer it gives is
+// checked against the API's OpenAPI description (openapitest.Handler): a
+// route, status or field the description does not have fails the test.
 func StartConfig(t testing.TB, cfg app.Config) *Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -79,6 +85,10 @@ func StartLogged(t testing.TB, log *slog.Logger, opts ...Option) *Server {
 
 func startLogged(t testing.TB, cfg app.Config, log *slog.Logger) *Server {
 	t.Helper()
+	spec, err := openapitest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	node, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("start node: %v", err)
@@ -90,14 +100,32 @@ func startLogged(t testing.TB, cfg app.Config, log *slog.Logger) *Server {
 	}
 	ln := &trackingListener{Listener: inner, conns: make(map[net.Conn]struct{})}
 	s := &Server{URL: "http://" + inner.Addr().String(), Node: node, Cfg: cfg, t: t, ln: ln,
-		srv:  phttp.NewHTTPServer(node.HTTP, log),
 		done: make(chan struct{})}
+	s.srv = phttp.NewHTTPServer(node.HTTP, log)
+	s.srv.Handler = spec.Handler(node.HTTP, s.report)
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln)
 	}()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// report fails the test with a mismatch between an answer and the API's
+// description, unless the node has stopped (a handler still running after
+// Kill may outlive the test).
+func (s *Server) report(msg string) {
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
+	if !s.closed {
+		s.t.Errorf("%s", msg)
+	}
+}
+
+func (s *Server) stopReports() {
+	s.reportMu.Lock()
+	s.closed = true
+	s.reportMu.Unlock()
 }
 
 // Close shuts the node down gracefully (WebSockets get 1001).
@@ -109,6 +137,7 @@ func (s *Server) Close() {
 		s.srv.Shutdown(ctx)
 		s.ln.CutAll()
 		<-s.done
+		s.stopReports()
 		s.Node.Close()
 	})
 }
@@ -121,6 +150,7 @@ func (s *Server) Kill() {
 		s.srv.Close()
 		s.ln.CutAll()
 		<-s.done
+		s.stopReports()
 		s.Node.Close()
 	})
 }
