@@ -6,7 +6,7 @@ GO        ?= go
 NPM       ?= npm
 BIN       := bin/parley
 WEB_STAMP := web/dist/app/index.html
-WEB_SRC   := $(shell find web/src web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
+WEB_SRC   := $(shell find web/src web/public web/index.html web/package.json web/vite.config.ts -type f 2>/dev/null)
 
 # staticcheck, pinned, installed from the Go module proxy into bin/tools.
 STATICCHECK_VERSION := v0.8.2

@@ -111,6 +111,9 @@ func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) 
 		h.Set("Cache-Control", "no-cache")
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
+	if ct := contentType(name); ct != "" {
+		h.Set("Content-Type", ct)
+	}
 	compressed := false
 	for _, e := range encodings {
 		if _, err := fs.Stat(fsys, name+e.ext); err != nil {
@@ -126,9 +129,6 @@ func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) 
 		}
 		b = cb
 		h.Set("Content-Encoding", e.name)
-		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
-			h.Set("Content-Type", ct)
-		}
 		break
 	}
 	if compressed {
@@ -136,6 +136,23 @@ func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) 
 	}
 	http.ServeContent(w, r, path.Base(name), modTime, bytes.NewReader(b))
 	return true
+}
+
+// appTypes are the types of the app's files that the system's MIME table
+// may not know (Go's own lacks them): the web app manifest must be served as
+// application/manifest+json.
+var appTypes = map[string]string{
+	".webmanifest": "application/manifest+json",
+}
+
+// contentType is the Content-Type of a file of the app, by its extension
+// ("" when unknown: ServeContent sniffs).
+func contentType(name string) string {
+	ext := path.Ext(name)
+	if ct, ok := appTypes[ext]; ok {
+		return ct
+	}
+	return mime.TypeByExtension(ext)
 }
 
 // accepts reports whether an Accept-Encoding header allows the coding:

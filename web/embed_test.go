@@ -177,3 +177,33 @@ func TestHandlerServesPrecompressedVariants(t *testing.T) {
 		t.Fatalf("favicon: encoding %q vary %q", res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
 	}
 }
+
+// The installable app's files: the manifest as application/manifest+json
+// (also when sent compressed), the service worker as JavaScript; neither is
+// cached without revalidation, so a new deployment's worker is found at once.
+func TestHandlerServesManifestAndServiceWorker(t *testing.T) {
+	fsys := testFS()
+	fsys["manifest.webmanifest"] = &fstest.MapFile{Data: []byte(`{"name":"Parley"}`)}
+	fsys["manifest.webmanifest.br"] = &fstest.MapFile{Data: []byte("BR-MANIFEST")}
+	fsys["sw.js"] = &fstest.MapFile{Data: []byte("self.addEventListener('push', () => {})")}
+	h := newHandler(fsys)
+	for _, c := range []struct{ path, accept, ct, body string }{
+		{"/manifest.webmanifest", "", "application/manifest+json", `{"name":"Parley"}`},
+		{"/manifest.webmanifest", "br", "application/manifest+json", "BR-MANIFEST"},
+		{"/sw.js", "", "text/javascript; charset=utf-8", "self.addEventListener('push', () => {})"},
+	} {
+		res := getWith(t, h, c.path, c.accept)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", c.path, res.StatusCode)
+		}
+		if ct := res.Header.Get("Content-Type"); ct != c.ct {
+			t.Errorf("%s (%q): Content-Type %q, want %q", c.path, c.accept, ct, c.ct)
+		}
+		if cc := res.Header.Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("%s: Cache-Control %q, want no-cache", c.path, cc)
+		}
+		if b := body(t, res); b != c.body {
+			t.Errorf("%s (%q): body %q, want %q", c.path, c.accept, b, c.body)
+		}
+	}
+}
