@@ -29,6 +29,7 @@ type Store interface {
 	HeadStore
 	UploadStore
 	ReactionStore
+	AccountStore
 	Close() error
 }
 
@@ -88,6 +89,16 @@ type UserStore interface {
 	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
 	// ClearLoginFailures forgets the failures of key.
 	ClearLoginFailures(ctx context.Context, key string) error
+}
+
+// AccountStore keeps what a person does to their own account: their
+// password. (Blocks and deletion join it.)
+type AccountStore interface {
+	// SetPassword replaces the user's password hash and, in the same
+	// transaction, deletes every session of theirs but keepSessionID (0
+	// keeps none); it returns the ids of the sessions deleted. ENOTFOUND
+	// if there is no such user.
+	SetPassword(ctx context.Context, userID int64, passwordHash string, keepSessionID int64) ([]int64, error)
 }
 
 // AttemptLimit bounds the attempts recorded for Key at or after Since to Max.

@@ -488,3 +488,11 @@ func (t *timedStore) LeaseDoomedBlobs(ctx context.Context, now, until time.Time,
 func (t *timedStore) ForgetBlobs(ctx context.Context, keys []string, until time.Time) error {
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.ForgetBlobs(ctx, keys, until) })
 }
+
+// AccountStore
+
+func (t *timedStore) SetPassword(ctx context.Context, userID int64, passwordHash string, keepSessionID int64) ([]int64, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]int64, error) {
+		return t.s.SetPassword(ctx, userID, passwordHash, keepSessionID)
+	})
+}

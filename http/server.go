@@ -45,6 +45,7 @@ const signedInMaxAge = 400 * 24 * 60 * 60
 // use.
 type Service interface {
 	Accounts
+	Account
 	Conversations
 	Messages
 	Convo

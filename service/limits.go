@@ -41,6 +41,7 @@ func joinAddressKey(ip string) string  { return "join:ip:" + ip }
 func addUserKey(userID int64) string   { return "add:user:" + strconv.FormatInt(userID, 10) }
 func callerKey(userID int64) string    { return "call:from:" + strconv.FormatInt(userID, 10) }
 func calleeKey(userID int64) string    { return "call:to:" + strconv.FormatInt(userID, 10) }
+func passwordKey(userID int64) string  { return "password:" + strconv.FormatInt(userID, 10) }
 
 // retryLater is an error that says when to try again: rate_limited, or
 // unavailable when the server is too busy. The HTTP layer sends RetryAfter
