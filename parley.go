@@ -25,7 +25,18 @@ type User struct {
 	// HideNotificationText replaces message text in the user's push
 	// notifications by "New message" (only shown to the user themself).
 	HideNotificationText bool `json:"hide_notification_text,omitempty"`
+
+	// Deleted marks an account its owner deleted (see DeletedName).
+	Deleted bool `json:"deleted,omitempty"`
 }
+
+// A deleted account keeps its id, so that its messages keep their sender:
+// its username becomes "~" and the id (a form no sign-up can take) and its
+// display name DeletedName, wherever it appears (User, UserRef, Member).
+const DeletedName = "Deleted account"
+
+// IsDeletedUsername reports whether username is a deleted account's.
+func IsDeletedUsername(username string) bool { return len(username) > 0 && username[0] == '~' }
 
 // UserRef names a message's sender.
 type UserRef struct {

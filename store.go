@@ -92,8 +92,21 @@ type UserStore interface {
 }
 
 // AccountStore keeps what a person does to their own account: their
-// password. (Blocks and deletion join it.)
+// password, their blocks, its deletion.
 type AccountStore interface {
+	// DeleteUser deletes an account in one transaction. The user leaves
+	// every group as RemoveMember does (a SysLeft message each, ownership
+	// handed over); their sessions, push subscriptions, blocks (theirs and
+	// of them) and profile photo go; their email is freed. The row stays
+	// for their messages and direct chats: username "~<id>", display name
+	// DeletedName, Deleted set, not accepting messages (so their direct
+	// chats take no more messages). Their old username is retired until
+	// retireUntil: CreateUser refuses it (EUSERNAMETAKEN) until then. It
+	// returns the system messages appended. ENOTFOUND if there is no such
+	// user or it is deleted already. Lookups by username or login and
+	// SearchUsers no longer find it; User still does.
+	DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]Message, error)
+
 	// SetPassword replaces the user's password hash and, in the same
 	// transaction, deletes every session of theirs but keepSessionID (0
 	// keeps none); it returns the ids of the sessions deleted. ENOTFOUND

@@ -496,3 +496,7 @@ func (t *timedStore) SetPassword(ctx context.Context, userID int64, passwordHash
 		return t.s.SetPassword(ctx, userID, passwordHash, keepSessionID)
 	})
 }
+
+func (t *timedStore) DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]Message, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Message, error) { return t.s.DeleteUser(ctx, userID, retireUntil, now) })
+}

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,4 +135,100 @@ func TestChangePasswordGuessesLimited(t *testing.T) {
 	if r := alice.Do("POST", "/api/v1/me/password", map[string]any{"current_password": "password-alice", "new_password": "a new password"}); r.Code() != "rate_limited" {
 		t.Fatalf("right password while limited: %d %s", r.Status, r.Raw)
 	}
+}
+
+// TestDeleteAccount: the password is asked again; the account's sessions
+// end (sockets 4001), its groups go on without it (ownership handed over),
+// its messages stay from "Deleted account", its direct chats take no more
+// messages, and its username stays taken (retired) while its email is free.
+func TestDeleteAccount(t *testing.T) {
+	onBothStores(t, func(t *testing.T, srv *servertest.Server) {
+		alice := servertest.SignUp(t, srv.URL, "alice")
+		bob := servertest.SignUp(t, srv.URL, "bob")
+		g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Club", "code": "club-code"}).Obj("conversation")
+		gid := id(g, "id")
+		bob.Must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"})
+		alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), map[string]any{"client_msg_id": "1", "text": "hello club"})
+		d := bob.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "alice"}).Obj("conversation")
+		did := id(d, "id")
+		alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", did), map[string]any{"client_msg_id": "2", "text": "hello bob"})
+		socket := openSocket(t, srv.URL, alice.Token)
+
+		for _, c := range []struct {
+			body        map[string]any
+			status      int
+			code, field string
+		}{
+			{map[string]any{"password": "wrong password"}, 403, "forbidden", "password"},
+			{map[string]any{}, 403, "forbidden", "password"},
+			{map[string]any{"password": "password-alice", "really": true}, 400, "invalid", "really"},
+		} {
+			r := alice.Do("POST", "/api/v1/me/delete", c.body)
+			if r.Status != c.status || r.Code() != c.code || r.Field() != c.field {
+				t.Errorf("delete account %v: %d %s", c.body, r.Status, r.Raw)
+			}
+		}
+		alice.Must(200, "GET", "/api/v1/me", nil)
+
+		r := alice.Must(204, "POST", "/api/v1/me/delete", map[string]any{"password": "password-alice"})
+		if c := strings.Join(r.Header.Values("Set-Cookie"), "; "); !strings.Contains(c, "parley_session=;") || !strings.Contains(c, "Max-Age=0") {
+			t.Fatalf("cookies after deletion: %q", c)
+		}
+		select {
+		case err := <-socket:
+			if websocket.CloseStatus(err) != 4001 {
+				t.Fatalf("socket closed with %v, want 4001", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("socket still open 10 s after the deletion")
+		}
+		alice.Must(401, "GET", "/api/v1/me", nil)
+		anon := &servertest.API{T: t, Base: srv.URL}
+		anon.Must(401, "POST", "/api/v1/auth/login", map[string]any{"login": "alice", "password": "password-alice"})
+
+		// Bob's view.
+		var peer map[string]any
+		for _, c := range bob.Must(200, "GET", "/api/v1/conversations", nil).Body["conversations"].([]any) {
+			if c := c.(map[string]any); id(c, "id") == did {
+				peer = c["peer"].(map[string]any)
+			}
+		}
+		if peer == nil || peer["deleted"] != true || peer["display_name"] != "Deleted account" || !strings.HasPrefix(peer["username"].(string), "~") {
+			t.Fatalf("bob's direct chat peer after the deletion: %v", peer)
+		}
+		if r := bob.Do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", did), map[string]any{"client_msg_id": "3", "text": "still there?"}); r.Code() != "not_accepting" {
+			t.Fatalf("send to a deleted account: %d %s", r.Status, r.Raw)
+		}
+		hist := bob.Must(200, "GET", fmt.Sprintf("/api/v1/conversations/%d/messages", gid), nil).Body["messages"].([]any)
+		var said, left bool
+		for _, m := range hist {
+			m := m.(map[string]any)
+			sender, _ := m["sender"].(map[string]any)
+			if m["text"] == "hello club" {
+				said = sender["display_name"] == "Deleted account"
+			}
+			if sys, _ := m["system"].(map[string]any); sys != nil && sys["event"] == "left" {
+				left = true
+			}
+		}
+		if !said || !left {
+			t.Fatalf("group history after the deletion (message from Deleted account %v, left %v): %v", said, left, hist)
+		}
+		for _, m := range bob.Must(200, "GET", fmt.Sprintf("/api/v1/conversations/%d/members", gid), nil).Body["members"].([]any) {
+			if m := m.(map[string]any); m["username"] != "bob" || m["role"] != "owner" {
+				t.Fatalf("Club's members after its owner's deletion: %v", m)
+			}
+		}
+		if r := bob.Do("GET", "/api/v1/users/alice", nil); r.Status != 404 {
+			t.Fatalf("GET /users/alice after the deletion: %d %s", r.Status, r.Raw)
+		}
+		if r := bob.Do("POST", "/api/v1/direct", map[string]any{"username": "alice"}); r.Status != 404 {
+			t.Fatalf("a new direct chat with a deleted name: %d %s", r.Status, r.Raw)
+		}
+		// The username is retired; the email is free.
+		if r := anon.Do("POST", "/api/v1/auth/signup", map[string]any{"username": "alice", "email": "x@example.com", "password": "password-x"}); r.Code() != "username_taken" {
+			t.Fatalf("sign-up with a retired username: %d %s", r.Status, r.Raw)
+		}
+		anon.Must(201, "POST", "/api/v1/auth/signup", map[string]any{"username": "alicia", "email": "alice@example.com", "password": "password-x"})
+	})
 }

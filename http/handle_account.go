@@ -12,6 +12,7 @@ import (
 // deletion.
 type Account interface {
 	ChangePassword(ctx context.Context, u parley.User, sessionID int64, current, next string) (int, error)
+	DeleteAccount(ctx context.Context, u parley.User, password string) error
 }
 
 func (s *Server) handleChangePassword(r *http.Request, u parley.User, sess parley.Session) (int, any, error) {
@@ -24,4 +25,21 @@ func (s *Server) handleChangePassword(r *http.Request, u parley.User, sess parle
 	}
 	n, err := s.svc.ChangePassword(r.Context(), u, sess.ID, req.CurrentPassword, req.NewPassword)
 	return http.StatusOK, map[string]any{"revoked": n}, err
+}
+
+func (s *Server) handleDeleteAccount(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+	var req struct {
+		Password string `json:"password"`
+	}
+	err := decode(r, &req)
+	if err == nil {
+		err = s.svc.DeleteAccount(r.Context(), u, req.Password)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: SignedInCookieName, Value: "", Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -21,6 +21,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("DELETE /api/v1/sessions/{id}", s.api(s.handleDeleteSession))
 	api.Handle("POST /api/v1/sessions/logout-others", s.api(s.handleLogoutOthers))
 	api.Handle("POST /api/v1/me/password", s.api(s.handleChangePassword))
+	api.Handle("POST /api/v1/me/delete", a(s.handleDeleteAccount))
 	api.Handle("GET /api/v1/users", s.api(s.handleSearchUsers))
 	api.Handle("GET /api/v1/users/{username}", s.api(s.handleUser))
 	api.HandleFunc("GET /api/v1/features", s.handleFeatures)

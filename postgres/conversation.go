@@ -252,6 +252,7 @@ func (s *Store) Conversations(ctx context.Context, userID int64) ([]parley.Conve
 		if pid != nil {
 			peer.ID, peer.Username, peer.DisplayName = *pid, deref(pname), deref(pdisp)
 			peer.AcceptingMessages = pacc != nil && *pacc
+			peer.Deleted = parley.IsDeletedUsername(peer.Username)
 			if pcrt != nil {
 				peer.CreatedAt = utc(*pcrt)
 			}
@@ -380,50 +381,53 @@ func (s *Store) Ban(ctx context.Context, conversationID, userID int64) (parley.B
 // leaves, the longest-standing admin, or else member, becomes owner.
 func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (parley.Message, error) {
 	var sys parley.Message
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockGroup(ctx, tx, conversationID); err != nil {
-			return err
-		}
-		var role string
-		if err := tx.QueryRow(ctx, `
-			WITH del AS (
-				DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING role
-			), cnt AS (
-				UPDATE conversations SET member_count = member_count - 1
-				WHERE id = $1 AND EXISTS (SELECT FROM del)
-			)
-			SELECT role FROM del`, conversationID, userID).Scan(&role); err != nil {
-			return err
-		}
-		if role == parley.RoleOwner {
-			if _, err := tx.Exec(ctx, `
-				UPDATE members SET role = 'owner'
-				WHERE conversation_id = $1
-					AND NOT EXISTS (SELECT FROM members WHERE conversation_id = $1 AND role = 'owner')
-					AND user_id = (
-						SELECT user_id FROM members WHERE conversation_id = $1
-						ORDER BY role = 'admin' DESC, joined_at, join_order
-						LIMIT 1)`, conversationID); err != nil {
-				return err
-			}
-		}
-		event := parley.SysRemoved
-		if actor == userID {
-			event = parley.SysLeft
-		} else if _, err := tx.Exec(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
-			conversationID, userID, actor, utc(now)); err != nil {
-			return err
-		}
-		var err error
-		sys, err = appendSystem(ctx, tx, conversationID, actor,
-			parley.SystemInfo{Event: event, ActorID: actor, TargetID: userID}, now)
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		sys, err = removeMember(ctx, tx, conversationID, userID, actor, now)
 		return err
 	})
 	if err != nil {
 		return parley.Message{}, err
 	}
 	return sys, nil
+}
+
+// removeMember is RemoveMember inside a transaction.
+func removeMember(ctx context.Context, tx pgx.Tx, conversationID, userID, actor int64, now time.Time) (parley.Message, error) {
+	if _, err := lockGroup(ctx, tx, conversationID); err != nil {
+		return parley.Message{}, err
+	}
+	var role string
+	if err := tx.QueryRow(ctx, `
+		WITH del AS (
+			DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING role
+		), cnt AS (
+			UPDATE conversations SET member_count = member_count - 1
+			WHERE id = $1 AND EXISTS (SELECT FROM del)
+		)
+		SELECT role FROM del`, conversationID, userID).Scan(&role); err != nil {
+		return parley.Message{}, err
+	}
+	if role == parley.RoleOwner {
+		if _, err := tx.Exec(ctx, `
+			UPDATE members SET role = 'owner'
+			WHERE conversation_id = $1
+				AND NOT EXISTS (SELECT FROM members WHERE conversation_id = $1 AND role = 'owner')
+				AND user_id = (
+					SELECT user_id FROM members WHERE conversation_id = $1
+					ORDER BY role = 'admin' DESC, joined_at, join_order
+					LIMIT 1)`, conversationID); err != nil {
+			return parley.Message{}, err
+		}
+	}
+	event := parley.SysRemoved
+	if actor == userID {
+		event = parley.SysLeft
+	} else if _, err := tx.Exec(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
+		conversationID, userID, actor, utc(now)); err != nil {
+		return parley.Message{}, err
+	}
+	return appendSystem(ctx, tx, conversationID, actor, parley.SystemInfo{Event: event, ActorID: actor, TargetID: userID}, now)
 }
 
 var roles = map[string]bool{parley.RoleOwner: true, parley.RoleAdmin: true, parley.RoleMember: true}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
 		return parley.User{}, err
 	}
 	u.AvatarURL = parley.AvatarURL(u.ID, u.AvatarKey)
+	u.Deleted = parley.IsDeletedUsername(u.Username)
 	u.CreatedAt = utc(u.CreatedAt)
 	u.LastSeen = utcp(u.LastSeen)
 	return u, nil
@@ -34,13 +36,17 @@ func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash str
 	}
 	created = utc(created)
 	var id int64
+	// A deleted account's username waits out its retirement.
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO users (username, email, display_name, accepting_messages, password_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		SELECT $1, $2, $3, $4, $5, $6
+		WHERE NOT EXISTS (SELECT FROM retired_usernames WHERE lower(username) = lower($1) AND until > $6)
 		RETURNING id`,
 		u.Username, u.Email, u.DisplayName, u.AcceptingMessages, passwordHash, created,
 	).Scan(&id)
-	if err != nil {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.Errorf(parley.EUSERNAMETAKEN, "This username is taken.")
+	} else if err != nil {
 		return mapError(err)
 	}
 	u.ID, u.CreatedAt = id, created
@@ -56,7 +62,7 @@ func (s *Store) User(ctx context.Context, id int64) (parley.User, error) {
 // UserByUsername returns a user by username, without regard to case.
 func (s *Store) UserByUsername(ctx context.Context, username string) (parley.User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx,
-		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username))
+		`SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) AND deleted_at IS NULL`, username))
 	return u, mapError(err)
 }
 
@@ -70,10 +76,10 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (parley.User, str
 	var hash string
 	u, err := scanUser(s.pool.QueryRow(ctx, `
 		SELECT `+userColumns+`, password_hash FROM users
-		WHERE lower(username) = lower($1)
+		WHERE lower(username) = lower($1) AND deleted_at IS NULL
 		UNION ALL
 		SELECT `+userColumns+`, password_hash FROM users
-		WHERE lower(email) = lower($1) AND email <> ''
+		WHERE lower(email) = lower($1) AND email <> '' AND deleted_at IS NULL
 		LIMIT 1`, login), &hash)
 	if err != nil {
 		return parley.User{}, "", mapError(err)
@@ -92,7 +98,7 @@ func (s *Store) SearchUsers(ctx context.Context, prefix string, limit int) ([]pa
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+userColumns+` FROM users
-		WHERE lower(username) LIKE $1
+		WHERE lower(username) LIKE $1 AND deleted_at IS NULL
 		ORDER BY lower(username)
 		LIMIT $2`,
 		likeEscaper.Replace(strings.ToLower(prefix))+"%", limit)

@@ -2,18 +2,20 @@ package service
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"parley"
 )
-
-var errWrongPassword = &parley.Error{Code: parley.EFORBIDDEN, Field: "current_password", Message: "Your current password is wrong."}
 
 // checkOwnPassword checks the signed-in user's own password, for the
 // changes to an account that ask for it again. Wrong passwords count
 // against LoginFailuresPerAccount per LoginWindow (per account, whatever
 // the address), so a stolen session cannot guess it at leisure; a right
 // one is taken back.
-func (s *Service) checkOwnPassword(ctx context.Context, u parley.User, password string) error {
+// A wrong one is EFORBIDDEN naming field.
+func (s *Service) checkOwnPassword(ctx context.Context, u parley.User, password, field string) error {
+	errWrongPassword := &parley.Error{Code: parley.EFORBIDDEN, Field: field, Message: "Your password is wrong."}
 	if len(password) > 4*parley.PasswordMax {
 		return errWrongPassword
 	}
@@ -53,7 +55,7 @@ func (s *Service) ChangePassword(ctx context.Context, u parley.User, sessionID i
 	if err := parley.ValidatePassword(next); err != nil {
 		return 0, &parley.Error{Code: parley.EINVALID, Field: "new_password", Message: parley.ErrorMessage(err)}
 	}
-	if err := s.checkOwnPassword(ctx, u, current); err != nil {
+	if err := s.checkOwnPassword(ctx, u, current, "current_password"); err != nil {
 		return 0, err
 	}
 	release, err := s.acquireHash(ctx)
@@ -73,4 +75,58 @@ func (s *Service) ChangePassword(ctx context.Context, u parley.User, sessionID i
 		s.publish(ctx, parley.UserTopic(u.ID), parley.Event{Type: parley.EventRevoke, UserID: u.ID, SessionID: sessionID, All: true})
 	}
 	return len(ids), nil
+}
+
+// UsernameRetirement is how long the username of a deleted account stays
+// taken before anyone may sign up with it: people who knew the name do not
+// meet someone else under it right away.
+const UsernameRetirement = 30 * 24 * time.Hour
+
+// DeleteAccount deletes the signed-in user's own account once their
+// password is checked again (see RemoveAccount).
+func (s *Service) DeleteAccount(ctx context.Context, u parley.User, password string) error {
+	if err := s.checkOwnPassword(ctx, u, password, "password"); err != nil {
+		return err
+	}
+	return s.RemoveAccount(ctx, u.ID)
+}
+
+// RemoveAccount deletes an account without asking for its password (the
+// caller decides who may: the person themself through DeleteAccount, an
+// instance admin). In one store transaction the person leaves every group
+// (ownership handed over), their sessions, push subscriptions, blocks and
+// profile photo go; their messages stay, from "Deleted account", and their
+// direct chats take no more messages. Their username is free again after
+// UsernameRetirement. Every node closes their sockets (4001); the members
+// of their groups get the departures, the people of their direct chats the
+// changed profile. ENOTFOUND if there is no such account (or it is deleted).
+func (s *Service) RemoveAccount(ctx context.Context, userID int64) error {
+	// The memberships as they were, for the departures' events.
+	before := map[int64]parley.Member{}
+	if ids, err := s.store.ConversationIDs(ctx, userID); err == nil {
+		for _, id := range ids {
+			if m, err := s.store.Member(ctx, id, userID); err == nil {
+				before[id] = m
+			}
+		}
+	}
+	now := s.Now()
+	left, err := s.store.DeleteUser(ctx, userID, now.Add(UsernameRetirement), now)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, parley.UserTopic(userID), parley.Event{Type: parley.EventRevoke, UserID: userID, All: true})
+	for _, sys := range left {
+		m, ok := before[sys.ConversationID]
+		if !ok {
+			m = parley.Member{ConversationID: sys.ConversationID, UserID: userID, Role: parley.RoleMember}
+		}
+		m.Username, m.DisplayName, m.AvatarURL = "~"+strconv.FormatInt(userID, 10), parley.DeletedName, ""
+		s.announceLeave(ctx, m, "left", sys)
+	}
+	if s.files != nil {
+		s.files.wake() // the profile photo released
+	}
+	s.announceProfile(ctx, userID)
+	return nil
 }

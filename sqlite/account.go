@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"parley"
 )
@@ -24,3 +25,56 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash stri
 }
 
 var _ parley.AccountStore = (*Store)(nil)
+
+// DeleteUser deletes an account (see parley.AccountStore).
+func (s *Store) DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]parley.Message, error) {
+	var msgs []parley.Message
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		msgs = nil // a write may run again
+		u, err := getUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Deleted {
+			return parley.ErrNotFound
+		}
+		groups, err := collect(ctx, tx, scanID, `
+			SELECT m.conversation_id FROM members m JOIN conversations c ON c.id = m.conversation_id
+			WHERE m.user_id = ? AND c.kind = 'group' ORDER BY m.conversation_id`, userID)
+		if err != nil {
+			return err
+		}
+		for _, id := range groups {
+			m, err := removeMember(ctx, tx, id, userID, userID, now)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+		if err := swapBlob(ctx, tx, u.AvatarKey, "", 0, now); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM sessions WHERE user_id = ?1`,
+			`DELETE FROM push_subscriptions WHERE user_id = ?1`,
+			`DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO retired_usernames (username, until) VALUES (?, ?)
+			ON CONFLICT (username) DO UPDATE SET until = max(until, excluded.until)`, u.Username, ts(retireUntil)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE users SET username = '~' || id, email = NULL, display_name = ?, password_hash = '',
+				accepting_messages = 0, hide_notification_text = 0, avatar_key = NULL, last_seen = NULL, deleted_at = ?
+			WHERE id = ?`, parley.DeletedName, ts(now), userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}

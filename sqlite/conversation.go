@@ -255,6 +255,7 @@ func scanSummary(sc scanner) (parley.ConversationSummary, error) {
 			LastSeen:          tmp(peer.lastSeen),
 			AvatarKey:         peer.avatar.String,
 			AvatarURL:         parley.AvatarURL(peer.id.Int64, peer.avatar.String),
+			Deleted:           parley.IsDeletedUsername(peer.username.String),
 		}
 	}
 	return cs, nil
@@ -360,44 +361,49 @@ func (s *Store) Ban(ctx context.Context, conversationID, userID int64) (parley.B
 func (s *Store) RemoveMember(ctx context.Context, conversationID, userID, actor int64, now time.Time) (parley.Message, error) {
 	var msg parley.Message
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
-		if _, err := getGroup(ctx, tx, conversationID); err != nil {
-			return err
-		}
-		m, err := getMember(ctx, tx, conversationID, userID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND user_id = ?`, conversationID, userID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET member_count = member_count - 1 WHERE id = ?`, conversationID); err != nil {
-			return err
-		}
-		if m.Role == parley.RoleOwner {
-			_, err := tx.ExecContext(ctx, `
-				UPDATE members SET role = 'owner' WHERE id = (
-					SELECT id FROM members WHERE conversation_id = ?
-					ORDER BY role = 'admin' DESC, joined_at, id LIMIT 1)`, conversationID)
-			if err != nil {
-				return err
-			}
-		}
-		info := parley.SystemInfo{Event: parley.SysLeft, ActorID: userID, TargetID: userID}
-		if actor != userID {
-			info = parley.SystemInfo{Event: parley.SysRemoved, ActorID: actor, TargetID: userID}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
-				conversationID, userID, actor, ts(now)); err != nil {
-				return err
-			}
-		}
-		msg, err = system(ctx, tx, conversationID, actor, info, now)
+		msg, err = removeMember(ctx, tx, conversationID, userID, actor, now)
 		return err
 	})
 	if err != nil {
 		return parley.Message{}, err
 	}
 	return msg, nil
+}
+
+// removeMember is RemoveMember inside a write.
+func removeMember(ctx context.Context, tx *wtx, conversationID, userID, actor int64, now time.Time) (parley.Message, error) {
+	if _, err := getGroup(ctx, tx, conversationID); err != nil {
+		return parley.Message{}, err
+	}
+	m, err := getMember(ctx, tx, conversationID, userID)
+	if err != nil {
+		return parley.Message{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND user_id = ?`, conversationID, userID); err != nil {
+		return parley.Message{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET member_count = member_count - 1 WHERE id = ?`, conversationID); err != nil {
+		return parley.Message{}, err
+	}
+	if m.Role == parley.RoleOwner {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE members SET role = 'owner' WHERE id = (
+				SELECT id FROM members WHERE conversation_id = ?
+				ORDER BY role = 'admin' DESC, joined_at, id LIMIT 1)`, conversationID)
+		if err != nil {
+			return parley.Message{}, err
+		}
+	}
+	info := parley.SystemInfo{Event: parley.SysLeft, ActorID: userID, TargetID: userID}
+	if actor != userID {
+		info = parley.SystemInfo{Event: parley.SysRemoved, ActorID: actor, TargetID: userID}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bans (conversation_id, user_id, banned_by, banned_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_by = excluded.banned_by, banned_at = excluded.banned_at`,
+			conversationID, userID, actor, ts(now)); err != nil {
+			return parley.Message{}, err
+		}
+	}
+	return system(ctx, tx, conversationID, actor, info, now)
 }
 
 // SetRole changes a member's role and appends SysRoleChanged. Making a

@@ -23,6 +23,7 @@ func scanUser(sc scanner, extra ...any) (parley.User, error) {
 		&u.HideNotificationText, &u.AvatarKey}, extra...)
 	err := sc.Scan(dest...)
 	u.CreatedAt, u.LastSeen = tm(created), tmp(lastSeen)
+	u.Deleted = parley.IsDeletedUsername(u.Username)
 	u.AvatarURL = parley.AvatarURL(u.ID, u.AvatarKey)
 	return u, err
 }
@@ -43,7 +44,9 @@ func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash str
 		// The writer is the only writer, so nothing can take the name
 		// between this check and the insert.
 		var taken bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = ?)`, nu.Username).Scan(&taken)
+		// A deleted account's username waits out its retirement.
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)
+			OR EXISTS (SELECT 1 FROM retired_usernames WHERE username = ?1 AND until > ?2)`, nu.Username, ts(created)).Scan(&taken)
 		if err != nil {
 			return err
 		} else if taken {
@@ -77,7 +80,7 @@ func (s *Store) User(ctx context.Context, id int64) (parley.User, error) {
 
 // UserByUsername returns a user by normalized username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (parley.User, error) {
-	u, err := scanUser(s.rd.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(s.rd.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ? AND deleted_at IS NULL`, username))
 	return u, dbErr(err)
 }
 
@@ -86,7 +89,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (parley.Use
 func (s *Store) UserByLogin(ctx context.Context, login string) (parley.User, string, error) {
 	var hash string
 	u, err := scanUser(s.rd.QueryRowContext(ctx, `
-		SELECT `+userCols+`, password_hash FROM users WHERE username = ?1 OR email = ?1`, login), &hash)
+		SELECT `+userCols+`, password_hash FROM users WHERE (username = ?1 OR email = ?1) AND deleted_at IS NULL`, login), &hash)
 	if err != nil {
 		return parley.User{}, "", dbErr(err)
 	}
@@ -104,7 +107,7 @@ func (s *Store) SearchUsers(ctx context.Context, prefix string, limit int) ([]pa
 	}
 	// LIKE ignores ASCII case, as the username column's NOCASE does.
 	return collect(ctx, s.rd, func(sc scanner) (parley.User, error) { return scanUser(sc) }, `
-		SELECT `+userCols+` FROM users WHERE username LIKE ? ESCAPE '\'
+		SELECT `+userCols+` FROM users WHERE username LIKE ? ESCAPE '\' AND deleted_at IS NULL
 		ORDER BY username LIMIT ?`, likeEscaper.Replace(prefix)+"%", limit)
 }
 

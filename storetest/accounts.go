@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ func accountTests() []struct {
 		fn   func(t *testing.T, s parley.Store)
 	}{
 		{"Account/SetPassword", testSetPassword},
+		{"Account/Delete", testDeleteUser},
+		{"Account/DeleteRetiresUsername", testDeleteRetiresUsername},
 	}
 }
 
@@ -64,4 +67,124 @@ func testSetPassword(t *testing.T, s parley.Store) {
 
 	_, err = s.SetPassword(ctx, 1<<40, "$x$", 0)
 	wantCode(t, err, parley.ENOTFOUND, "SetPassword of no user")
+}
+
+func testDeleteUser(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	carol := MustUser(t, s, "carol")
+	g := MustGroup(t, s, "Club", alice, bob, carol)
+	other := MustGroup(t, s, "Other", bob, alice)
+	d := MustDirect(t, s, alice, bob)
+	said := MustSend(t, s, g.ID, alice, "hello club")
+	MustSend(t, s, d.ID, alice, "hello bob")
+	newSession(t, s, alice, "alice's", at(0), 24*time.Hour)
+
+	msgs, err := s.DeleteUser(ctx, alice.ID, time.Now().Add(time.Hour), at(10))
+	ok(t, err, "DeleteUser")
+	if len(msgs) != 2 {
+		t.Fatalf("DeleteUser appended %d messages, want a SysLeft in each of 2 groups", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.System == nil || m.System.Event != parley.SysLeft || m.System.TargetID != alice.ID || (m.ConversationID != g.ID && m.ConversationID != other.ID) {
+			t.Fatalf("DeleteUser appended %+v", m)
+		}
+	}
+
+	// The groups: alice is gone, bob (the longest-standing member) owns Club.
+	for _, id := range []int64{g.ID, other.ID} {
+		if _, err := s.Member(ctx, id, alice.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
+			t.Fatalf("alice still a member of %d: %v", id, err)
+		}
+	}
+	if m := mustMember(t, s, g.ID, bob.ID); m.Role != parley.RoleOwner {
+		t.Fatalf("bob's role in Club after the owner's deletion = %q, want owner", m.Role)
+	}
+	if c := mustConversation(t, s, g.ID); c.MemberCount != 2 {
+		t.Fatalf("Club has %d members, want 2", c.MemberCount)
+	}
+
+	// The account: kept for its messages, with nothing of the person.
+	u, err := s.User(ctx, alice.ID)
+	ok(t, err, "User")
+	if !u.Deleted || u.Username != fmt.Sprintf("~%d", alice.ID) || u.DisplayName != parley.DeletedName || u.Email != "" || u.AcceptingMessages || u.LastSeen != nil {
+		t.Fatalf("deleted user = %+v", u)
+	}
+	if _, err := s.UserByUsername(ctx, "alice"); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("UserByUsername(alice) after deletion: %v", err)
+	}
+	if _, err := s.UserByUsername(ctx, u.Username); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("UserByUsername(%s): %v", u.Username, err)
+	}
+	for _, login := range []string{"alice", "alice@example.com", u.Username} {
+		if _, _, err := s.UserByLogin(ctx, login); parley.ErrorCode(err) != parley.ENOTFOUND {
+			t.Fatalf("UserByLogin(%q) after deletion: %v", login, err)
+		}
+	}
+	if found, err := s.SearchUsers(ctx, "", 50); err != nil || slices.Contains(ids(found), u.Username) {
+		t.Fatalf("SearchUsers finds the deleted account: %v %v", ids(found), err)
+	}
+	list, err := s.Sessions(ctx, alice.ID, at(1))
+	ok(t, err, "Sessions")
+	if len(list) != 0 {
+		t.Fatalf("a deleted account keeps %d sessions", len(list))
+	}
+
+	// Its messages stay, from the deleted account.
+	m, err := s.Message(ctx, g.ID, said.Seq)
+	ok(t, err, "Message")
+	if m.Text != "hello club" || m.Sender == nil || m.Sender.DisplayName != parley.DeletedName || !parley.IsDeletedUsername(m.Sender.Username) {
+		t.Fatalf("message of the deleted account = %+v (sender %+v)", m, m.Sender)
+	}
+	// The direct chat stays, read-only.
+	sums, err := s.Conversations(ctx, bob.ID)
+	ok(t, err, "Conversations")
+	found := false
+	for _, c := range sums {
+		if c.ID == d.ID {
+			found = true
+			if c.Peer == nil || !c.Peer.Deleted || c.Peer.DisplayName != parley.DeletedName || c.Peer.AcceptingMessages {
+				t.Fatalf("bob's direct chat with the deleted account: peer %+v", c.Peer)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("bob's direct chat with the deleted account is gone")
+	}
+	_, _, err = s.AppendMessage(ctx, parley.NewMessage{ConversationID: d.ID, SenderID: bob.ID, ClientMsgID: "after",
+		Kind: parley.MessageText, Text: "are you there?", CreatedAt: at(11)})
+	wantCode(t, err, parley.ENOTACCEPTING, "a message to a deleted account")
+
+	_, err = s.DeleteUser(ctx, alice.ID, time.Now().Add(time.Hour), at(12))
+	wantCode(t, err, parley.ENOTFOUND, "DeleteUser again")
+	_, err = s.DeleteUser(ctx, 1<<40, time.Now(), at(12))
+	wantCode(t, err, parley.ENOTFOUND, "DeleteUser of no user")
+}
+
+func testDeleteRetiresUsername(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	_, err := s.DeleteUser(ctx, alice.ID, time.Now().Add(time.Hour), time.Now())
+	ok(t, err, "DeleteUser(alice)")
+	again := parley.User{Username: "alice", Email: "new-alice@example.com", DisplayName: "A", AcceptingMessages: true}
+	wantCode(t, s.CreateUser(ctx, &again, "h"), parley.EUSERNAMETAKEN, "CreateUser(alice) while retired")
+	// The email is free at once.
+	other := parley.User{Username: "alicia", Email: "alice@example.com", DisplayName: "A", AcceptingMessages: true}
+	ok(t, s.CreateUser(ctx, &other, "h"), "CreateUser with the deleted account's email")
+
+	// Once the retirement is over, the name is free.
+	_, err = s.DeleteUser(ctx, bob.ID, time.Now().Add(-time.Second), time.Now())
+	ok(t, err, "DeleteUser(bob)")
+	nb := parley.User{Username: "bob", Email: "bob2@example.com", DisplayName: "B", AcceptingMessages: true}
+	ok(t, s.CreateUser(ctx, &nb, "h"), "CreateUser(bob) after the retirement")
+	if nb.ID == bob.ID {
+		t.Fatal("the new bob got the deleted bob's id")
+	}
+	got, err := s.UserByUsername(ctx, "bob")
+	ok(t, err, "UserByUsername(bob)")
+	if got.ID != nb.ID || got.Deleted {
+		t.Fatalf("UserByUsername(bob) = %+v, want the new bob", got)
+	}
 }
