@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -132,6 +133,40 @@ type file struct {
 }
 
 func (f *file) Size() int64 { return f.size }
+
+// Keys calls fn with the key and size of each blob in the folder, in no
+// set order, stopping at fn's first error. Temporary files and anything
+// else that is not a blob are skipped. Blobs put or deleted meanwhile may
+// or may not be seen.
+func (b *Blobs) Keys(fn func(key string, size int64) error) error {
+	return filepath.WalkDir(b.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted meanwhile
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(b.dir, path)
+		depth := strings.Count(filepath.ToSlash(rel), "/")
+		if d.IsDir() {
+			if path != b.dir && (depth > 1 || len(d.Name()) != 2) {
+				return filepath.SkipDir // tmp/ and strangers
+			}
+			return nil
+		}
+		key := d.Name()
+		if depth != 2 || !parley.ValidBlobKey(key) || b.path(key) != path {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return fn(key, info.Size())
+	})
+}
 
 // Stat returns a blob's size.
 func (b *Blobs) Stat(ctx context.Context, key string) (int64, error) {

@@ -71,3 +71,40 @@ func TestStaleTempRemoved(t *testing.T) {
 		t.Fatalf("fresh temporary file (another writer's) removed: %v", err)
 	}
 }
+
+// Keys lists every blob once with its size, and nothing else of the folder.
+func TestKeys(t *testing.T) {
+	dir := t.TempDir()
+	b, err := disk.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	for _, s := range []string{"a", "bb", "ccc"} {
+		key := blobtest.Key([]byte(s))
+		if err := b.Put(t.Context(), key, bytes.NewReader([]byte(s)), int64(len(s))); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = int64(len(s))
+	}
+	os.WriteFile(filepath.Join(dir, "tmp", "put-1"), []byte("x"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
+	got := map[string]int64{}
+	if err := b.Keys(func(key string, size int64) error {
+		if _, ok := got[key]; ok {
+			t.Errorf("%s listed twice", key)
+		}
+		got[key] = size
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("keys %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Fatalf("%s: size %d, want %d", k, got[k], n)
+		}
+	}
+}

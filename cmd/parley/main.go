@@ -23,6 +23,8 @@ const usage = `Usage: parley <command> [flags]
 Commands:
   serve     run a Parley node (web app, REST API, WebSocket)
   bench     load generator: fanout, pairs, connect, catchup, auth
+  backup    copy the data dir (SQLite database and files) into one file, while serve runs
+  restore   restore a backup into an empty data dir
   version   print the version
 
 Run 'parley <command> -h' for the command's flags. Every flag can also be
@@ -48,6 +50,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "bench":
 		return bench(ctx, args[2:], getenv, stdout, stderr)
+	case "backup":
+		if err := backupCmd(ctx, args[2:], getenv, stdout, stderr); !isHelp(err) {
+			return err
+		}
+		return nil
+	case "restore":
+		if err := restoreCmd(ctx, args[2:], getenv, stdin, stdout, stderr); !isHelp(err) {
+			return err
+		}
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return nil
