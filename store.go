@@ -107,6 +107,19 @@ type AccountStore interface {
 	// SearchUsers no longer find it; User still does.
 	DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]Message, error)
 
+	// Block records that blockerID takes no direct messages or calls from
+	// blockedID: appends of blockedID's text messages to their direct chat
+	// are refused with ENOTACCEPTING (as if blockerID did not accept
+	// messages), seen by the next append on any node. Blocking again
+	// changes nothing. ENOTFOUND if blockedID is no user (or deleted).
+	Block(ctx context.Context, blockerID, blockedID int64, now time.Time) error
+	// Unblock lifts blockerID's block of blockedID; no block is no error.
+	Unblock(ctx context.Context, blockerID, blockedID int64) error
+	// Blocks lists the people blockerID blocks, ordered by username.
+	Blocks(ctx context.Context, blockerID int64) ([]User, error)
+	// Blocked reports whether blockerID blocks blockedID.
+	Blocked(ctx context.Context, blockerID, blockedID int64) (bool, error)
+
 	// SetPassword replaces the user's password hash and, in the same
 	// transaction, deletes every session of theirs but keepSessionID (0
 	// keeps none); it returns the ids of the sessions deleted. ENOTFOUND
@@ -301,7 +314,8 @@ type MessageStore interface {
 	// transaction that advances the conversation's last_seq and last_mod,
 	// and returns it after the commit. A text message's sender must be a
 	// current member (ENOTFOUND otherwise) and, in a direct conversation,
-	// the other member must accept messages (ENOTACCEPTING otherwise);
+	// the other member must accept messages and not block the sender
+	// (ENOTACCEPTING otherwise, the same answer for both);
 	// both are checked in the transaction that appends. If the sender
 	// already sent ClientMsgID in this conversation, it returns the
 	// original message and created=false, storing nothing: answered

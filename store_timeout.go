@@ -500,3 +500,19 @@ func (t *timedStore) SetPassword(ctx context.Context, userID int64, passwordHash
 func (t *timedStore) DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]Message, error) {
 	return bounded(t, ctx, func(ctx context.Context) ([]Message, error) { return t.s.DeleteUser(ctx, userID, retireUntil, now) })
 }
+
+func (t *timedStore) Block(ctx context.Context, blockerID, blockedID int64, now time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.Block(ctx, blockerID, blockedID, now) })
+}
+
+func (t *timedStore) Unblock(ctx context.Context, blockerID, blockedID int64) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.Unblock(ctx, blockerID, blockedID) })
+}
+
+func (t *timedStore) Blocks(ctx context.Context, blockerID int64) ([]User, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]User, error) { return t.s.Blocks(ctx, blockerID) })
+}
+
+func (t *timedStore) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, error) {
+	return bounded(t, ctx, func(ctx context.Context) (bool, error) { return t.s.Blocked(ctx, blockerID, blockedID) })
+}

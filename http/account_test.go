@@ -232,3 +232,85 @@ func TestDeleteAccount(t *testing.T) {
 		anon.Must(201, "POST", "/api/v1/auth/signup", map[string]any{"username": "alicia", "email": "alice@example.com", "password": "password-x"})
 	})
 }
+
+// TestBlock: a blocked person cannot start or send in a direct chat with
+// the blocker, nor call them, and gets the answer of someone not accepting
+// messages; groups go on; unblocking lets them again.
+func TestBlock(t *testing.T) {
+	onBothStores(t, func(t *testing.T, srv *servertest.Server) {
+		alice := servertest.SignUp(t, srv.URL, "alice")
+		bob := servertest.SignUp(t, srv.URL, "bob")
+		carol := servertest.SignUp(t, srv.URL, "carol")
+		servertest.SignUp(t, srv.URL, "dave")
+		d := bob.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "alice"}).Obj("conversation")
+		did := id(d, "id")
+		send := func(who *servertest.API, conv int64, cmid string) servertest.Answer {
+			return who.Do("POST", fmt.Sprintf("/api/v1/conversations/%d/messages", conv), map[string]any{"client_msg_id": cmid, "text": "hi"})
+		}
+		if r := send(bob, did, "before"); r.Status != 201 {
+			t.Fatalf("send before the block: %d %s", r.Status, r.Raw)
+		}
+
+		for _, c := range []struct {
+			body        map[string]any
+			status      int
+			code, field string
+		}{
+			{map[string]any{"username": "alice"}, 400, "invalid", "username"},
+			{map[string]any{"username": "nobody"}, 404, "not_found", "username"},
+			{map[string]any{"username": "bob", "why": "x"}, 400, "invalid", "why"},
+		} {
+			r := alice.Do("POST", "/api/v1/me/blocks", c.body)
+			if r.Status != c.status || r.Code() != c.code || r.Field() != c.field {
+				t.Errorf("block %v: %d %s", c.body, r.Status, r.Raw)
+			}
+		}
+		r := alice.Must(200, "POST", "/api/v1/me/blocks", map[string]any{"username": "Bob"})
+		if u := r.Obj("user"); u["username"] != "bob" || u["email"] != nil {
+			t.Fatalf("block answer %v", u)
+		}
+		alice.Must(200, "POST", "/api/v1/me/blocks", map[string]any{"username": "bob"})
+		alice.Must(200, "POST", "/api/v1/me/blocks", map[string]any{"username": "dave"})
+		list := alice.Must(200, "GET", "/api/v1/me/blocks", nil).Body["users"].([]any)
+		if len(list) != 2 || list[0].(map[string]any)["username"] != "bob" || list[1].(map[string]any)["username"] != "dave" {
+			t.Fatalf("blocks %v", list)
+		}
+
+		// Bob: refused like someone not accepting messages.
+		refused := send(bob, did, "after")
+		if refused.Status != 403 || refused.Code() != "not_accepting" || strings.Contains(strings.ToLower(string(refused.Raw)), "block") {
+			t.Fatalf("send to a blocker: %d %s", refused.Status, refused.Raw)
+		}
+		// Dave cannot start a direct chat with alice.
+		dave := login(t, srv.URL, "dave", "password-dave")
+		if r := dave.Do("POST", "/api/v1/direct", map[string]any{"username": "alice"}); r.Code() != "not_accepting" || strings.Contains(strings.ToLower(string(r.Raw)), "block") {
+			t.Fatalf("direct chat with a blocker: %d %s", r.Status, r.Raw)
+		}
+		// Alice may still write to bob; carol to alice; bob in a group.
+		if r := send(alice, did, "alice"); r.Status != 201 {
+			t.Fatalf("blocker's own send: %d %s", r.Status, r.Raw)
+		}
+		cd := carol.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "alice"}).Obj("conversation")
+		if r := send(carol, id(cd, "id"), "carol"); r.Status != 201 {
+			t.Fatalf("carol's send: %d %s", r.Status, r.Raw)
+		}
+		g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Club", "code": "club-code"}).Obj("conversation")
+		bob.Must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "club-code"})
+		if r := send(bob, id(g, "id"), "group"); r.Status != 201 {
+			t.Fatalf("blocked person's send in a group: %d %s", r.Status, r.Raw)
+		}
+
+		// Unblock: bob may write again. Unblocking again is no error.
+		alice.Must(204, "DELETE", fmt.Sprintf("/api/v1/me/blocks/%d", bob.UserID), nil)
+		alice.Must(204, "DELETE", fmt.Sprintf("/api/v1/me/blocks/%d", bob.UserID), nil)
+		if r := alice.Do("DELETE", "/api/v1/me/blocks/x", nil); r.Status != 404 {
+			t.Fatalf("unblock x: %d %s", r.Status, r.Raw)
+		}
+		if r := send(bob, did, "again"); r.Status != 201 {
+			t.Fatalf("send once unblocked: %d %s", r.Status, r.Raw)
+		}
+		if list := alice.Must(200, "GET", "/api/v1/me/blocks", nil).Body["users"].([]any); len(list) != 1 {
+			t.Fatalf("blocks after unblocking bob: %v", list)
+		}
+	})
+}

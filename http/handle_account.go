@@ -13,6 +13,9 @@ import (
 type Account interface {
 	ChangePassword(ctx context.Context, u parley.User, sessionID int64, current, next string) (int, error)
 	DeleteAccount(ctx context.Context, u parley.User, password string) error
+	Block(ctx context.Context, userID int64, username string) (parley.User, error)
+	Unblock(ctx context.Context, userID, blockedID int64) error
+	Blocks(ctx context.Context, userID int64) ([]parley.User, error)
 }
 
 func (s *Server) handleChangePassword(r *http.Request, u parley.User, sess parley.Session) (int, any, error) {
@@ -42,4 +45,28 @@ func (s *Server) handleDeleteAccount(w http.ResponseWriter, r *http.Request, u p
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	http.SetCookie(w, &http.Cookie{Name: SignedInCookieName, Value: "", Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleBlocks(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	list, err := s.svc.Blocks(r.Context(), u.ID)
+	return http.StatusOK, map[string]any{"users": list}, err
+}
+
+func (s *Server) handleBlock(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	var req struct {
+		Username string `json:"username"`
+	}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	blocked, err := s.svc.Block(r.Context(), u.ID, req.Username)
+	return http.StatusOK, map[string]any{"user": blocked}, err
+}
+
+func (s *Server) handleUnblock(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "user_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.svc.Unblock(r.Context(), u.ID, id[0])
 }

@@ -99,3 +99,53 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64, retireUntil, now t
 	}
 	return msgs, nil
 }
+
+// Block records a block; the next append sees it (appendSQL reads blocks
+// in its own statement).
+func (s *Store) Block(ctx context.Context, blockerID, blockedID int64, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO blocks (blocker_id, blocked_id, created_at)
+		SELECT $1, id, $3 FROM users WHERE id = $2 AND deleted_at IS NULL
+		ON CONFLICT (blocker_id, blocked_id) DO NOTHING`, blockerID, blockedID, utc(now))
+	if err != nil {
+		return mapError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM users WHERE id = $1 AND deleted_at IS NULL)`, blockedID).Scan(&exists); err != nil {
+			return mapError(err)
+		}
+		if !exists {
+			return parley.ErrNotFound
+		}
+	}
+	return nil
+}
+
+// Unblock lifts a block.
+func (s *Store) Unblock(ctx context.Context, blockerID, blockedID int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, blockerID, blockedID)
+	return mapError(err)
+}
+
+// Blocks lists the people blockerID blocks.
+func (s *Store) Blocks(ctx context.Context, blockerID int64) ([]parley.User, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+userColumns+` FROM users WHERE id IN (SELECT blocked_id FROM blocks WHERE blocker_id = $1)
+		ORDER BY lower(username)`, blockerID)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (parley.User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return users, nil
+}
+
+// Blocked reports whether blockerID blocks blockedID.
+func (s *Store) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, error) {
+	var b bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)`,
+		blockerID, blockedID).Scan(&b)
+	return b, mapError(err)
+}

@@ -240,7 +240,7 @@ func (a *appender) send(ops []*appendOp) error {
 
 // original returns the message a refused append resent; if there is none,
 // the refusal's reason: ENOTACCEPTING (a direct chat whose other member
-// does not accept messages) or ENOTFOUND (the conversation does not exist,
+// does not accept messages or blocks the sender: the same answer) or ENOTFOUND (the conversation does not exist,
 // or the sender of a text message is not a member).
 func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 	nm := op.nm
@@ -275,7 +275,8 @@ func (a *appender) original(op *appendOp) (parley.Message, bool, error) {
 		SELECT u.username FROM conversations c
 		JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2
 		JOIN users u ON u.id = CASE WHEN c.direct_lo = $2 THEN c.direct_hi ELSE c.direct_lo END
-		WHERE c.id = $1 AND c.kind = 'direct' AND NOT u.accepting_messages`,
+		WHERE c.id = $1 AND c.kind = 'direct' AND (NOT u.accepting_messages
+			OR EXISTS (SELECT FROM blocks WHERE blocker_id = u.id AND blocked_id = $2))`,
 		nm.ConversationID, nm.SenderID).Scan(&peer)
 	if err == nil {
 		return parley.Message{}, false, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages.", peer)

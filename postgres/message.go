@@ -119,7 +119,8 @@ WITH c AS (
 	WHERE id = $1
 		AND ($8::boolean OR EXISTS (SELECT FROM members WHERE conversation_id = $1 AND user_id = $2))
 		AND ($8::boolean OR kind <> 'direct' OR EXISTS (SELECT FROM users
-			WHERE id = CASE WHEN direct_lo = $2 THEN direct_hi ELSE direct_lo END AND accepting_messages))
+			WHERE id = CASE WHEN direct_lo = $2 THEN direct_hi ELSE direct_lo END AND accepting_messages
+				AND NOT EXISTS (SELECT FROM blocks WHERE blocker_id = users.id AND blocked_id = $2)))
 		AND NOT EXISTS (SELECT FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_msg_id = $3)
 		AND coalesce(cardinality($10::bigint[]), 0) = (SELECT count(*) FROM uploads
 			WHERE id = ANY($10::bigint[]) AND owner_id = $2 AND message_id IS NULL)

@@ -130,3 +130,51 @@ func (s *Service) RemoveAccount(ctx context.Context, userID int64) error {
 	s.announceProfile(ctx, userID)
 	return nil
 }
+
+// Block stops the named person from sending to userID in a direct chat,
+// starting one with them, or calling them: they get not_accepting, the
+// answer of someone who does not accept messages, with no hint of the
+// block. Groups are not affected. It returns the person blocked.
+func (s *Service) Block(ctx context.Context, userID int64, username string) (parley.User, error) {
+	other, err := s.store.UserByUsername(ctx, parley.NormalizeUsername(username))
+	if err != nil {
+		return parley.User{}, &parley.Error{Code: parley.ENOTFOUND, Field: "username", Message: "No such user."}
+	}
+	if other.ID == userID {
+		return parley.User{}, parley.FieldErrorf("username", "You cannot block yourself.")
+	}
+	if err := s.store.Block(ctx, userID, other.ID, s.Now()); err != nil {
+		return parley.User{}, err
+	}
+	other = other.Public()
+	other.LastSeen = nil
+	return other, nil
+}
+
+// Unblock lifts userID's block of blockedID (no block is no error).
+func (s *Service) Unblock(ctx context.Context, userID, blockedID int64) error {
+	return s.store.Unblock(ctx, userID, blockedID)
+}
+
+// Blocks lists the people userID blocks, without presence.
+func (s *Service) Blocks(ctx context.Context, userID int64) ([]parley.User, error) {
+	list, err := s.store.Blocks(ctx, userID)
+	for i := range list {
+		list[i] = list[i].Public()
+		list[i].LastSeen = nil
+	}
+	if list == nil {
+		list = []parley.User{}
+	}
+	return list, err
+}
+
+// accepts reports whether u takes direct messages and calls from userID:
+// u accepts messages and does not block them.
+func (s *Service) accepts(ctx context.Context, u parley.User, userID int64) (bool, error) {
+	if !u.AcceptingMessages {
+		return false, nil
+	}
+	blocked, err := s.store.Blocked(ctx, u.ID, userID)
+	return !blocked, err
+}

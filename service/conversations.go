@@ -178,9 +178,14 @@ func (s *Service) Direct(ctx context.Context, userID int64, username string) (pa
 	if other.ID == userID {
 		return parley.ConversationSummary{}, false, parley.FieldErrorf("username", "You cannot start a direct chat with yourself.")
 	}
-	if !other.AcceptingMessages {
-		// No new direct chat with someone who does not accept messages;
-		// an existing one is still returned (sends to it are refused).
+	accepts, err := s.accepts(ctx, other, userID)
+	if err != nil {
+		return parley.ConversationSummary{}, false, err
+	}
+	if !accepts {
+		// No new direct chat with someone who does not accept messages
+		// (or blocks userID: the same answer); an existing one is still
+		// returned (sends to it are refused).
 		list, err := s.store.Conversations(ctx, userID)
 		if err != nil {
 			return parley.ConversationSummary{}, false, err

@@ -96,7 +96,8 @@ func (s *Service) mentions(ctx context.Context, conversationID int64, text strin
 
 // CallPeer returns the person userID may call from a conversation: the
 // other member of a direct conversation userID is in (ErrNotFound
-// otherwise), who accepts messages (ENOTACCEPTING). A group is EINVALID:
+// otherwise), who accepts messages and does not block userID
+// (ENOTACCEPTING). A group is EINVALID:
 // calls are one to one.
 func (s *Service) CallPeer(ctx context.Context, userID, conversationID int64) (parley.User, error) {
 	if _, err := s.member(ctx, conversationID, userID); err != nil {
@@ -122,7 +123,11 @@ func (s *Service) CallPeer(ctx context.Context, userID, conversationID int64) (p
 		if err != nil {
 			return parley.User{}, err
 		}
-		if !u.AcceptingMessages {
+		accepts, err := s.accepts(ctx, u, userID)
+		if err != nil {
+			return parley.User{}, err
+		}
+		if !accepts {
 			return parley.User{}, parley.Errorf(parley.ENOTACCEPTING, "%s is not accepting messages or calls.", u.Username)
 		}
 		return u, nil

@@ -78,3 +78,43 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64, retireUntil, now t
 	}
 	return msgs, nil
 }
+
+// Block records a block. The writer's cache of the blocker is dropped by
+// the pre-update hook on blocks (sqlite/append.go).
+func (s *Store) Block(ctx context.Context, blockerID, blockedID int64, now time.Time) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL)`, blockedID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return parley.ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (blocker_id, blocked_id) DO NOTHING`, blockerID, blockedID, ts(now))
+		return err
+	})
+}
+
+// Unblock lifts a block.
+func (s *Store) Unblock(ctx context.Context, blockerID, blockedID int64) error {
+	return s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?`, blockerID, blockedID)
+		return err
+	})
+}
+
+// Blocks lists the people blockerID blocks.
+func (s *Store) Blocks(ctx context.Context, blockerID int64) ([]parley.User, error) {
+	return collect(ctx, s.rd, func(sc scanner) (parley.User, error) { return scanUser(sc) }, `
+		SELECT `+userCols+` FROM users WHERE id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ?)
+		ORDER BY username`, blockerID)
+}
+
+// Blocked reports whether blockerID blocks blockedID.
+func (s *Store) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, error) {
+	var b bool
+	err := s.rd.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?)`,
+		blockerID, blockedID).Scan(&b)
+	return b, dbErr(err)
+}

@@ -24,8 +24,8 @@ import (
 //   - seq and mod come from the conversation's head, which the writer keeps
 //     in memory (wcache) and writes back once per conversation per batch
 //     (flush), with the senders' marks;
-//   - membership, the peer's accepting_messages and the sender's names come
-//     from the writer's caches; a miss costs one indexed SELECT.
+//   - membership, the peer's accepting_messages and blocks and the sender's
+//     names come from the writer's caches; a miss costs one indexed SELECT.
 //
 // A refused append writes nothing, so it needs no savepoint. flush runs
 // before any other write of the batch and before the COMMIT, so every
@@ -39,7 +39,8 @@ import (
 //
 //   - a pre-update hook on the write connection sees every row the writer
 //     inserts, updates or deletes, and drops the cached conversation head
-//     (with its memberships) or user the row belongs to. Only the writer's
+//     (with its memberships) or user the row belongs to (for blocks: the
+//     blocker, whose cached blocks it drops). Only the writer's
 //     own statements that change nothing cached (the head flush, marks,
 //     last seen) run quiet. A new write method therefore needs to do
 //     nothing to keep the caches exact;
@@ -76,6 +77,9 @@ type mark struct{ user, seq int64 }
 type cachedUser struct {
 	ref       parley.UserRef
 	accepting bool
+	// blocks holds the ids the user blocks, read on first need (nil: not
+	// read yet): only a direct chat's peer needs them.
+	blocks map[int64]bool
 }
 
 type wcache struct {
@@ -117,6 +121,24 @@ func (c *wcache) hook(d sqlite.SQLitePreUpdateData) {
 	case "users":
 		delete(c.users, d.OldRowID)
 		delete(c.users, d.NewRowID)
+	case "blocks":
+		// blocker_id is the table's first column. Old and New fill the
+		// slice they are given (not pointers in it).
+		vals := make([]any, 1)
+		if d.Op != sqlite3.SQLITE_INSERT {
+			if d.Old(vals...) != nil {
+				clear(c.users)
+				return
+			}
+			delete(c.users, asInt(vals[0]))
+		}
+		if d.Op != sqlite3.SQLITE_DELETE {
+			if d.New(vals...) != nil {
+				clear(c.users)
+				return
+			}
+			delete(c.users, asInt(vals[0]))
+		}
 	case "members":
 		if c.memberConvCol < 0 {
 			c.dropHeads()
@@ -229,6 +251,21 @@ func (t *wtx) user(ctx context.Context, id int64) (*cachedUser, error) {
 	return u, nil
 }
 
+// blocks reports whether u blocks userID, reading u's blocks on first need.
+func (t *wtx) blocks(ctx context.Context, u *cachedUser, userID int64) (bool, error) {
+	if u.blocks == nil {
+		ids, err := collect(ctx, t, scanID, `SELECT blocked_id FROM blocks WHERE blocker_id = ?`, u.ref.ID)
+		if err != nil {
+			return false, err
+		}
+		u.blocks = make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			u.blocks[id] = true
+		}
+	}
+	return u.blocks[userID], nil
+}
+
 // checkNew refuses a message that no store would take.
 func checkNew(nm *parley.NewMessage) error {
 	switch {
@@ -278,7 +315,14 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 			if err != nil {
 				return parley.Message{}, false, err
 			}
-			if !p.accepting {
+			blocked := false
+			if p.accepting {
+				if blocked, err = tx.blocks(ctx, p, nm.SenderID); err != nil {
+					return parley.Message{}, false, err
+				}
+			}
+			// A block gets the same answer as not accepting: no hint.
+			if !p.accepting || blocked {
 				return original(ctx, tx, nm, notAccepting(p.ref.Username))
 			}
 		}

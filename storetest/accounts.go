@@ -21,6 +21,7 @@ func accountTests() []struct {
 		{"Account/SetPassword", testSetPassword},
 		{"Account/Delete", testDeleteUser},
 		{"Account/DeleteRetiresUsername", testDeleteRetiresUsername},
+		{"Account/Block", testBlock},
 	}
 }
 
@@ -187,4 +188,53 @@ func testDeleteRetiresUsername(t *testing.T, s parley.Store) {
 	if got.ID != nb.ID || got.Deleted {
 		t.Fatalf("UserByUsername(bob) = %+v, want the new bob", got)
 	}
+}
+
+func testBlock(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	carol := MustUser(t, s, "carol")
+	d := MustDirect(t, s, alice, bob)
+	g := MustGroup(t, s, "Club", alice, bob)
+	// A send before the block: a store that caches alice has her now.
+	MustSend(t, s, d.ID, bob, "hi alice")
+
+	ok(t, s.Block(ctx, alice.ID, bob.ID, at(1)), "Block")
+	ok(t, s.Block(ctx, alice.ID, bob.ID, at(2)), "Block again")
+	send := func(from parley.User, conv int64) error {
+		_, _, err := s.AppendMessage(ctx, parley.NewMessage{ConversationID: conv, SenderID: from.ID,
+			ClientMsgID: fmt.Sprintf("c%d", next()), Kind: parley.MessageText, Text: "hello", CreatedAt: at(3)})
+		return err
+	}
+	wantCode(t, send(bob, d.ID), parley.ENOTACCEPTING, "bob's message to alice, who blocks him")
+	ok(t, send(alice, d.ID), "alice's message to bob, whom she blocks")
+	ok(t, send(bob, g.ID), "bob's message in a group with alice")
+	MustSend(t, s, MustDirect(t, s, bob, carol).ID, bob, "hi carol")
+
+	if b, err := s.Blocked(ctx, alice.ID, bob.ID); err != nil || !b {
+		t.Fatalf("Blocked(alice, bob) = %v, %v", b, err)
+	}
+	if b, err := s.Blocked(ctx, bob.ID, alice.ID); err != nil || b {
+		t.Fatalf("Blocked(bob, alice) = %v, %v", b, err)
+	}
+	ok(t, s.Block(ctx, alice.ID, carol.ID, at(4)), "Block carol")
+	list, err := s.Blocks(ctx, alice.ID)
+	ok(t, err, "Blocks")
+	if got := ids(list); !slices.Equal(got, []string{"bob", "carol"}) {
+		t.Fatalf("Blocks(alice) = %v, want bob, carol", got)
+	}
+	if list[0].Email != "" && list[0].Email != "bob@example.com" {
+		t.Fatalf("Blocks(alice)[0] = %+v", list[0])
+	}
+	list, err = s.Blocks(ctx, bob.ID)
+	ok(t, err, "Blocks(bob)")
+	if len(list) != 0 {
+		t.Fatalf("Blocks(bob) = %v, want none", ids(list))
+	}
+
+	ok(t, s.Unblock(ctx, alice.ID, bob.ID), "Unblock")
+	ok(t, s.Unblock(ctx, alice.ID, bob.ID), "Unblock again")
+	ok(t, send(bob, d.ID), "bob's message once unblocked")
+	wantCode(t, s.Block(ctx, alice.ID, 1<<40, at(5)), parley.ENOTFOUND, "Block of no user")
 }
