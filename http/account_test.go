@@ -1,7 +1,11 @@
 package http_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"fmt"
 	"net/http"
 	"strings"
@@ -312,5 +316,93 @@ func TestBlock(t *testing.T) {
 		if list := alice.Must(200, "GET", "/api/v1/me/blocks", nil).Body["users"].([]any); len(list) != 1 {
 			t.Fatalf("blocks after unblocking bob: %v", list)
 		}
+	})
+}
+
+// TestExport: the zip holds the profile, the conversation list, every
+// message of each conversation (others' too) and the files; a fourth
+// export within the hour is refused.
+func TestExport(t *testing.T) {
+	onBothStores(t, func(t *testing.T, srv *servertest.Server) {
+		alice := servertest.SignUp(t, srv.URL, "alice")
+		bob := servertest.SignUp(t, srv.URL, "bob")
+		d := alice.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).Obj("conversation")
+		did := id(d, "id")
+		up := mustUpload(alice, "notes.txt", "text/plain", []byte("the file's bytes"))
+		alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", did),
+			map[string]any{"client_msg_id": "f", "text": "a file", "attachments": []int64{id(up, "id")}})
+		const many = 450 // more than two pages of the store
+		for i := range many {
+			who := bob
+			if i%2 == 0 {
+				who = alice
+			}
+			who.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", did), map[string]any{"client_msg_id": fmt.Sprintf("m%d", i), "text": fmt.Sprintf("message %d", i)})
+		}
+
+		r := fetch(alice, "/api/v1/me/export")
+		if r.Status != 200 || r.Header.Get("Content-Type") != "application/zip" || !strings.Contains(r.Header.Get("Content-Disposition"), `filename="parley-alice.zip"`) {
+			t.Fatalf("export: %d %v", r.Status, r.Header)
+		}
+		z, err := zip.NewReader(bytes.NewReader(r.Raw), int64(len(r.Raw)))
+		if err != nil {
+			t.Fatalf("export is no zip: %v", err)
+		}
+		files := map[string][]byte{}
+		for _, f := range z.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[f.Name], err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatalf("read %s: %v", f.Name, err)
+			}
+		}
+		var profile struct {
+			User struct{ Username, Email string }
+		}
+		if err := json.Unmarshal(files["profile.json"], &profile); err != nil || profile.User.Username != "alice" || profile.User.Email != "alice@example.com" {
+			t.Fatalf("profile.json %s (%v)", files["profile.json"], err)
+		}
+		var convs struct{ Conversations []struct{ ID int64 } }
+		if err := json.Unmarshal(files["conversations.json"], &convs); err != nil || len(convs.Conversations) != 1 || convs.Conversations[0].ID != did {
+			t.Fatalf("conversations.json %s (%v)", files["conversations.json"], err)
+		}
+		var msgs struct {
+			Messages []struct {
+				Seq      int64
+				SenderID int64 `json:"sender_id"`
+				Text     string
+			}
+		}
+		name := fmt.Sprintf("conversations/%d/messages.json", did)
+		if err := json.Unmarshal(files[name], &msgs); err != nil || len(msgs.Messages) != many+1 {
+			t.Fatalf("%s: %d messages (%v), want %d", name, len(msgs.Messages), err, many+1)
+		}
+		for i, m := range msgs.Messages {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("message %d has seq %d", i, m.Seq)
+			}
+		}
+		if last := msgs.Messages[many]; last.SenderID != bob.UserID || last.Text != fmt.Sprintf("message %d", many-1) {
+			t.Fatalf("last message %+v", last)
+		}
+		if got := string(files[fmt.Sprintf("attachments/%d/notes.txt", id(up, "id"))]); got != "the file's bytes" {
+			t.Fatalf("attachment in the export: %q (files %v)", got, len(files))
+		}
+		// Bob's export does not hold alice's profile.
+		if rb := fetch(bob, "/api/v1/me/export"); rb.Status != 200 || bytes.Contains(rb.Raw, []byte("alice@example.com")) {
+			t.Fatalf("bob's export: %d, holds alice's email: %v", rb.Status, bytes.Contains(rb.Raw, []byte("alice@example.com")))
+		}
+
+		fetch(alice, "/api/v1/me/export")
+		fetch(alice, "/api/v1/me/export")
+		if r := fetch(alice, "/api/v1/me/export"); r.Status != 429 || r.Code() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("fourth export in the hour: %d %s", r.Status, r.Raw)
+		}
+		anon := &servertest.API{T: t, Base: srv.URL}
+		anon.Must(401, "GET", "/api/v1/me/export", nil)
 	})
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	"parley"
@@ -16,6 +17,7 @@ type Account interface {
 	Block(ctx context.Context, userID int64, username string) (parley.User, error)
 	Unblock(ctx context.Context, userID, blockedID int64) error
 	Blocks(ctx context.Context, userID int64) ([]parley.User, error)
+	Export(ctx context.Context, u parley.User, open func() io.Writer) error
 }
 
 func (s *Server) handleChangePassword(r *http.Request, u parley.User, sess parley.Session) (int, any, error) {
@@ -69,4 +71,29 @@ func (s *Server) handleUnblock(r *http.Request, u parley.User, _ parley.Session)
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, s.svc.Unblock(r.Context(), u.ID, id[0])
+}
+
+// handleExport streams the user's data as a zip (service.Export).
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u parley.User, _ parley.Session) {
+	started := false
+	err := s.svc.Export(r.Context(), u, func() io.Writer {
+		started = true
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Disposition", `attachment; filename="parley-`+u.Username+`.zip"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return w
+	})
+	if err == nil {
+		return
+	}
+	if !started {
+		s.writeError(w, r, err)
+		return
+	}
+	// Too late for an error answer: the zip stays unfinished.
+	if r.Context().Err() == nil {
+		s.log.Error("export", "user", u.ID, "err", err)
+	}
+	panic(http.ErrAbortHandler)
 }

@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("POST /api/v1/me/password", s.api(s.handleChangePassword))
 	api.Handle("POST /api/v1/me/delete", a(s.handleDeleteAccount))
 	api.Handle("GET /api/v1/me/blocks", s.api(s.handleBlocks))
+	api.Handle("GET /api/v1/me/export", a(s.handleExport))
 	api.Handle("POST /api/v1/me/blocks", s.api(s.handleBlock))
 	api.Handle("DELETE /api/v1/me/blocks/{user_id}", s.api(s.handleUnblock))
 	api.Handle("GET /api/v1/users", s.api(s.handleSearchUsers))
