@@ -139,17 +139,19 @@ export const api = {
   removeMember: (id: number, userId: number) => request<void>('DELETE', `/conversations/${id}/members/${userId}`),
   leave: (id: number) => request<void>('POST', `/conversations/${id}/leave`),
 
-  history: (id: number, q: { after_seq?: number; before_seq?: number; limit?: number }) => {
+  history: (id: number, q: { after_seq?: number; before_seq?: number; around_seq?: number; limit?: number }) => {
     const p = new URLSearchParams();
+    if (q.around_seq !== undefined) p.set('around_seq', String(q.around_seq));
     if (q.after_seq !== undefined) p.set('after_seq', String(q.after_seq));
     if (q.before_seq !== undefined) p.set('before_seq', String(q.before_seq));
     if (q.limit !== undefined) p.set('limit', String(q.limit));
-    return request<{ messages: Message[]; has_more: boolean }>('GET', `/conversations/${id}/messages?${p}`);
+    return request<{ messages: Message[]; has_more?: boolean; has_more_before?: boolean; has_more_after?: boolean }>('GET', `/conversations/${id}/messages?${p}`);
   },
   sendMessage: (id: number, client_msg_id: string, text: string, attachments?: number[]) =>
     request<{ message: Message }>('POST', `/conversations/${id}/messages`, attachments?.length ? { client_msg_id, text, attachments } : { client_msg_id, text }),
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
+  react: (id: number, seq: number, emoji: string, on: boolean) => request<{ message: Message; changed: boolean }>('POST', `/conversations/${id}/messages/${seq}/reactions`, { emoji, on }),
   markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
 
   /** POST …/suggestions: the response's body is the Server-Sent Events stream (see api/sse.ts). */

@@ -67,6 +67,30 @@ export interface Message {
   edited_at?: string | null;
   deleted_at?: string | null;
   attachments?: Attachment[];
+  /** The seq of the message this one answers, and what it shows of it now. */
+  reply_to?: number;
+  reply?: ReplyPreview;
+  /** The emoji people put on the message, in the order each first appeared. */
+  reactions?: Reaction[];
+}
+
+/** What a reply shows of the message it answers (docs/protocol.md, "message"). */
+export interface ReplyPreview {
+  seq: number;
+  sender?: UserRef;
+  kind: string;
+  text: string;
+  attachments?: number;
+  content_type?: string;
+  name?: string;
+  deleted?: boolean;
+}
+
+/** One emoji on a message: how many put it there and the first 20 of them. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  users: number[];
 }
 
 export interface Conversation {
@@ -142,7 +166,19 @@ export type ServerEvent =
   | { ev: 'conversation'; change: 'created' | 'added' | 'renamed' | 'code' | 'photo' | 'removed'; conversation: Conversation }
   | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean; changes_more?: boolean }
   | { ev: 'synced' }
+  | ReactionEvent
   | CallEvent;
+
+export interface ReactionEvent {
+  ev: 'reaction';
+  conversation_id: number;
+  seq: number;
+  mod: number;
+  user_id: number;
+  emoji: string;
+  on: boolean;
+  reactions: Reaction[];
+}
 
 export type CallMedia = 'audio' | 'video';
 

@@ -3,8 +3,10 @@
 // suggestions as chips; picking one only fills the box for editing.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { chat, client, session } from '../app';
+import { setReplyTo, useReplyTo } from '../state/compose';
 import { useStore } from '../state/store';
 import { EmojiButton } from './EmojiPicker';
+import { ReplyBar } from './ReplyQuote';
 import { SuggestionChips, useSuggestions } from './SuggestionChips';
 import { Icon, icons } from './ui';
 
@@ -16,6 +18,13 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   const suggestionsOn = useStore(session, (s) => s.features.suggestions);
   const online = useStore(chat, (s) => s.connection.status === 'online');
   const sugg = useSuggestions(conversationId);
+  const replyTo = useReplyTo(conversationId);
+  const meId = useStore(chat, (s) => s.me?.id);
+
+  // Answering a message: write the answer.
+  useEffect(() => {
+    if (replyTo) ref.current?.focus();
+  }, [replyTo]);
 
   // Each conversation opened gets a fresh Composer (ConversationView is keyed
   // by conversation), so a clean box; focus it.
@@ -37,7 +46,8 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   const send = (e?: FormEvent) => {
     e?.preventDefault();
     if (!canSend) return;
-    client.send(conversationId, text);
+    client.send(conversationId, text, { replyTo: replyTo?.seq });
+    setReplyTo(conversationId, null);
     setText('');
     sugg.reset();
     onSent?.();
@@ -48,6 +58,9 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       send();
+    } else if (e.key === 'Escape' && replyTo) {
+      e.preventDefault();
+      setReplyTo(conversationId, null);
     }
   };
 
@@ -75,6 +88,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
 
   return (
     <div className="relative border-t border-slate-200 bg-slate-50 px-3 py-2 sm:px-4">
+      {replyTo && <ReplyBar message={replyTo} meId={meId} onCancel={() => (setReplyTo(conversationId, null), ref.current?.focus())} />}
       {suggestionsOn && <SuggestionChips state={sugg.state} onPick={pick} onClose={sugg.reset} />}
       <form onSubmit={send} className="flex items-end gap-2">
         {suggestionsOn && (

@@ -39,7 +39,8 @@ export function EmojiButton({ onPick, onClose }: { onPick: (emoji: string) => vo
   );
 }
 
-function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+/** EmojiPicker is the picker itself; by default it sits above its positioned ancestor (className places it elsewhere). */
+export function EmojiPicker({ onPick, onClose, className = 'absolute bottom-full left-2 z-40 mb-1 w-[min(22rem,calc(100%-1rem))]' }: { onPick: (emoji: string) => void; onClose: () => void; className?: string }) {
   const [groups, setGroups] = useState<EmojiGroup[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [query, setQuery] = useState('');
@@ -80,7 +81,7 @@ function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onC
       aria-label="Emoji"
       data-testid="emoji-picker"
       onKeyDown={onKeyDown}
-      className="absolute bottom-full left-2 z-40 mb-1 flex h-80 w-[min(22rem,calc(100%-1rem))] flex-col overflow-hidden rounded-2xl bg-surface shadow-xl ring-1 ring-slate-200"
+      className={`flex h-80 flex-col overflow-hidden rounded-2xl bg-surface shadow-xl ring-1 ring-slate-200 ${className}`}
     >
       <div className="p-2">
         <label htmlFor="emoji-search" className="sr-only">

@@ -2,11 +2,13 @@
 // messages the sent / delivered / read mark and the edit / delete actions
 // (a menu others extend with extraActions).
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { Message } from '../api/types';
+import type { Message, ReplyPreview } from '../api/types';
 import { formatFull, formatTime, nameOf } from '../lib/format';
 import type { MessageMark, OutboxItem } from '../state/chat';
 import { linkify } from '../lib/links';
 import { MenuItem, MessageMenu, type MessageAction } from './MessageMenu';
+import { mineOf, QuickReactions, ReactionChips, ReactionPicker } from './Reactions';
+import { ReplyQuote } from './ReplyQuote';
 import { Icon, icons } from './ui';
 
 function Mark({ mark, group }: { mark: MessageMark; group: boolean }) {
@@ -37,11 +39,26 @@ export interface MessageBubbleProps {
   onDelete?: () => Promise<void>;
   /** More actions for the message's menu (replies, reactions, …), after edit and delete. */
   extraActions?: MessageAction[];
+  meId?: number;
+  /** The name of a member, for who reacted. */
+  name?: (id: number) => string;
+  /** Answer this message (the menu's Reply, a swipe to the right on touch). */
+  onReply?: () => void;
+  /** Add (on) or take back my reaction. */
+  onReact?: (emoji: string, on: boolean) => Promise<void>;
+  /** What the message answers shows (the original as held, else the server's preview). */
+  quote?: ReplyPreview;
+  /** Show the message this one answers. */
+  onJump?: (seq: number) => void;
+  /** Briefly marked: the message a jump went to. */
+  highlight?: boolean;
 }
 
 const LONG_PRESS_MS = 500;
+/** How far a touch must drag a bubble to the right to answer it. */
+const SWIPE_PX = 64;
 
-export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions }: MessageBubbleProps) {
+export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions, meId, name, onReply, onReact, quote, onJump, highlight }: MessageBubbleProps) {
   const deleted = !!message.deleted_at;
   const [editing, setEditing] = useState<{ width: number } | null>(null);
   const [menu, setMenu] = useState<{ anchor: HTMLElement; confirm: boolean; width: number } | null>(null);
@@ -49,9 +66,22 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
   const bubbleRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const press = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const swipe = useRef<{ x: number; y: number; id: number } | null>(null);
+  const [dragX, setDragX] = useState(0);
+  const [picker, setPicker] = useState<HTMLElement | null>(null);
   const canAct = mine && !deleted && message.kind === 'text';
+  const canReact = !!onReact && !deleted && message.kind === 'text';
+  const react = (emoji: string, on: boolean) => {
+    setMenu(null);
+    setPicker(null);
+    onReact?.(emoji, on).then(
+      () => setError(undefined),
+      (e) => setError((e as Error).message),
+    );
+  };
 
   const actions: MessageAction[] = [];
+  if (!deleted && onReply) actions.push({ key: 'reply', label: 'Reply', onSelect: () => (setMenu(null), onReply()) });
   if (canAct && onEdit)
     actions.push({
       key: 'edit',
@@ -63,7 +93,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
     });
   if (canAct && onDelete) actions.push({ key: 'delete', label: 'Delete', danger: true, onSelect: () => setMenu((m) => m && { ...m, confirm: true }) });
   if (!deleted && extraActions) actions.push(...extraActions);
-  const hasMenu = actions.length > 0 && !editing;
+  const hasMenu = (actions.length > 0 || canReact) && !editing;
   const closeMenu = useCallback(() => setMenu(null), []);
 
   const openMenu = (anchor: HTMLElement | null) => {
@@ -71,8 +101,11 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
     if (hasMenu && anchor) setMenu({ anchor, confirm: false, width: bubbleRef.current?.offsetWidth ?? 0 });
   };
   // Touch: a long press on the bubble opens the menu (the "…" button shows on hover and focus).
+  // A drag to the right answers the message.
   const onPointerDown = (e: PointerEvent) => {
-    if (e.pointerType !== 'touch' || !hasMenu) return;
+    if (e.pointerType !== 'touch') return;
+    if (onReply && !deleted && !editing) swipe.current = { x: e.clientX, y: e.clientY, id: e.pointerId };
+    if (!hasMenu) return;
     const target = bubbleRef.current;
     press.current = setTimeout(() => openMenu(target), LONG_PRESS_MS);
   };
@@ -80,28 +113,55 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
     if (press.current) clearTimeout(press.current);
     press.current = null;
   };
+  const onPointerMove = (e: PointerEvent) => {
+    const s = swipe.current;
+    if (!s || s.id !== e.pointerId) return cancelPress();
+    const dx = e.clientX - s.x;
+    const dy = Math.abs(e.clientY - s.y);
+    if (dy > 24 && dy > dx) {
+      swipe.current = null;
+      setDragX(0);
+      return cancelPress();
+    }
+    if (Math.abs(dx) > 6 || dy > 6) cancelPress();
+    setDragX(Math.max(0, Math.min(dx, SWIPE_PX * 1.5)));
+  };
+  const onPointerUp = (e: PointerEvent) => {
+    cancelPress();
+    const s = swipe.current;
+    swipe.current = null;
+    if (s && s.id === e.pointerId && e.clientX - s.x >= SWIPE_PX) onReply?.();
+    setDragX(0);
+  };
   useEffect(() => cancelPress, []);
 
   return (
-    <div className={`group flex px-3 sm:px-6 ${mine ? 'justify-end' : 'justify-start'} ${showSender ? 'mt-2' : 'mt-0.5'}`} data-testid="message" data-seq={message.seq} data-mine={mine ? 'true' : 'false'}>
-      <div className={`relative flex min-w-0 max-w-[85%] items-center gap-1 sm:max-w-[70%] ${mine ? 'flex-row-reverse' : ''} ${editing ? 'w-full' : ''}`}>
+    <div
+      className={`group flex px-3 transition-colors duration-700 sm:px-6 ${mine ? 'justify-end' : 'justify-start'} ${showSender ? 'mt-2' : 'mt-0.5'} ${highlight ? 'bg-brand-500/15' : ''}`}
+      data-testid="message"
+      data-seq={message.seq}
+      data-mine={mine ? 'true' : 'false'}
+      data-highlight={highlight ? 'true' : undefined}
+    >
+      <div className={`relative flex min-w-0 max-w-[85%] items-center gap-1 sm:max-w-[70%] ${mine ? 'flex-row-reverse' : ''} ${editing ? 'w-full' : ''}`} style={dragX ? { transform: `translateX(${dragX}px)` } : undefined}>
         <div className={`flex min-w-0 flex-col ${mine ? 'items-end' : 'items-start'} ${editing ? 'flex-1' : ''}`}>
           <div
             ref={bubbleRef}
             data-testid="bubble"
             onPointerDown={onPointerDown}
-            onPointerUp={cancelPress}
-            onPointerMove={cancelPress}
-            onPointerCancel={cancelPress}
+            onPointerUp={onPointerUp}
+            onPointerMove={onPointerMove}
+            onPointerCancel={onPointerUp}
             onContextMenu={(e) => {
               if (!hasMenu || editing) return;
               e.preventDefault();
               openMenu(bubbleRef.current);
             }}
             style={editing ? { width: `max(${editing.width}px, min(20rem, 100%))` } : undefined}
-            className={`min-w-0 max-w-full rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'}`}
+            className={`min-w-0 max-w-full touch-pan-y rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'}`}
           >
             {showSender && !mine && group && <div className="mb-0.5 text-xs font-semibold text-brand-700">{nameOf(message.sender)}</div>}
+            {quote && !deleted && !editing && <ReplyQuote preview={quote} meId={meId} mine={mine} onJump={onJump ? () => onJump(quote.seq) : undefined} />}
             {editing && onEdit ? (
               <EditBox
                 initial={message.text}
@@ -135,6 +195,9 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
               </div>
             )}
           </div>
+          {!deleted && message.reactions && message.reactions.length > 0 && (
+            <ReactionChips reactions={message.reactions} meId={meId} mine={mine} name={name ?? (() => 'Someone')} onToggle={(e, on) => react(e, on)} />
+          )}
           {error && (
             <p role="alert" className="mt-1 text-xs text-red-700">
               {error}
@@ -156,7 +219,25 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
         )}
       </div>
       {menu && (
-        <MessageMenu anchor={menu.anchor} align={mine ? 'end' : 'start'} label="Message actions" actions={actions} onClose={closeMenu}>
+        <MessageMenu
+          anchor={menu.anchor}
+          align={mine ? 'end' : 'start'}
+          label="Message actions"
+          actions={actions}
+          onClose={closeMenu}
+          top={
+            canReact && !menu.confirm ? (
+              <QuickReactions
+                mine={mineOf(message.reactions, meId)}
+                onPick={react}
+                onMore={() => {
+                  setMenu(null);
+                  setPicker(bubbleRef.current);
+                }}
+              />
+            ) : undefined
+          }
+        >
           {menu.confirm ? (
             <>
               <p className="px-4 py-2 text-sm text-slate-600">Delete this message for everyone?</p>
@@ -179,6 +260,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
           ) : undefined}
         </MessageMenu>
       )}
+      {picker && <ReactionPicker anchor={picker} align={mine ? 'end' : 'start'} onPick={(e) => react(e, !mineOf(message.reactions, meId).has(e))} onClose={() => setPicker(null)} />}
     </div>
   );
 }

@@ -8,6 +8,8 @@ import type { Conversation, Message } from '../api/types';
 import { chat, client } from '../app';
 import { dayKey, formatDay, nameOf } from '../lib/format';
 import { applyMessages, markOf } from '../state/chat';
+import { setReplyTo } from '../state/compose';
+import { previewOf } from '../state/convo';
 import { useStore } from '../state/store';
 import { MessageBubble, PendingBubble } from './MessageBubble';
 import { SystemMessage } from './SystemMessage';
@@ -150,6 +152,50 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     };
   }, [report]);
 
+  // ---- replies and reactions ----
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const [jumpError, setJumpError] = useState<string>();
+  const highlightTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (highlightTimer.current) clearTimeout(highlightTimer.current);
+  }, []);
+  const bySeq = useMemo(() => new Map(items.map((m) => [m.seq, m])), [items]);
+  /** jump scrolls to the message at seq, loading the history around it first when it is not held. */
+  const jump = async (seq: number) => {
+    setJumpError(undefined);
+    let held = bySeq.has(seq);
+    if (!held) {
+      try {
+        held = await client.loadAround(conv.id, seq);
+      } catch {
+        held = false;
+      }
+    }
+    if (!held) {
+      setJumpError('That message could not be loaded.');
+      return;
+    }
+    requestAnimationFrame(() => {
+      const el = scroller.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`);
+      if (!el) return;
+      nearBottom.current = false;
+      el.scrollIntoView({ block: 'center' });
+      setHighlight(seq);
+      if (highlightTimer.current) clearTimeout(highlightTimer.current);
+      highlightTimer.current = setTimeout(() => setHighlight(null), 2500);
+    });
+  };
+  const reply = (m: Message) => setReplyTo(conv.id, m);
+  const react = async (m: Message, emoji: string, on: boolean) => {
+    const { message } = await api.react(conv.id, m.seq, emoji, on);
+    chat.set((s) => applyMessages(s, conv.id, [message]));
+  };
+  const quoteOf = (m: Message) => {
+    if (!m.reply_to) return undefined;
+    const original = bySeq.get(m.reply_to);
+    return original ? previewOf(original) : m.reply;
+  };
+
   // ---- actions on my messages ----
   const edit = async (m: Message, text: string) => {
     const { message } = await api.editMessage(conv.id, m.seq, text);
@@ -204,11 +250,23 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
                 mark={mine ? markOf(m, members, me!.id) : undefined}
                 onEdit={mine ? (t) => edit(m, t) : undefined}
                 onDelete={mine ? () => del(m) : undefined}
+                meId={me?.id}
+                name={names}
+                onReply={() => reply(m)}
+                onReact={(e, on) => react(m, e, on)}
+                quote={quoteOf(m)}
+                onJump={(seq) => void jump(seq)}
+                highlight={highlight === m.seq}
               />
             )}
           </Fragment>
         );
       })}
+      {jumpError && (
+        <p role="alert" className="mx-auto my-2 rounded-full bg-surface px-3 py-1 text-xs text-red-700 shadow-sm">
+          {jumpError}
+        </p>
+      )}
       {pending.map((o) => (
         <PendingBubble key={o.client_msg_id} item={o} onRetry={() => client.retry(o.client_msg_id)} onDiscard={() => client.discard(o.client_msg_id)} />
       ))}

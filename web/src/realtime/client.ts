@@ -18,6 +18,7 @@ import {
   type ConnectionState,
   type SyncEvent,
 } from '../state/chat';
+import { applyReaction } from '../state/convo';
 import type { Store } from '../state/store';
 import { splitFrame } from './frames';
 import { History, type HistoryFetcher } from './history';
@@ -341,6 +342,9 @@ export class RealtimeClient {
         else if (held > 0 && m.seq > held + 1) void this.history.fillAfter(id);
         break;
       }
+      case 'reaction':
+        s.set((st) => applyReaction(st, ev));
+        break;
       case 'receipt':
         s.set((st) => applyReceipt(st, ev));
         break;
@@ -371,6 +375,15 @@ export class RealtimeClient {
   /** resyncSoon runs another sync shortly (a new conversation appeared). */
   resyncSoon() {
     this.sync.soon();
+  }
+
+  /**
+   * loadAround makes sure the message at seq is held: the page of history
+   * around it, then the pages between it and what was held (so the history
+   * held has no gap). Resolves whether it is held.
+   */
+  loadAround(id: number, seq: number): Promise<boolean> {
+    return this.history.loadAround(id, seq);
   }
 
   /** loadOlder fetches the page of history before the oldest message held. */
@@ -419,8 +432,8 @@ export class RealtimeClient {
   // ---- outbox ----
 
   /** send queues a message; it goes out now if online, else on reconnect. */
-  send(id: number, text: string): string {
-    const client_msg_id = this.sender.add(id, text);
+  send(id: number, text: string, opts: { replyTo?: number } = {}): string {
+    const client_msg_id = this.sender.add(id, text, opts.replyTo);
     this.setTyping(id, false);
     this.sender.flush();
     return client_msg_id;

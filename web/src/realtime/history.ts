@@ -5,7 +5,7 @@ import type { Message } from '../api/types';
 import { applyMessages, contiguousTop, setHasOlder, type ChatState } from '../state/chat';
 import type { Store } from '../state/store';
 
-export type HistoryFetcher = (id: number, q: { after_seq?: number; before_seq?: number; limit?: number }) => Promise<{ messages: Message[]; has_more: boolean }>;
+export type HistoryFetcher = (id: number, q: { after_seq?: number; before_seq?: number; around_seq?: number; limit?: number }) => Promise<{ messages: Message[]; has_more?: boolean; has_more_before?: boolean; has_more_after?: boolean }>;
 
 export class History {
   private store: Store<ChatState>;
@@ -40,6 +40,34 @@ export class History {
     }
   }
 
+  /**
+   * loadAround makes sure the message at seq is held, for a jump to it (the
+   * message a reply quotes): the page around it, then the pages from there
+   * up to the oldest message held before, so no gap is left. Resolves
+   * whether it is held.
+   */
+  async loadAround(id: number, seq: number): Promise<boolean> {
+    const held = () => this.store.get().messages[id]?.items ?? [];
+    if (held().some((m) => m.seq === seq)) return true;
+    const history = this.fetch;
+    if (!history) return false;
+    const oldest = held()[0]?.seq ?? Infinity;
+    const page = await history(id, { around_seq: seq, limit: 50 });
+    this.store.set((st) => applyMessages(st, id, page.messages));
+    if (seq < oldest) this.store.set((st) => setHasOlder(st, id, !!page.has_more_before));
+    this.got(id, page.messages);
+    // Fill the gap between the page and what was held.
+    let top = page.messages.length ? page.messages[page.messages.length - 1].seq : seq;
+    for (let i = 0; i < 20 && oldest !== Infinity && top + 1 < oldest; i++) {
+      const next = await history(id, { after_seq: top, limit: 200 });
+      const gap = next.messages.filter((m) => m.seq < oldest);
+      this.store.set((st) => applyMessages(st, id, gap));
+      if (next.messages.length === 0) break;
+      top = next.messages[next.messages.length - 1].seq;
+    }
+    return held().some((m) => m.seq === seq);
+  }
+
   /** loadOlder fetches the page of history before the oldest message held. */
   async loadOlder(id: number, limit = 50): Promise<void> {
     const history = this.fetch;
@@ -51,7 +79,7 @@ export class History {
       return;
     }
     const page = await history(id, { before_seq: before, limit });
-    this.store.set((st) => setHasOlder(applyMessages(st, id, page.messages), id, page.has_more));
+    this.store.set((st) => setHasOlder(applyMessages(st, id, page.messages), id, !!page.has_more));
   }
 
   /**
@@ -68,7 +96,7 @@ export class History {
       return;
     }
     const page = await history(id, { before_seq: last + 1, limit: 50 });
-    this.store.set((s) => setHasOlder(applyMessages(s, id, page.messages), id, page.has_more));
+    this.store.set((s) => setHasOlder(applyMessages(s, id, page.messages), id, !!page.has_more));
     this.got(id, page.messages);
   }
 }

@@ -57,10 +57,10 @@ export class Sender {
   }
 
   /** add queues a message and returns its client_msg_id. */
-  add(id: number, text: string): string {
+  add(id: number, text: string, replyTo?: number): string {
     if (!this.outbox) throw new Error('not started');
     const client_msg_id = newClientMsgId();
-    this.outbox.add({ client_msg_id, conversation_id: id, text, created_at: new Date().toISOString() });
+    this.outbox.add({ client_msg_id, conversation_id: id, text, created_at: new Date().toISOString(), ...(replyTo ? { reply_to: replyTo } : {}) });
     return client_msg_id;
   }
 
@@ -93,7 +93,7 @@ export class Sender {
       }
       this.inFlight.add(item.client_msg_id);
       const id = item.client_msg_id;
-      this.request('send', { conversation_id: item.conversation_id, client_msg_id: id, text: item.text }).then(
+      this.request('send', { conversation_id: item.conversation_id, client_msg_id: id, text: item.text, ...(item.reply_to ? { reply_to: item.reply_to } : {}) }).then(
         (r) => {
           this.inFlight.delete(id);
           const m = r.message as Message | undefined;

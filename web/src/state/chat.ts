@@ -33,6 +33,8 @@ export interface OutboxItem {
   conversation_id: number;
   text: string;
   created_at: string;
+  /** The seq of the message this one answers. */
+  reply_to?: number;
   /** Set when the server refused the message for good (it is not retried). */
   error?: string;
 }

@@ -1,0 +1,332 @@
+// Living in a conversation, in Chromium, as two people would: replies (from
+// the menu and by a swipe on a phone, the quote, the jump to an original
+// not loaded yet, a deleted original), reactions (the quick row, the full
+// picker, several per person, live to the other, who reacted), pinned
+// messages, message info, forwarding, and the chat list's tools. Each state
+// is shot at 375 and 1440 px in both themes (test-results/screenshots/
+// convo-*.png) and checked with axe-core.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
+
+const run = haveChromium();
+const WAIT = 20_000;
+const stamp = Date.now().toString(36).slice(-5);
+const PASSWORD = 'correct horse battery';
+
+const widths = [
+  { name: 'phone', width: 375, height: 740 },
+  { name: 'desktop', width: 1440, height: 900 },
+] as const;
+const themes = ['light', 'dark'] as const;
+
+let server: RunningServer;
+let browser: Browser;
+const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}` };
+const tokens = { alice: '', bob: '' };
+const ids = { group: 0, long: 0, direct: 0 };
+
+async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  const r = await fetch(server.url + '/api/v1' + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function account(username: string): Promise<string> {
+  await rest('POST', '/auth/signup', { username, email: `${username}@example.test`, password: PASSWORD });
+  return String((await rest('POST', '/auth/login', { login: username, password: PASSWORD })).token);
+}
+
+let n = 0;
+async function say(token: string, id: number, text: string, extra: Record<string, unknown> = {}): Promise<number> {
+  const r = await rest('POST', `/conversations/${id}/messages`, { client_msg_id: `cv-${stamp}-${n++}`, text, ...extra }, token);
+  return (r.message as { seq: number }).seq;
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync(screenshotsDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotsDir, `convo-${name}.png`) });
+}
+
+/** seriousViolations runs axe-core on the page and lists the serious and critical problems. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((x) => `${x.target.join(' ')}: ${x.failureSummary ?? ''}`.slice(0, 300)) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).join(' | ')}`);
+}
+
+async function person(viewport: { width: number; height: number }, theme: 'light' | 'dark', opts: { touch?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme: theme, hasTouch: opts.touch });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  return { context, page };
+}
+
+async function logIn(page: Page, username: string) {
+  await page.goto('/login');
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('me-name').waitFor();
+}
+
+async function openChat(page: Page, id: number) {
+  await page.goto(`/c/${id}`);
+  await page.getByTestId('conversation-title').waitFor();
+  await page.getByTestId('message-list').getByTestId('message').first().waitFor();
+}
+
+function message(page: Page, text: string): Locator {
+  return page.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
+}
+
+async function openMenu(page: Page, m: Locator) {
+  await m.getByTestId('bubble').hover();
+  await m.getByRole('button', { name: 'Message actions' }).click();
+  await page.getByTestId('message-menu').waitFor();
+}
+
+/** touchSwipe drags a touch pointer across el by dx pixels. */
+async function touchSwipe(el: Locator, dx: number) {
+  const b = (await el.boundingBox())!;
+  const x = b.x + 20;
+  const y = b.y + b.height / 2;
+  const init = { pointerType: 'touch', pointerId: 7, isPrimary: true, bubbles: true, clientY: y };
+  await el.dispatchEvent('pointerdown', { ...init, clientX: x });
+  for (let i = 1; i <= 5; i++) await el.dispatchEvent('pointermove', { ...init, clientX: x + (dx * i) / 5 });
+  await el.dispatchEvent('pointerup', { ...init, clientX: x + dx });
+}
+
+describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions, pins, info, forward, chat list', () => {
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser(['--font-render-hinting=none']);
+    tokens.alice = await account(users.alice);
+    tokens.bob = await account(users.bob);
+    const group = (await rest('POST', '/groups', { name: 'Weekend trip' }, tokens.alice)).conversation as { id: number; code: string };
+    ids.group = group.id;
+    await rest('POST', '/groups/join', { code: group.code }, tokens.bob);
+    await say(tokens.bob, ids.group, 'Where do we meet on Saturday?\nI can bring the tent.');
+    await say(tokens.alice, ids.group, 'Train at 8, platform 3');
+    const stove = await say(tokens.bob, ids.group, 'Who brings the stove?');
+    const plan = await say(tokens.alice, ids.group, 'I can, and the pot', { reply_to: stove });
+    await rest('POST', `/conversations/${ids.group}/messages/${plan}/reactions`, { emoji: '🙏', on: true }, tokens.bob);
+    await rest('POST', `/conversations/${ids.group}/messages/${stove}/reactions`, { emoji: '😂', on: true }, tokens.alice);
+
+    // A long history: its first message is far beyond the page a client loads.
+    const long = (await rest('POST', '/groups', { name: 'Archive talk' }, tokens.alice)).conversation as { id: number; code: string };
+    ids.long = long.id;
+    await rest('POST', '/groups/join', { code: long.code }, tokens.bob);
+    const first = await say(tokens.bob, ids.long, 'The very first plan');
+    for (let i = 1; i <= 150; i++) await say(i % 2 ? tokens.alice : tokens.bob, ids.long, `filler ${i}`);
+    await say(tokens.alice, ids.long, 'Back to the very first plan', { reply_to: first });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('answers a message from its menu, and the answer quotes it', async () => {
+    const { context, page } = await person({ width: 1440, height: 900 }, 'light');
+    try {
+      await logIn(page, users.alice);
+      await openChat(page, ids.group);
+      await openMenu(page, message(page, 'Who brings the stove?'));
+      await page.getByRole('menuitem', { name: 'Reply' }).click();
+      const bar = page.getByTestId('reply-bar');
+      await bar.waitFor();
+      expect(await bar.textContent()).toContain('Who brings the stove?');
+      // Esc lets go of the reply; answer again.
+      await page.getByLabel('Message', { exact: true }).press('Escape');
+      await expect.poll(() => bar.count()).toBe(0);
+      await openMenu(page, message(page, 'Who brings the stove?'));
+      await page.getByRole('menuitem', { name: 'Reply' }).click();
+      const box = page.getByLabel('Message', { exact: true });
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('composer');
+      await box.fill('I do');
+      await box.press('Enter');
+      const answer = message(page, 'I do');
+      await answer.getByTestId('reply-quote').waitFor();
+      expect(await answer.getByTestId('reply-quote').textContent()).toContain('Who brings the stove?');
+      expect(await bar.count()).toBe(0);
+      // The server stored it as a reply.
+      const hist = (await rest('GET', `/conversations/${ids.group}/messages?limit=10`, undefined, tokens.bob)).messages as { text: string; reply_to?: number; reply?: { text: string } }[];
+      const stored = hist.find((m) => m.text === 'I do')!;
+      expect(stored.reply?.text).toBe('Who brings the stove?');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('answers by a swipe to the right on a phone, quoting the first line', async () => {
+    const { context, page } = await person({ width: 375, height: 740 }, 'light', { touch: true });
+    try {
+      await logIn(page, users.alice);
+      await openChat(page, ids.group);
+      await touchSwipe(message(page, 'Where do we meet on Saturday?\nI can bring the tent.').getByTestId('bubble'), 90);
+      const bar = page.getByTestId('reply-bar');
+      await bar.waitFor();
+      expect(await bar.textContent()).toContain('Where do we meet on Saturday?');
+      expect(await bar.textContent()).not.toContain('tent');
+      const box = page.getByLabel('Message', { exact: true });
+      await box.fill('At the station');
+      await box.press('Enter');
+      await message(page, 'At the station').getByTestId('reply-quote').waitFor();
+      // A short drag answers nothing.
+      await touchSwipe(message(page, 'Train at 8, platform 3').getByTestId('bubble'), 20);
+      await page.waitForTimeout(300);
+      expect(await bar.count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('jumps to a quoted message not loaded yet, loading the history around it', async () => {
+    const { context, page } = await person({ width: 1440, height: 900 }, 'light');
+    try {
+      await logIn(page, users.alice);
+      await openChat(page, ids.long);
+      const reply = message(page, 'Back to the very first plan');
+      await reply.waitFor();
+      expect(await message(page, 'The very first plan').count()).toBe(0);
+      await reply.getByTestId('reply-quote').click();
+      const original = message(page, 'The very first plan');
+      await original.waitFor();
+      await expect.poll(() => original.getAttribute('data-highlight')).toBe('true');
+      // It is in view, and the history between has no gap.
+      const box = (await original.boundingBox())!;
+      expect(box.y).toBeGreaterThan(0);
+      expect(box.y).toBeLessThan(900);
+      const seqs = await page.getByTestId('message').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1] + 1);
+      await shot(page, 'jump-desktop-light');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows "Deleted message" in the quote once the original is deleted, live', async () => {
+    const { context, page } = await person({ width: 1440, height: 900 }, 'light');
+    try {
+      const seq = await say(tokens.bob, ids.group, 'A plan that will be deleted');
+      await say(tokens.alice, ids.group, 'Answer to a deleted plan', { reply_to: seq });
+      await logIn(page, users.alice);
+      await openChat(page, ids.group);
+      const quote = message(page, 'Answer to a deleted plan').getByTestId('reply-quote');
+      await expect.poll(() => quote.textContent()).toContain('A plan that will be deleted');
+      await rest('DELETE', `/conversations/${ids.group}/messages/${seq}`, undefined, tokens.bob);
+      await expect.poll(() => quote.textContent()).toContain('Deleted message');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reacts from the quick row and the full picker, several per person, live to the other, with who reacted', async () => {
+    const a = await person({ width: 1440, height: 900 }, 'light');
+    const b = await person({ width: 375, height: 740 }, 'dark', { touch: true });
+    try {
+      await logIn(a.page, users.alice);
+      await logIn(b.page, users.bob);
+      await openChat(a.page, ids.group);
+      await openChat(b.page, ids.group);
+      const target = 'Train at 8, platform 3';
+      await openMenu(a.page, message(a.page, 'Who brings the stove?'));
+      await a.page.keyboard.press('Escape');
+
+      await openMenu(a.page, message(a.page, target));
+      await a.page.getByRole('menuitem', { name: 'React with 👍' }).click();
+      const chipA = message(a.page, target).locator('[data-testid="reaction"][data-emoji="👍"]');
+      await chipA.waitFor();
+      expect(await chipA.getAttribute('aria-pressed')).toBe('true');
+      // Live on Bob's phone.
+      const chipB = message(b.page, target).locator('[data-testid="reaction"][data-emoji="👍"]');
+      await chipB.waitFor();
+      expect(await chipB.getAttribute('aria-pressed')).toBe('false');
+      // Bob adds his: the count goes to 2 on both.
+      await chipB.click();
+      await expect.poll(() => chipA.textContent()).toContain('2');
+      expect(await chipA.getAttribute('title')).toBe(`You and ${users.bob}`);
+
+      // Alice adds a second emoji of her own from the full picker.
+      await openMenu(a.page, message(a.page, target));
+      await a.page.getByRole('menuitem', { name: 'More reactions' }).click();
+      const picker = a.page.getByTestId('reaction-picker');
+      await picker.getByLabel('Search emoji').fill('red heart');
+      await picker.getByRole('button', { name: 'red heart', exact: true }).click();
+      await expect.poll(() => picker.count()).toBe(0);
+      await message(b.page, target).locator('[data-testid="reaction"][data-emoji="❤️"]').waitFor();
+      expect(await message(a.page, target).getByTestId('reaction').count()).toBe(2);
+
+      // A long press on Bob's phone says who reacted.
+      const heart = message(b.page, target).locator('[data-testid="reaction"][data-emoji="❤️"]');
+      const hb = (await heart.boundingBox())!;
+      const init = { pointerType: 'touch', pointerId: 3, isPrimary: true, bubbles: true, clientX: hb.x + 5, clientY: hb.y + 5 };
+      await heart.dispatchEvent('pointerdown', init);
+      const people = b.page.getByTestId('reaction-people');
+      await people.waitFor();
+      await heart.dispatchEvent('pointerup', init);
+      expect(await people.textContent()).toContain(users.alice);
+      await shot(b.page, 'who-reacted-phone-dark');
+      await b.page.keyboard.press('Escape');
+
+      // Taking one back: Alice's 👍 goes, Bob's stays.
+      await chipA.click();
+      await expect.poll(() => chipB.textContent()).toContain('1');
+      await expect.poll(() => chipA.getAttribute('aria-pressed')).toBe('false');
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  for (const w of widths) {
+    for (const theme of themes) {
+      const tag = `${w.name}-${theme}`;
+      it(`shows replies and reactions legibly: ${w.width} px, ${theme}`, async () => {
+        const { context, page } = await person({ width: w.width, height: w.height }, theme);
+        try {
+          await logIn(page, users.alice);
+          await openChat(page, ids.group);
+          await message(page, 'I can, and the pot').getByTestId('reply-quote').waitFor();
+          await shot(page, `replies-${tag}`);
+          expect(await seriousViolations(page), 'replies').toEqual([]);
+          // The menu: the quick row of six above Reply.
+          await openMenu(page, message(page, 'Who brings the stove?'));
+          expect(await page.getByTestId('quick-reactions').getByRole('menuitem').count()).toBe(7);
+          const m = (await page.getByTestId('message-menu').boundingBox())!;
+          expect(m.x).toBeGreaterThanOrEqual(0);
+          expect(m.x + m.width).toBeLessThanOrEqual(w.width);
+          await shot(page, `menu-${tag}`);
+          expect(await seriousViolations(page), 'menu').toEqual([]);
+          await page.getByRole('menuitem', { name: 'Reply' }).click();
+          await page.getByTestId('reply-bar').waitFor();
+          await shot(page, `reply-bar-${tag}`);
+          expect(await seriousViolations(page), 'reply bar').toEqual([]);
+          await openMenu(page, message(page, 'Who brings the stove?'));
+          await page.getByRole('menuitem', { name: 'More reactions' }).click();
+          const picker = page.getByTestId('reaction-picker');
+          await picker.getByTestId('emoji').first().waitFor();
+          const p = (await picker.boundingBox())!;
+          expect(p.x).toBeGreaterThanOrEqual(0);
+          expect(p.x + p.width).toBeLessThanOrEqual(w.width);
+          expect(p.y + p.height).toBeLessThanOrEqual(w.height);
+          await shot(page, `reaction-picker-${tag}`);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+});
