@@ -28,7 +28,17 @@ type User struct {
 
 	// Deleted marks an account its owner deleted (see DeletedName).
 	Deleted bool `json:"deleted,omitempty"`
+
+	// Role is the instance role, InstanceAdmin or InstanceMember (shown
+	// to the user themself and to admins).
+	Role string `json:"role,omitempty"`
+	// DisabledAt is when an admin disabled the account (nil: enabled;
+	// shown to admins).
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 }
+
+// IsAdmin reports whether the user administers the instance.
+func (u User) IsAdmin() bool { return u.Role == InstanceAdmin }
 
 // A deleted account keeps its id, so that its messages keep their sender:
 // its username becomes "~" and the id (a form no sign-up can take) and its
@@ -49,6 +59,7 @@ type UserRef struct {
 func (u User) Public() User {
 	u.Email = ""
 	u.HideNotificationText = false
+	u.Role, u.DisabledAt = "", nil
 	return u
 }
 

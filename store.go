@@ -30,6 +30,8 @@ type Store interface {
 	UploadStore
 	ReactionStore
 	AccountStore
+	AdminStore
+	ReportStore
 	Close() error
 }
 
@@ -68,7 +70,9 @@ type UserStore interface {
 	// CreateUser stores a new user with a password hash and sets u.ID and
 	// u.CreatedAt. Username and Email must already be normalized (lower
 	// case). A taken username gives EUSERNAMETAKEN, a taken email
-	// EEMAILTAKEN.
+	// EEMAILTAKEN. With u.Role empty the user becomes InstanceAdmin if no
+	// user exists yet (of concurrent first sign-ups, on any node, exactly
+	// one), else InstanceMember; u.Role is set to what was stored.
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
 	// User returns a user by id, ENOTFOUND if there is none.
 	User(ctx context.Context, id int64) (User, error)

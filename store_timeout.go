@@ -516,3 +516,71 @@ func (t *timedStore) Blocks(ctx context.Context, blockerID int64) ([]User, error
 func (t *timedStore) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, error) {
 	return bounded(t, ctx, func(ctx context.Context) (bool, error) { return t.s.Blocked(ctx, blockerID, blockedID) })
 }
+
+// AdminStore
+
+func (t *timedStore) CreateInvitedUser(ctx context.Context, u *User, passwordHash, code string, now time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateInvitedUser(ctx, u, passwordHash, code, now) })
+}
+
+func (t *timedStore) ListUsers(ctx context.Context, q UserQuery) ([]User, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]User, error) { return t.s.ListUsers(ctx, q) })
+}
+
+func (t *timedStore) SetUserRole(ctx context.Context, id int64, role string) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.SetUserRole(ctx, id, role) })
+}
+
+func (t *timedStore) SetUserDisabled(ctx context.Context, id int64, at *time.Time) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) { return t.s.SetUserDisabled(ctx, id, at) })
+}
+
+func (t *timedStore) CreatePasswordReset(ctx context.Context, userID int64, tokenHash []byte, now, expiresAt time.Time) error {
+	return bounded0(t, ctx, func(ctx context.Context) error {
+		return t.s.CreatePasswordReset(ctx, userID, tokenHash, now, expiresAt)
+	})
+}
+
+func (t *timedStore) UsePasswordReset(ctx context.Context, tokenHash []byte, passwordHash string, now time.Time) (User, error) {
+	return bounded(t, ctx, func(ctx context.Context) (User, error) {
+		return t.s.UsePasswordReset(ctx, tokenHash, passwordHash, now)
+	})
+}
+
+func (t *timedStore) CreateInvitation(ctx context.Context, inv *Invitation) error {
+	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateInvitation(ctx, inv) })
+}
+
+func (t *timedStore) Invitations(ctx context.Context, createdBy int64, limit int) ([]Invitation, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Invitation, error) { return t.s.Invitations(ctx, createdBy, limit) })
+}
+
+func (t *timedStore) Invitation(ctx context.Context, code string) (Invitation, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Invitation, error) { return t.s.Invitation(ctx, code) })
+}
+
+func (t *timedStore) RevokeInvitation(ctx context.Context, id, createdBy int64, now time.Time) (Invitation, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Invitation, error) { return t.s.RevokeInvitation(ctx, id, createdBy, now) })
+}
+
+func (t *timedStore) InstanceStats(ctx context.Context) (InstanceStats, error) {
+	return bounded(t, ctx, t.s.InstanceStats)
+}
+
+// ReportStore
+
+func (t *timedStore) CreateReport(ctx context.Context, r *Report) (bool, error) {
+	return bounded(t, ctx, func(ctx context.Context) (bool, error) { return t.s.CreateReport(ctx, r) })
+}
+
+func (t *timedStore) Reports(ctx context.Context, open bool, limit int) ([]Report, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Report, error) { return t.s.Reports(ctx, open, limit) })
+}
+
+func (t *timedStore) Report(ctx context.Context, id int64) (Report, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Report, error) { return t.s.Report(ctx, id) })
+}
+
+func (t *timedStore) ResolveReport(ctx context.Context, id, by int64, action string, now time.Time) (Report, error) {
+	return bounded(t, ctx, func(ctx context.Context) (Report, error) { return t.s.ResolveReport(ctx, id, by, action, now) })
+}

@@ -299,7 +299,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
 		SuggestContext: cfg.SuggestContext, Features: features, TrustedProxies: cfg.TrustedProxies,
 		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout, Files: n.Files,
-		UploadLimiter: suggest.NewLimiter(uploadRate, 100_000), UploadTimeout: cfg.UploadTimeout}
+		UploadLimiter: suggest.NewLimiter(uploadRate, 100_000), UploadTimeout: cfg.UploadTimeout,
+		Live: func() (int, int) { return n.Registry.Conns(), n.Presence.OnlineCount() }}
 	if provider != nil {
 		opt.Suggest = provider
 		opt.SuggestLimiter = suggest.NewLimiter(cfg.SuggestRate, 100_000)

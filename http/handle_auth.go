@@ -11,7 +11,7 @@ import (
 // Accounts is what the account routes need of the application layer
 // (*service.Service).
 type Accounts interface {
-	Signup(ctx context.Context, username, email, password, ip string) (parley.User, error)
+	Signup(ctx context.Context, username, email, password, invite, ip string) (parley.User, error)
 	Login(ctx context.Context, login, password, userAgent, ip string) (string, parley.Session, parley.User, error)
 	Logout(ctx context.Context, userID, sessionID int64) error
 	UpdateMe(ctx context.Context, userID int64, upd parley.UserUpdate) (parley.User, error)
@@ -27,11 +27,12 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 		Username string `json:"username"`
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		Invite   string `json:"invite"`
 	}
 	err := decode(r, &req)
 	var u parley.User
 	if err == nil {
-		u, err = s.svc.Signup(r.Context(), req.Username, req.Email, req.Password, s.clientIP(r))
+		u, err = s.svc.Signup(r.Context(), req.Username, req.Email, req.Password, req.Invite, s.clientIP(r))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -127,7 +128,8 @@ func (s *Server) handleUser(r *http.Request, me parley.User, _ parley.Session) (
 }
 
 func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
-	f := map[string]any{"suggestions": s.opt.Suggest != nil, "calls": false, "push": false}
+	f := map[string]any{"suggestions": s.opt.Suggest != nil, "calls": false, "push": false,
+		"signup": s.svc.SignupPolicy(), "invites_by_members": s.svc.InvitesByMembers()}
 	if s.opt.Files != nil {
 		f["files"] = s.opt.Files.Limits()
 	}

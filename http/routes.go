@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("DELETE /api/v1/me/blocks/{user_id}", s.api(s.handleUnblock))
 	api.Handle("GET /api/v1/users", s.api(s.handleSearchUsers))
 	api.Handle("GET /api/v1/users/{username}", s.api(s.handleUser))
+	api.HandleFunc("POST /api/v1/auth/reset-password", s.handleResetPassword)
 	api.HandleFunc("GET /api/v1/features", s.handleFeatures)
 	api.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 
@@ -52,6 +53,19 @@ func (s *Server) routes() http.Handler {
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/reactions", s.api(s.handleReact))
 	api.Handle("POST /api/v1/conversations/{id}/suggestions", a(s.handleSuggestions))
+	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/report", s.api(s.handleReportMessage))
+
+	api.Handle("GET /api/v1/invitations", s.api(s.handleInvitations))
+	api.Handle("POST /api/v1/invitations", s.api(s.handleCreateInvitation))
+	api.Handle("DELETE /api/v1/invitations/{id}", s.api(s.handleRevokeInvitation))
+	api.Handle("GET /api/v1/admin/users", s.api(s.handleAdminUsers))
+	api.Handle("POST /api/v1/admin/users", s.api(s.handleAdminCreateUser))
+	api.Handle("PATCH /api/v1/admin/users/{id}", s.api(s.handleAdminUpdateUser))
+	api.Handle("DELETE /api/v1/admin/users/{id}", s.api(s.handleAdminDeleteUser))
+	api.Handle("POST /api/v1/admin/users/{id}/reset-link", s.api(s.handleAdminResetLink))
+	api.Handle("GET /api/v1/admin/stats", s.api(s.handleAdminStats))
+	api.Handle("GET /api/v1/admin/reports", s.api(s.handleReports))
+	api.Handle("POST /api/v1/admin/reports/{id}", s.api(s.handleResolveReport))
 
 	if s.opt.Files != nil {
 		// Requests carrying a file get longer than a JSON body.

@@ -49,6 +49,7 @@ type Service interface {
 	Conversations
 	Messages
 	Convo
+	Admin
 	Authenticate(ctx context.Context, token string) (parley.User, parley.Session, error)
 	// Ready reports whether the node can serve (its database answers).
 	Ready(ctx context.Context) error
@@ -94,6 +95,9 @@ type Options struct {
 	// MetricsToken, if set, serves GET /metrics to requests bearing it.
 	// Empty: the handler serves no metrics (see MetricsHandler).
 	MetricsToken string
+	// Live returns the node's open WebSocket connections and the users
+	// online on all nodes, for the admin figures; nil: none.
+	Live func() (connections, onlineUsers int)
 }
 
 // Server is the HTTP side of a node.

@@ -11,12 +11,12 @@ import (
 	"parley"
 )
 
-const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen, hide_notification_text, coalesce(avatar_key, '')`
+const userColumns = `id, username, email, display_name, accepting_messages, created_at, last_seen, hide_notification_text, coalesce(avatar_key, ''), role, disabled_at`
 
 func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
 	var u parley.User
 	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &u.CreatedAt, &u.LastSeen,
-		&u.HideNotificationText, &u.AvatarKey}, extra...)
+		&u.HideNotificationText, &u.AvatarKey, &u.Role, &u.DisabledAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return parley.User{}, err
 	}
@@ -24,32 +24,73 @@ func scanUser(row pgx.Row, extra ...any) (parley.User, error) {
 	u.Deleted = parley.IsDeletedUsername(u.Username)
 	u.CreatedAt = utc(u.CreatedAt)
 	u.LastSeen = utcp(u.LastSeen)
+	u.DisabledAt = utcp(u.DisabledAt)
 	return u, nil
 }
 
-// CreateUser stores a new user and sets u.ID and u.CreatedAt (now, unless
-// the caller set it).
+// CreateUser stores a new user and sets u.ID, u.CreatedAt (now, unless
+// the caller set it) and u.Role.
 func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
+	return s.createUser(ctx, u, passwordHash, nil)
+}
+
+// firstUserLock is the advisory lock a sign-up takes while the users table
+// looks empty, so that of concurrent first sign-ups exactly one becomes
+// admin (they wait for one another; later sign-ups never take it).
+const firstUserLock = 0x7061726c6579_01 // "parley", 1
+
+// createUser stores a new user, running before (if set) first in the same
+// transaction.
+func (s *Store) createUser(ctx context.Context, u *parley.User, passwordHash string, before func(tx pgx.Tx) error) error {
 	created := u.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
 	}
 	created = utc(created)
+	role := u.Role
 	var id int64
-	// A deleted account's username waits out its retirement.
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO users (username, email, display_name, accepting_messages, password_hash, created_at)
-		SELECT $1, $2, $3, $4, $5, $6
-		WHERE NOT EXISTS (SELECT FROM retired_usernames WHERE lower(username) = lower($1) AND until > $6)
-		RETURNING id`,
-		u.Username, u.Email, u.DisplayName, u.AcceptingMessages, passwordHash, created,
-	).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return parley.Errorf(parley.EUSERNAMETAKEN, "This username is taken.")
-	} else if err != nil {
-		return mapError(err)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
+		}
+		if role == "" {
+			role = parley.InstanceMember
+			var any bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
+				return err
+			}
+			if !any {
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(firstUserLock)); err != nil {
+					return err
+				}
+				// Read again: a first sign-up that held the lock has committed.
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
+					return err
+				}
+				if !any {
+					role = parley.InstanceAdmin
+				}
+			}
+		}
+		// A deleted account's username waits out its retirement.
+		err := tx.QueryRow(ctx, `
+			INSERT INTO users (username, email, display_name, accepting_messages, password_hash, created_at, role)
+			SELECT $1, $2, $3, $4, $5, $6, $7
+			WHERE NOT EXISTS (SELECT FROM retired_usernames WHERE lower(username) = lower($1) AND until > $6)
+			RETURNING id`,
+			u.Username, u.Email, u.DisplayName, u.AcceptingMessages, passwordHash, created, role,
+		).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return parley.Errorf(parley.EUSERNAMETAKEN, "This username is taken.")
+		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	u.ID, u.CreatedAt = id, created
+	u.ID, u.CreatedAt, u.Role = id, created, role
 	return nil
 }
 

@@ -230,6 +230,13 @@ func (t *Tracker) Online(userID int64) bool {
 	return ok
 }
 
+// OnlineCount returns how many users are Online.
+func (t *Tracker) OnlineCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.users)
+}
+
 // OnlineUsers reports Online for each of ids, in one map.
 func (t *Tracker) OnlineUsers(ids []int64) map[int64]bool {
 	online := make(map[int64]bool, len(ids))

@@ -13,9 +13,11 @@ import (
 	"parley"
 )
 
-// Signup creates an account. ip is the client's address: sign-ups are
-// limited per address (Config.SignupsPerHour).
-func (s *Service) Signup(ctx context.Context, username, email, password, ip string) (parley.User, error) {
+// Signup creates an account, as the sign-up policy allows (Config.Signup):
+// under SignupInvite, invite is the code of a usable invitation. ip is the
+// client's address: sign-ups are limited per address
+// (Config.SignupsPerHour).
+func (s *Service) Signup(ctx context.Context, username, email, password, invite, ip string) (parley.User, error) {
 	username = parley.NormalizeUsername(username)
 	email = strings.ToLower(strings.TrimSpace(email))
 	if err := parley.ValidateUsername(username); err != nil {
@@ -23,6 +25,8 @@ func (s *Service) Signup(ctx context.Context, username, email, password, ip stri
 	} else if err := parley.ValidateEmail(email); err != nil {
 		return parley.User{}, err
 	} else if err := parley.ValidatePassword(password); err != nil {
+		return parley.User{}, err
+	} else if err := s.signupAllowed(invite); err != nil {
 		return parley.User{}, err
 	}
 	now := s.Now()
@@ -42,7 +46,7 @@ func (s *Service) Signup(ctx context.Context, username, email, password, ip stri
 		return parley.User{}, err
 	}
 	u := parley.User{Username: username, Email: email, DisplayName: username, AcceptingMessages: true, CreatedAt: now}
-	if err := s.store.CreateUser(ctx, &u, hash); err != nil {
+	if err := s.createUser(ctx, &u, hash, invite); err != nil {
 		return parley.User{}, err
 	}
 	return u, nil
@@ -91,6 +95,8 @@ func (s *Service) Login(ctx context.Context, login, password, userAgent, ip stri
 	release()
 	if !good {
 		return "", parley.Session{}, parley.User{}, errBadCredentials
+	} else if u.DisabledAt != nil {
+		return "", parley.Session{}, parley.User{}, errDisabled
 	}
 	s.forget(ctx, now, ipKey)
 	if err := s.store.ClearLoginFailures(ctx, loginKey); err != nil {
@@ -139,7 +145,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (parley.User, 
 		return parley.User{}, parley.Session{}, err
 	}
 	u, err := s.store.User(ctx, sess.UserID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.DisabledAt != nil) {
 		return parley.User{}, parley.Session{}, unauth
 	} else if err != nil {
 		return parley.User{}, parley.Session{}, err

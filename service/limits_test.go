@@ -15,7 +15,7 @@ import (
 func TestHashConcurrencyBounded(t *testing.T) {
 	ctx := context.Background()
 	svc, store := newService(t, service.Config{HashConcurrency: 2, HashWait: 20 * time.Millisecond})
-	if _, err := svc.Signup(ctx, "alice", "alice@example.com", "password-alice", "192.0.2.1"); err != nil {
+	if _, err := svc.Signup(ctx, "alice", "alice@example.com", "password-alice", "", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	release := svc.HoldHashSlots()
@@ -25,7 +25,7 @@ func TestHashConcurrencyBounded(t *testing.T) {
 			t.Fatalf("%s with every hashing slot taken: %v, want unavailable with a retry time", what, err)
 		}
 	}
-	_, err := svc.Signup(ctx, "bob", "bob@example.com", "password-bob", "192.0.2.1")
+	_, err := svc.Signup(ctx, "bob", "bob@example.com", "password-bob", "", "192.0.2.1")
 	busy("sign-up", err)
 	_, _, _, err = svc.Login(ctx, "alice", "wrong-password", "test", "192.0.2.1")
 	busy("login", err)
@@ -34,7 +34,7 @@ func TestHashConcurrencyBounded(t *testing.T) {
 		t.Fatalf("failures counted for logins that were never checked: %d, %v", n, err)
 	}
 	release()
-	if _, err := svc.Signup(ctx, "bob", "bob@example.com", "password-bob", "192.0.2.1"); err != nil {
+	if _, err := svc.Signup(ctx, "bob", "bob@example.com", "password-bob", "", "192.0.2.1"); err != nil {
 		t.Fatalf("sign-up once the slots are free: %v", err)
 	}
 	if _, _, _, err := svc.Login(ctx, "alice", "password-alice", "test", "192.0.2.1"); err != nil {

@@ -53,6 +53,12 @@ type Config struct {
 	// SignupsPerHour limits sign-ups per client address per hour. Zero
 	// value means DefaultSignupsPerHour.
 	SignupsPerHour int
+	// Signup is the sign-up policy: parley.SignupOpen, SignupInvite or
+	// SignupClosed. Zero value means SignupOpen.
+	Signup string
+	// InvitesByMembers lets every member create invitations, not only
+	// admins.
+	InvitesByMembers bool
 }
 
 func (c Config) withDefaults() Config {
@@ -83,6 +89,9 @@ func (c Config) withDefaults() Config {
 	if c.SignupsPerHour == 0 {
 		c.SignupsPerHour = DefaultSignupsPerHour
 	}
+	if c.Signup == "" {
+		c.Signup = parley.SignupOpen
+	}
 	return c
 }
 
@@ -112,6 +121,9 @@ func New(store parley.Store, bus parley.Bus, cfg Config, log *slog.Logger) (*Ser
 		log = slog.Default()
 	}
 	cfg = cfg.withDefaults()
+	if err := parley.ValidateSignupPolicy(cfg.Signup); err != nil {
+		return nil, err
+	}
 	dummy, err := hashPassword("parley-dummy-password", cfg.Hash)
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func onEveryStore(t *testing.T, f func(t *testing.T, e *env)) {
 // user signs someone up.
 func (e *env) user(name string) parley.User {
 	e.t.Helper()
-	u, err := e.svc.Signup(e.ctx, name, name+"@example.com", "password-"+name, "192.0.2.1")
+	u, err := e.svc.Signup(e.ctx, name, name+"@example.com", "password-"+name, "", "192.0.2.1")
 	if err != nil {
 		e.t.Fatalf("signup %s: %v", name, err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 const userCols = `id, username, COALESCE(email, ''), display_name, accepting_messages, created_at, last_seen,
-	hide_notification_text, COALESCE(avatar_key, '')`
+	hide_notification_text, COALESCE(avatar_key, ''), role, disabled_at`
 
 // scanUser scans userCols and then extra.
 func scanUser(sc scanner, extra ...any) (parley.User, error) {
@@ -18,11 +18,12 @@ func scanUser(sc scanner, extra ...any) (parley.User, error) {
 		u        parley.User
 		created  int64
 		lastSeen sql.NullInt64
+		disabled sql.NullInt64
 	)
 	dest := append([]any{&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.AcceptingMessages, &created, &lastSeen,
-		&u.HideNotificationText, &u.AvatarKey}, extra...)
+		&u.HideNotificationText, &u.AvatarKey, &u.Role, &disabled}, extra...)
 	err := sc.Scan(dest...)
-	u.CreatedAt, u.LastSeen = tm(created), tmp(lastSeen)
+	u.CreatedAt, u.LastSeen, u.DisabledAt = tm(created), tmp(lastSeen), tmp(disabled)
 	u.Deleted = parley.IsDeletedUsername(u.Username)
 	u.AvatarURL = parley.AvatarURL(u.ID, u.AvatarKey)
 	return u, err
@@ -33,16 +34,23 @@ func getUser(ctx context.Context, q queryer, id int64) (parley.User, error) {
 	return u, dbErr(err)
 }
 
-// CreateUser stores a new user and sets u.ID and u.CreatedAt.
+// CreateUser stores a new user and sets u.ID, u.CreatedAt and u.Role.
 func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
+	return s.createUser(ctx, u, passwordHash, nil)
+}
+
+// createUser stores a new user, running first (in the same transaction)
+// before, if set. The writer is the only writer of this process, and its
+// transactions begin IMMEDIATE (another process, `parley admin`, waits
+// for the lock): nothing can take the name, or be the first user, between
+// the checks and the insert.
+func (s *Store) createUser(ctx context.Context, u *parley.User, passwordHash string, before func(ctx context.Context, tx *wtx) error) error {
 	var (
 		id      int64
 		created = time.Now().UTC().Truncate(time.Microsecond)
 		nu      = *u // the writer may still run after a canceled caller has returned
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
-		// The writer is the only writer, so nothing can take the name
-		// between this check and the insert.
 		var taken bool
 		// A deleted account's username waits out its retirement.
 		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)
@@ -60,16 +68,31 @@ func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash str
 				return parley.Errorf(parley.EEMAILTAKEN, "That email address is already registered.")
 			}
 		}
+		if before != nil {
+			if err := before(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if nu.Role == "" {
+			var any bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&any); err != nil {
+				return err
+			}
+			nu.Role = parley.InstanceMember
+			if !any {
+				nu.Role = parley.InstanceAdmin
+			}
+		}
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO users (username, email, display_name, password_hash, accepting_messages, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			nu.Username, nullStr(nu.Email), nu.DisplayName, passwordHash, nu.AcceptingMessages, ts(created),
+			INSERT INTO users (username, email, display_name, password_hash, accepting_messages, created_at, role)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			nu.Username, nullStr(nu.Email), nu.DisplayName, passwordHash, nu.AcceptingMessages, ts(created), nu.Role,
 		).Scan(&id)
 	})
 	if err != nil {
 		return err
 	}
-	u.ID, u.CreatedAt = id, created
+	u.ID, u.CreatedAt, u.Role = id, created, nu.Role
 	return nil
 }
 

@@ -70,6 +70,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	hashTime := f.Int("hash-time", "PARLEY_HASH_TIME", service.DefaultHashTime, "argon2id iterations for new password hashes")
 	hashConc := f.Int("hash-concurrency", "PARLEY_HASH_CONCURRENCY", 0, "password hashes computed at once; others wait up to 5 s, then 503 (0: one per CPU)")
 	signupRate := f.Int("signup-rate", "PARLEY_SIGNUP_RATE", service.DefaultSignupsPerHour, "sign-ups per client address per hour")
+	signup := f.String("signup", "PARLEY_SIGNUP", parley.SignupOpen, "who may create an account: open (anyone), invite (with an invitation link) or closed (only admins create accounts; `parley admin user create`)")
+	invitesByMembers := f.Bool("invites-by-members", "PARLEY_INVITES_BY_MEMBERS", false, "every member may create invitations, not only admins")
 	applyCalls := callFlags(f)
 	applyPresence := presenceFlags(f)
 	applyFiles := filesFlags(f)
@@ -119,6 +121,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	if *hashMem < 8*1024 || *hashTime < 1 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-memory must be at least 8192 KiB and --hash-time at least 1")
 	}
+	if err := parley.ValidateSignupPolicy(*signup); err != nil {
+		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--signup must be open, invite or closed")
+	}
 	if *hashConc < 0 || *signupRate < 1 {
 		return app.Config{}, listenConfig{}, nil, fmt.Errorf("--hash-concurrency must not be negative and --signup-rate must be at least 1")
 	}
@@ -132,7 +137,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NATSPrefix: *natsPrefix, NodeID: *nodeID, DBTimeout: *dbTimeout, RepairInterval: *repairInterval,
 		Service: service.Config{SessionTTL: *sessionTTL, MaxGroupMembers: *maxMembers, LargeGroup: *largeGroup,
 			Hash:            service.HashParams{Memory: uint32(*hashMem), Time: uint32(*hashTime)},
-			HashConcurrency: *hashConc, SignupsPerHour: *signupRate},
+			HashConcurrency: *hashConc, SignupsPerHour: *signupRate, Signup: *signup, InvitesByMembers: *invitesByMembers},
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
 		TrustedProxies: proxies, MetricsToken: *metricsToken, BodyTimeout: *bodyTimeout, PruneInterval: *pruneInterval,
