@@ -44,6 +44,13 @@ export const client = new RealtimeClient({
 
 setUnauthorizedHandler(() => signedOut('Your session has ended. Please log in again.'));
 
+// My profile photo changed on another device: show it here too.
+client.onEvent((ev) => {
+  if (ev.ev !== 'member' || ev.change !== 'profile') return;
+  const user = session.get().user;
+  if (user && ev.member.user_id === user.id && user.avatar_url !== ev.member.avatar_url) session.set((s) => ({ ...s, user: { ...user, avatar_url: ev.member.avatar_url } }));
+});
+
 // The server sets parley_signed_in beside the (HttpOnly) session cookie at
 // login: without it, boot does not ask /me, so a signed-out visitor's page
 // makes no request that fails (a console error on every load). A 401 or a

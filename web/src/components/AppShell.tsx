@@ -22,7 +22,7 @@ export function AppShell({ children, activeId, showList }: { children: ReactNode
         <aside aria-label="Sidebar" className={`min-h-0 w-full shrink-0 flex-col border-r border-slate-200 bg-surface md:flex md:w-80 lg:w-96 ${showList ? 'flex' : 'hidden'}`}>
           <header className="flex h-16 shrink-0 items-center gap-2 border-b border-slate-200 bg-slate-50 px-4">
             <Link to="/settings" className="flex min-w-0 flex-1 items-center gap-2 rounded-lg p-1 hover:bg-slate-100">
-              {user && <Avatar name={nameOf(user)} seed={user.id} size="sm" />}
+              {user && <Avatar name={nameOf(user)} seed={user.id} size="sm" src={user.avatar_url} />}
               <span className="truncate text-sm font-semibold" data-testid="me-name">
                 {user ? nameOf(user) : ''}
               </span>

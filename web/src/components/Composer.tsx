@@ -1,12 +1,17 @@
 // Writing a message: Enter sends, Shift+Enter starts a new line. Messages go
 // through the outbox, so they wait while offline. "Suggest" streams AI
 // suggestions as chips; picking one only fills the box for editing.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+// Files (attach button, drop, paste) go with the text as its caption; with
+// nothing to send, the microphone button records a voice note.
+import { useCallback, useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { chat, client, session } from '../app';
 import { setReplyTo, useReplyTo } from '../state/compose';
+import { stage, staged, take } from '../state/staged';
 import { useStore } from '../state/store';
+import { AttachButton, StagedFiles, useFileLimits } from './ComposerFiles';
 import { EmojiButton } from './EmojiPicker';
 import { ReplyBar } from './ReplyQuote';
+import { MicButton, RecordingBar, useVoiceRecorder, type VoiceNote } from './VoiceRecorder';
 import { SuggestionChips, useSuggestions } from './SuggestionChips';
 import { Icon, icons } from './ui';
 
@@ -25,6 +30,18 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   useEffect(() => {
     if (replyTo) ref.current?.focus();
   }, [replyTo]);
+  const filesOn = useStore(session, (s) => !!s.features.files);
+  const limits = useFileLimits();
+  const stagedCount = useStore(staged, (s) => s[conversationId]?.files.length ?? 0);
+  const onNote = useCallback(
+    (n: VoiceNote) => {
+      client.send(conversationId, '', { files: [{ blob: n.blob, name: n.name, duration: n.duration }] });
+      onSent?.();
+    },
+    [conversationId, onSent],
+  );
+  const recorder = useVoiceRecorder(onNote);
+  const recording = recorder.state.status !== 'idle';
 
   // Each conversation opened gets a fresh Composer (ConversationView is keyed
   // by conversation), so a clean box; focus it.
@@ -41,14 +58,17 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   }, [text, online]);
 
   const chars = [...text].length;
-  const canSend = text.trim().length > 0 && chars <= MAX;
+  const canSend = (text.trim().length > 0 || stagedCount > 0) && chars <= MAX;
 
-  const send = (e?: FormEvent) => {
+  const send = async (e?: FormEvent) => {
     e?.preventDefault();
     if (!canSend) return;
-    client.send(conversationId, text, { replyTo: replyTo?.seq });
-    setReplyTo(conversationId, null);
+    const caption = text.trim() === '' ? '' : text;
+    const replySeq = replyTo?.seq;
     setText('');
+    setReplyTo(conversationId, null);
+    const files = stagedCount > 0 ? await take(conversationId) : [];
+    client.send(conversationId, caption, { replyTo: replySeq, files });
     sugg.reset();
     onSent?.();
     ref.current?.focus();
@@ -57,11 +77,20 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
-      send();
+      void send();
     } else if (e.key === 'Escape' && replyTo) {
       e.preventDefault();
       setReplyTo(conversationId, null);
     }
+  };
+
+  // A pasted image (or file) joins the message; pasted text goes in as usual.
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    if (!filesOn) return;
+    const files = [...e.clipboardData.files];
+    if (files.length === 0) return;
+    e.preventDefault();
+    stage(conversationId, files, limits);
   };
 
   // An emoji goes in where the caret is, and the caret goes after it.
@@ -90,8 +119,9 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     <div className="relative border-t border-slate-200 bg-slate-50 px-3 py-2 sm:px-4">
       {replyTo && <ReplyBar message={replyTo} meId={meId} onCancel={() => (setReplyTo(conversationId, null), ref.current?.focus())} />}
       {suggestionsOn && <SuggestionChips state={sugg.state} onPick={pick} onClose={sugg.reset} />}
+      {filesOn && <StagedFiles conversationId={conversationId} />}
       <form onSubmit={send} className="flex items-end gap-2">
-        {suggestionsOn && (
+        {suggestionsOn && !recording && (
           <button
             type="button"
             onClick={() => void sugg.start(text)}
@@ -104,7 +134,12 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
             <span className="hidden sm:inline">Suggest</span>
           </button>
         )}
+        {recording ? (
+          <RecordingBar recorder={recorder} />
+        ) : (
+          <>
         <EmojiButton onPick={insert} onClose={() => ref.current?.focus()} />
+        {filesOn && <AttachButton conversationId={conversationId} />}
         <label htmlFor="composer" className="sr-only">
           Message
         </label>
@@ -120,13 +155,28 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
           }}
           onBlur={() => client.setTyping(conversationId, false)}
           onKeyDown={onKey}
+          onPaste={onPaste}
           aria-describedby={chars > MAX ? 'composer-too-long' : undefined}
           className="min-h-10 flex-1 resize-none rounded-2xl border border-slate-300 bg-surface px-4 py-2 text-[15px] leading-6 outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
         />
-        <button type="submit" disabled={!canSend} aria-label="Send" className="mb-0.5 inline-flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-accent text-white transition hover:bg-accent-hover disabled:bg-slate-300">
-          <Icon d={icons.send} className="h-5 w-5" />
-        </button>
+          </>
+        )}
+        {filesOn && (recorder.state.status !== 'idle' ? recorder.state.mode === 'hold' : !canSend && text === '') ? (
+          <MicButton recorder={recorder} />
+        ) : recording ? null : (
+          <button type="submit" disabled={!canSend} aria-label="Send" className="mb-0.5 inline-flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-accent text-white transition hover:bg-accent-hover disabled:bg-slate-300">
+            <Icon d={icons.send} className="h-5 w-5" />
+          </button>
+        )}
       </form>
+      {recorder.error && (
+        <p role="alert" className="mt-1 flex items-start gap-2 text-xs text-red-700" data-testid="mic-error">
+          <span className="flex-1">{recorder.error}</span>
+          <button type="button" onClick={recorder.clearError} className="font-medium underline">
+            OK
+          </button>
+        </p>
+      )}
       {chars > MAX && (
         <p id="composer-too-long" role="alert" className="mt-1 text-xs text-red-700">
           Messages can be at most {MAX} characters ({chars} now).

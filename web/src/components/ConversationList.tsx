@@ -2,11 +2,13 @@
 import { useMemo } from 'react';
 import type { Conversation, Message } from '../api/types';
 import { chat } from '../app';
+import { describeFiles } from '../lib/files';
 import { formatListTime, nameOf } from '../lib/format';
 import { Link } from '../lib/router';
 import { conversationsByActivity } from '../state/chat';
 import { useStore } from '../state/store';
 import { Avatar } from './ui';
+import { photoOf } from '../lib/files';
 import { Handle } from './Handle';
 import { systemText } from './SystemMessage';
 import { typingText } from './TypingIndicator';
@@ -42,7 +44,9 @@ function preview(m: Message | null | undefined, meId: number | undefined, group:
   if (m.kind === 'system') return systemText(m, names, meId);
   if (m.deleted_at) return 'Message deleted';
   const who = m.sender_id === meId ? 'You: ' : group ? `${nameOf(m.sender) ?? ''}: ` : '';
-  return who + m.text.replace(/\s+/g, ' ');
+  const files = m.attachments?.length ? describeFiles(m.attachments) : '';
+  const text = m.text.replace(/\s+/g, ' ');
+  return who + (files && text ? `${files.split(' ')[0]} ${text}` : files || text);
 }
 
 function ConversationListItem({ conv, active }: { conv: Conversation; active: boolean }) {
@@ -67,7 +71,7 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
       data-conversation-id={conv.id}
       className={`flex items-center gap-3 px-4 py-3 outline-none transition hover:bg-slate-50 focus-visible:bg-brand-50 ${active ? 'bg-brand-50' : ''}`}
     >
-      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} src={photoOf(conv)} />
       <span className="min-w-0 flex-1">
         <span className="flex items-baseline justify-between gap-2">
           <span className="flex min-w-0 items-baseline gap-1.5">

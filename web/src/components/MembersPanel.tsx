@@ -8,6 +8,7 @@ import { nameOf } from '../lib/format';
 import { navigate } from '../lib/router';
 import { removeConversation, setMembers, upsertConversation } from '../state/chat';
 import { useStore } from '../state/store';
+import { PhotoControl } from './PhotoPicker';
 import { Avatar, Button, CopyButton, FormError, Icon, icons, TextField } from './ui';
 
 const roleLabel: Record<string, string> = { owner: 'Owner', admin: 'Admin', member: '' };
@@ -57,6 +58,24 @@ export function MembersPanel({ conv, onClose }: { conv: Conversation; onClose: (
         </button>
       </header>
       <div className="min-h-0 flex-1 space-y-6 overflow-y-auto p-4">
+        {isAdmin ? (
+          <PhotoControl
+            name={conv.name}
+            seed={conv.id * 7 + 3}
+            src={conv.photo_url}
+            label="Choose a group photo"
+            onSave={async (b) => {
+              const { conversation } = await api.setGroupPhoto(conv.id, b);
+              chat.set((s) => upsertConversation(s, conversation));
+            }}
+            onRemove={async () => {
+              const { conversation } = await api.removeGroupPhoto(conv.id);
+              chat.set((s) => upsertConversation(s, conversation));
+            }}
+          />
+        ) : (
+          conv.photo_url && <Avatar name={conv.name} seed={conv.id * 7 + 3} size="xl" src={conv.photo_url} />
+        )}
         {isAdmin ? <RenameForm conv={conv} /> : <p className="text-lg font-semibold">{conv.name}</p>}
         <JoinCode conv={conv} isAdmin={isAdmin} />
         <section>
@@ -65,7 +84,7 @@ export function MembersPanel({ conv, onClose }: { conv: Conversation; onClose: (
           <ul className="divide-y divide-slate-100" data-testid="member-list">
             {sorted.map((m) => (
               <li key={m.user_id} className="flex items-center gap-3 py-2">
-                <Avatar name={nameOf(m)} seed={m.user_id} size="sm" online={m.user_id === me?.id ? true : !!presence[m.user_id]?.online} />
+                <Avatar name={nameOf(m)} seed={m.user_id} size="sm" online={m.user_id === me?.id ? true : !!presence[m.user_id]?.online} src={m.avatar_url} />
                 <span className="min-w-0 flex-1">
                   <span className="block truncate text-sm font-medium">
                     {nameOf(m)}

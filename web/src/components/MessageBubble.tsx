@@ -9,6 +9,8 @@ import { linkify } from '../lib/links';
 import { MenuItem, MessageMenu, type MessageAction } from './MessageMenu';
 import { mineOf, QuickReactions, ReactionChips, ReactionPicker } from './Reactions';
 import { ReplyQuote } from './ReplyQuote';
+import { MessageAttachments } from './Attachments';
+import { PendingFiles } from './PendingFiles';
 import { Icon, icons } from './ui';
 
 function Mark({ mark, group }: { mark: MessageMark; group: boolean }) {
@@ -181,9 +183,14 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
                 This message was deleted
               </p>
             ) : (
-              <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
-                <MessageText text={message.text} />
-              </p>
+              <>
+                {message.attachments && message.attachments.length > 0 && <MessageAttachments files={message.attachments} />}
+                {(message.text !== '' || !message.attachments?.length) && (
+                  <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
+                    <MessageText text={message.text} />
+                  </p>
+                )}
+              </>
             )}
             {!editing && (
               <div className="mt-0.5 flex items-center justify-end gap-1.5 text-[11px] text-slate-600">
@@ -348,9 +355,12 @@ export function PendingBubble({ item, onRetry, onDiscard }: { item: OutboxItem; 
     <div className="mt-0.5 flex justify-end px-3 sm:px-6" data-testid="pending-message">
       <div className="max-w-[85%] sm:max-w-[70%]">
         <div className={`rounded-2xl rounded-br-md px-3 py-1.5 shadow-sm ${item.error ? 'bg-red-50 ring-1 ring-red-200' : 'bg-bubble-mine/70'}`}>
-          <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
-            <MessageText text={item.text} />
-          </p>
+          {item.files && item.files.length > 0 && <PendingFiles item={item} />}
+          {(item.text !== '' || !item.files?.length) && (
+            <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
+              <MessageText text={item.text} />
+            </p>
+          )}
           <div className="mt-0.5 flex items-center justify-end gap-1 text-[11px] text-slate-600">
             {item.error ? (
               <span className="text-red-700">Not sent</span>

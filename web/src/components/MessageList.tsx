@@ -4,13 +4,15 @@
 // scrolled into view).
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/http';
-import type { Conversation, Message } from '../api/types';
+import type { Attachment, Conversation, Message } from '../api/types';
 import { chat, client } from '../app';
 import { dayKey, formatDay, nameOf } from '../lib/format';
 import { applyMessages, markOf } from '../state/chat';
 import { setReplyTo } from '../state/compose';
 import { previewOf } from '../state/convo';
 import { useStore } from '../state/store';
+import { OpenImage } from './Attachments';
+import { Lightbox } from './Lightbox';
 import { MessageBubble, PendingBubble } from './MessageBubble';
 import { SystemMessage } from './SystemMessage';
 import { CopyButton, Spinner } from './ui';
@@ -208,7 +210,17 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
 
   const firstUnread = dividerAfter === null ? -1 : items.findIndex((m) => m.seq > dividerAfter);
 
+  // ---- the lightbox: every image of the messages held, in order ----
+  const gallery = useMemo(() => items.flatMap((m) => (m.deleted_at ? [] : (m.attachments ?? []).filter((a) => a.thumbnail_url))), [items]);
+  const [viewing, setViewing] = useState<number | null>(null);
+  const viewIndex = viewing === null ? -1 : gallery.findIndex((a) => a.id === viewing);
+  const openImage = useCallback((a: Attachment) => setViewing(a.id), []);
+  const closeImage = useCallback(() => setViewing(null), []);
+  const showIndex = useCallback((i: number) => setViewing(gallery[i]?.id ?? null), [gallery]);
+
   return (
+    <OpenImage.Provider value={openImage}>
+    {viewIndex >= 0 && <Lightbox images={gallery} index={viewIndex} onIndex={showIndex} onClose={closeImage} />}
     <div ref={scroller} onScroll={onScroll} className="chat-wallpaper flex min-h-0 flex-1 flex-col overflow-y-auto overflow-x-hidden py-3" data-testid="message-list" data-menu-area tabIndex={0} aria-label="Messages" role="log">
       {/* Messages stack from the bottom, like every messenger: the space left is above them. */}
       <div aria-hidden="true" className="flex-1" data-testid="message-list-spacer" />
@@ -271,6 +283,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
         <PendingBubble key={o.client_msg_id} item={o} onRetry={() => client.retry(o.client_msg_id)} onDiscard={() => client.discard(o.client_msg_id)} />
       ))}
     </div>
+    </OpenImage.Provider>
   );
 }
 

@@ -64,13 +64,19 @@ export function FormError({ children }: { children?: ReactNode }) {
 // Fixed colours (they do not turn with the theme) dark enough for white initials (≥ 4.5:1).
 const palette = ['bg-[#be123c]', 'bg-[#c2410c]', 'bg-[#b45309]', 'bg-[#047857]', 'bg-[#0f766e]', 'bg-[#0369a1]', 'bg-[#4f46e5]', 'bg-[#7c3aed]', 'bg-[#a21caf]', 'bg-[#475569]'];
 
-export function Avatar({ name, seed, size = 'md', online }: { name: string; seed: number; size?: 'sm' | 'md' | 'lg' | 'xl'; online?: boolean }) {
+/** Avatar is a person's or group's photo (src), or their initials on a colour when they have none. */
+export function Avatar({ name, seed, size = 'md', online, src }: { name: string; seed: number; size?: 'sm' | 'md' | 'lg' | 'xl'; online?: boolean; src?: string }) {
   const dims = size === 'sm' ? 'h-8 w-8 text-xs' : size === 'lg' ? 'h-12 w-12 text-base' : size === 'xl' ? 'h-24 w-24 text-3xl' : 'h-10 w-10 text-sm';
+  const [failed, setFailed] = useState<string>();
   return (
     <span className="relative inline-flex shrink-0">
-      <span aria-hidden="true" className={`inline-flex items-center justify-center rounded-full font-semibold text-white ${dims} ${palette[Math.abs(seed) % palette.length]}`}>
-        {initials(name)}
-      </span>
+      {src && failed !== src ? (
+        <img src={src} alt="" aria-hidden="true" data-testid="avatar-photo" onError={() => setFailed(src)} className={`rounded-full bg-slate-200 object-cover ${dims}`} />
+      ) : (
+        <span aria-hidden="true" className={`inline-flex items-center justify-center rounded-full font-semibold text-white ${dims} ${palette[Math.abs(seed) % palette.length]}`}>
+          {initials(name)}
+        </span>
+      )}
       {online !== undefined && <PresenceDot online={online} className="absolute -bottom-0.5 -right-0.5" />}
     </span>
   );

@@ -3,14 +3,16 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api/http';
 import type { Conversation } from '../api/types';
-import { chat, client } from '../app';
+import { chat, client, session } from '../app';
 import { CallButtonsSlot } from '../components/CallButtonsSlot';
 import { Composer } from '../components/Composer';
+import { FileDrop } from '../components/ComposerFiles';
 import { Handle } from '../components/Handle';
 import { MembersPanel } from '../components/MembersPanel';
 import { MessageList } from '../components/MessageList';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { Avatar, Icon, icons, Spinner } from '../components/ui';
+import { photoOf } from '../lib/files';
 import { formatLastSeen, nameOf } from '../lib/format';
 import { Link } from '../lib/router';
 import { upsertConversation } from '../state/chat';
@@ -71,10 +73,12 @@ function ConversationView({ conv }: { conv: Conversation }) {
     return conv.last_seq > read ? read : null;
   });
   const group = conv.kind === 'group';
+  const filesOn = useStore(session, (s) => !!s.features.files);
 
   return (
     <div className="flex min-h-0 min-w-0 flex-1">
       <section className={`flex min-w-0 flex-1 flex-col ${showMembers ? 'hidden md:flex' : 'flex'}`} aria-label={`Conversation ${conv.name}`}>
+        <FileDrop conversationId={conv.id} enabled={filesOn} className="flex min-h-0 min-w-0 flex-1 flex-col">
         <ConversationHeader conv={conv} onMembers={() => setShowMembers((v) => !v)} membersOpen={showMembers} />
         <MessageList conv={conv} dividerAfter={dividerAfter} />
         <div className="chat-wallpaper">
@@ -86,6 +90,7 @@ function ConversationView({ conv }: { conv: Conversation }) {
           </p>
         )}
         <Composer conversationId={conv.id} onSent={() => setDividerAfter(null)} />
+        </FileDrop>
       </section>
       {group && showMembers && <MembersPanel conv={conv} onClose={() => setShowMembers(false)} />}
     </div>
@@ -101,7 +106,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
       <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
         <Icon d={icons.back} />
       </Link>
-      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} />
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} src={photoOf(conv)} />
       <div className="min-w-0 flex-1">
         <div className="flex min-w-0 items-baseline gap-2">
           <h1 className="shrink-[4] truncate font-semibold leading-tight" data-testid="conversation-title">

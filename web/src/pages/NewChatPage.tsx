@@ -196,7 +196,7 @@ function DirectChatForm() {
           {results.map((u) => (
             <li key={u.id}>
               <button type="button" onClick={() => void start(u.username)} disabled={busy} className="flex w-full items-center gap-3 px-3 py-2 text-left hover:bg-slate-50 focus:bg-brand-50 focus:outline-none">
-                <Avatar name={nameOf(u)} seed={u.id} size="sm" />
+                <Avatar name={nameOf(u)} seed={u.id} size="sm" src={u.avatar_url} />
                 <span className="min-w-0">
                   <span className="block truncate text-sm font-medium">{nameOf(u)}</span>
                   <span className="block truncate text-xs text-slate-500">@{u.username}</span>

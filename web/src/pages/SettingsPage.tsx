@@ -3,8 +3,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api/http';
 import type { Session } from '../api/types';
 import { logout, session, updateMe } from '../app';
+import { PhotoControl } from '../components/PhotoPicker';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
-import { formatWhen } from '../lib/format';
+import { formatWhen, nameOf } from '../lib/format';
 import { Link } from '../lib/router';
 import { setThemeChoice, useThemeChoice, type ThemeChoice } from '../lib/theme';
 import { useStore } from '../state/store';
@@ -20,6 +21,7 @@ export function SettingsPage() {
       </header>
       <div className="min-h-0 flex-1 overflow-y-auto">
         <div className="mx-auto max-w-lg space-y-10 p-4 sm:p-8">
+          <ProfilePhoto />
           <ProfileForm />
           <AppearanceSection />
           <SessionsList />
@@ -62,6 +64,26 @@ function AppearanceSection() {
           ))}
         </div>
       </fieldset>
+    </section>
+  );
+}
+
+/** ProfilePhoto sets the photo others see beside my name (everywhere my initials would be). */
+function ProfilePhoto() {
+  const user = useStore(session, (s) => s.user)!;
+  return (
+    <section aria-labelledby="photo-h">
+      <h2 id="photo-h" className="mb-4 text-lg font-semibold">
+        Profile photo
+      </h2>
+      <PhotoControl
+        name={nameOf(user)}
+        seed={user.id}
+        src={user.avatar_url}
+        label="Choose a profile photo"
+        onSave={async (b) => updateMe((await api.setAvatar(b)).user)}
+        onRemove={async () => updateMe((await api.removeAvatar()).user)}
+      />
     </section>
   );
 }

@@ -23,13 +23,15 @@ import type { Store } from '../state/store';
 import { splitFrame } from './frames';
 import { History, type HistoryFetcher } from './history';
 import { Receipts } from './receipts';
-import { Sender } from './sender';
+import { Sender, type NewFile } from './sender';
 import { Sync } from './sync';
 import { backoffDelay, ConnectionLost, detach, Replies, type SocketFactory, type SocketLike } from './socket';
 import { Typing } from './typing';
+import { Uploads, type UploadFn } from './uploads';
 
 export { backoffDelay, ConnectionLost, ReplyError, type SocketFactory, type SocketLike } from './socket';
 export type { HistoryFetcher } from './history';
+export type { NewFile } from './sender';
 
 export interface ClientOptions {
   store: Store<ChatState>;
@@ -48,6 +50,8 @@ export interface ClientOptions {
   backoffMaxMs?: number;
   /** Listen to the window's online/offline events (default true). */
   watchNetwork?: boolean;
+  /** How files go up (POST /uploads; tests give their own). */
+  upload?: UploadFn;
 }
 
 const PING_EVERY_MS = 25_000;
@@ -81,7 +85,7 @@ export class RealtimeClient {
     const request = this.request.bind(this);
     const online = () => this.status === 'online';
     const got = (id: number, msgs: Message[]) => this.afterMessages(id, msgs);
-    this.sender = new Sender(this.store, request, online, got);
+    this.sender = new Sender(this.store, request, online, got, new Uploads(opts.upload));
     this.receipts = new Receipts(this.store, request, online);
     this.typing = new Typing(this.store, request);
     this.history = new History(this.store, opts.history, got);
@@ -431,9 +435,12 @@ export class RealtimeClient {
 
   // ---- outbox ----
 
-  /** send queues a message; it goes out now if online, else on reconnect. */
-  send(id: number, text: string, opts: { replyTo?: number } = {}): string {
-    const client_msg_id = this.sender.add(id, text, opts.replyTo);
+  /**
+   * send queues a message; it goes out now if online, else on reconnect.
+   * Files are uploaded first (while online), then the message carries them.
+   */
+  send(id: number, text: string, opts: { replyTo?: number; files?: NewFile[] } = {}): string {
+    const client_msg_id = this.sender.add(id, text, opts.replyTo, opts.files);
     this.setTyping(id, false);
     this.sender.flush();
     return client_msg_id;
@@ -447,6 +454,16 @@ export class RealtimeClient {
   /** discard drops a message from the outbox. */
   discard(clientMsgId: string) {
     this.sender.discard(clientMsgId);
+  }
+
+  /** removeFile cancels one file of a waiting message. */
+  removeFile(clientMsgId: string, key: string) {
+    this.sender.removeFile(clientMsgId, key);
+  }
+
+  /** uploads holds the bytes and the progress of the files waiting to go up. */
+  get uploads() {
+    return this.sender.uploads;
   }
 
   /** flushOutbox sends every waiting message that is not already on its way. */

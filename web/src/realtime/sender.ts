@@ -2,11 +2,35 @@
 // across reloads) until the server acknowledges them; each keeps its
 // client_msg_id, so a message whose acknowledgement was lost with a
 // connection is recognised by the server and not stored twice.
+//
+// A message with files waits for their uploads (uploads.ts): each finished
+// upload's id is written into the outbox item at once, so neither a reload
+// nor a reconnect uploads a file twice, and the message goes out once, with
+// every id, after the last one.
+import { api, ApiError } from '../api/http';
 import type { Message, User } from '../api/types';
-import { applyMessages, type ChatState } from '../state/chat';
+import { applyMessages, type ChatState, type OutboxFile, type OutboxItem } from '../state/chat';
 import type { Store } from '../state/store';
 import { newClientMsgId, Outbox } from './outbox';
 import { ConnectionLost, ReplyError, TRANSIENT, type RequestFn } from './socket';
+import { Uploads, type UploadOutcome } from './uploads';
+
+/** A file handed to send: its bytes and what is known of it. */
+export interface NewFile {
+  blob: Blob;
+  name: string;
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
+let fileCounter = 0;
+
+function newFileKey(): string {
+  return `f-${Date.now().toString(36)}-${(fileCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+const LOST_FILE = 'This file was not kept when the page was closed. Remove it, or discard the message.';
 
 export class Sender {
   private store: Store<ChatState>;
@@ -18,25 +42,32 @@ export class Sender {
   private unsub: (() => void) | null = null;
   private inFlight = new Set<string>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly uploads: Uploads;
 
-  constructor(store: Store<ChatState>, request: RequestFn, online: () => boolean, stored: (id: number, msgs: Message[]) => void) {
+  constructor(store: Store<ChatState>, request: RequestFn, online: () => boolean, stored: (id: number, msgs: Message[]) => void, uploads = new Uploads()) {
     this.store = store;
     this.request = request;
     this.online = online;
     this.stored = stored;
+    this.uploads = uploads;
   }
 
   /** start opens the outbox of user me from storage and mirrors it into the store. */
   start(me: User, storage: Storage | null) {
     const outbox = new Outbox(storage, `parley.outbox.${me.id}`);
     this.outbox = outbox;
-    this.unsub = outbox.subscribe((items) => this.store.set((s) => ({ ...s, outbox: items })));
+    this.unsub = outbox.subscribe((items) => {
+      this.store.set((s) => ({ ...s, outbox: items }));
+      // The bytes of files no longer waiting (sent, removed, discarded) go.
+      this.uploads.retain(new Set(items.flatMap((i) => (i.files ?? []).map((f) => f.key))));
+    });
     this.store.set((s) => ({ ...s, outbox: outbox.items() }));
   }
 
-  /** stop closes the outbox (it stays stored) and cancels a retry. */
+  /** stop closes the outbox (it stays stored) and cancels a retry and the uploads going. */
   stop() {
     this.stopTimer();
+    this.uploads.stopAll();
     this.unsub?.();
     this.unsub = null;
     this.outbox = null;
@@ -56,23 +87,114 @@ export class Sender {
     return this.outbox !== null;
   }
 
-  /** add queues a message and returns its client_msg_id. */
-  add(id: number, text: string, replyTo?: number): string {
+  /** add queues a message (with files to upload first) and returns its client_msg_id. */
+  add(id: number, text: string, replyTo?: number, files: NewFile[] = []): string {
     if (!this.outbox) throw new Error('not started');
     const client_msg_id = newClientMsgId();
-    this.outbox.add({ client_msg_id, conversation_id: id, text, created_at: new Date().toISOString(), ...(replyTo ? { reply_to: replyTo } : {}) });
+    const item: OutboxItem = { client_msg_id, conversation_id: id, text, created_at: new Date().toISOString(), ...(replyTo ? { reply_to: replyTo } : {}) };
+    if (files.length) {
+      item.files = files.map((f) => {
+        const key = newFileKey();
+        this.uploads.keep(key, f.blob);
+        const of: OutboxFile = { key, name: f.name, size: f.blob.size, type: f.blob.type || 'application/octet-stream' };
+        if (f.width && f.height) Object.assign(of, { width: f.width, height: f.height });
+        if (f.duration !== undefined && Number.isFinite(f.duration)) of.duration = f.duration;
+        return of;
+      });
+    }
+    this.outbox.add(item);
     return client_msg_id;
   }
 
-  /** retry puts a refused message back in line. */
+  /** retry puts a refused message (or its refused files) back in line. */
   retry(clientMsgId: string) {
-    this.outbox?.update(clientMsgId, { error: undefined });
+    const item = this.item(clientMsgId);
+    if (!item) return;
+    const files = item.files?.map((f) => (f.error && this.uploads.has(f.key) ? { ...f, error: undefined } : f));
+    this.outbox?.update(clientMsgId, files ? { error: undefined, files } : { error: undefined });
     this.flush();
   }
 
-  /** discard drops a message from the outbox. */
+  /** discard drops a message from the outbox, with its uploads. */
   discard(clientMsgId: string) {
+    const item = this.item(clientMsgId);
+    if (!item) return;
+    for (const f of item.files ?? []) this.dropFile(f);
     this.outbox?.remove(clientMsgId);
+  }
+
+  /**
+   * removeFile cancels one file of a waiting message (its upload stops, or
+   * the server forgets it); a message left with neither files nor text goes.
+   */
+  removeFile(clientMsgId: string, key: string) {
+    const item = this.item(clientMsgId);
+    const f = item?.files?.find((x) => x.key === key);
+    if (!item || !f || this.inFlight.has(clientMsgId)) return;
+    this.dropFile(f);
+    const files = item.files!.filter((x) => x.key !== key);
+    if (files.length === 0 && item.text.trim() === '') this.outbox?.remove(clientMsgId);
+    else this.outbox?.update(clientMsgId, { files });
+    this.flush();
+  }
+
+  private dropFile(f: OutboxFile) {
+    this.uploads.cancel(f.key);
+    // Uploaded but never sent: tell the server (it would go after 24 h anyway).
+    if (f.upload) api.deleteUpload(f.upload.id).catch(() => {});
+  }
+
+  private item(clientMsgId: string): OutboxItem | undefined {
+    return this.outbox?.items().find((i) => i.client_msg_id === clientMsgId);
+  }
+
+  private patchFile(clientMsgId: string, key: string, patch: Partial<OutboxFile>) {
+    const item = this.item(clientMsgId);
+    if (!item?.files?.some((f) => f.key === key)) return;
+    this.outbox?.update(clientMsgId, { files: item.files.map((f) => (f.key === key ? { ...f, ...patch } : f)) });
+  }
+
+  /**
+   * needUploads starts what uploads it may for item and reports whether the
+   * message must still wait for some.
+   */
+  private needUploads(item: OutboxItem): boolean {
+    let waiting = false;
+    for (const f of item.files ?? []) {
+      if (f.upload) continue;
+      waiting = true;
+      if (f.error || this.uploads.isRunning(f.key)) continue;
+      if (!this.uploads.has(f.key)) {
+        this.patchFile(item.client_msg_id, f.key, { error: LOST_FILE });
+        continue;
+      }
+      if (!this.uploads.free) break;
+      const id = item.client_msg_id;
+      this.uploads.start(f, (o) => this.uploaded(id, f.key, o));
+    }
+    return waiting;
+  }
+
+  private uploaded(clientMsgId: string, key: string, o: UploadOutcome) {
+    if (o.ok) {
+      const u = o.upload;
+      const upload = { id: u.id, name: u.name, size: u.size, content_type: u.content_type, url: u.url, width: u.width, height: u.height, duration: u.duration, thumbnail_url: u.thumbnail_url };
+      if (!this.item(clientMsgId)?.files?.some((f) => f.key === key)) {
+        // Removed while its answer was on the way.
+        api.deleteUpload(u.id).catch(() => {});
+      } else this.patchFile(clientMsgId, key, { upload });
+    } else {
+      const e = o.error;
+      const transient = !(e instanceof ApiError) || e.status === 0 || e.status === 429 || e.status >= 500;
+      if (transient) {
+        // The network or a busy server: try again shortly (or after the reconnect).
+        const wait = Math.min(30_000, Math.max(1000, e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : 3000));
+        if (!this.retryTimer) this.retryTimer = setTimeout(() => ((this.retryTimer = null), this.flush()), wait);
+        return;
+      }
+      this.patchFile(clientMsgId, key, { error: e.message || 'The file was not accepted.' });
+    }
+    this.flush();
   }
 
   /** settle takes messages of mine the server now holds out of the outbox. */
@@ -84,6 +206,7 @@ export class Sender {
   flush() {
     if (!this.outbox || !this.online()) return;
     const st = this.store.get();
+    const held = new Set<number>();
     for (const item of this.outbox.items()) {
       if (item.error || this.inFlight.has(item.client_msg_id)) continue;
       const stored = st.messages[item.conversation_id]?.items.some((m) => m.client_msg_id === item.client_msg_id && m.sender_id === st.me?.id);
@@ -91,9 +214,19 @@ export class Sender {
         this.outbox.remove(item.client_msg_id);
         continue;
       }
+      if (held.has(item.conversation_id)) continue;
+      if (this.needUploads(item)) {
+        // Later messages of the conversation wait behind it (they keep their
+        // order), unless a refused file holds it up.
+        if (!item.files?.some((f) => f.error)) held.add(item.conversation_id);
+        continue;
+      }
       this.inFlight.add(item.client_msg_id);
       const id = item.client_msg_id;
-      this.request('send', { conversation_id: item.conversation_id, client_msg_id: id, text: item.text, ...(item.reply_to ? { reply_to: item.reply_to } : {}) }).then(
+      const fields: Record<string, unknown> = { conversation_id: item.conversation_id, client_msg_id: id, text: item.text };
+      if (item.reply_to) fields.reply_to = item.reply_to;
+      if (item.files?.length) fields.attachments = item.files.map((f) => f.upload!.id);
+      this.request('send', fields).then(
         (r) => {
           this.inFlight.delete(id);
           const m = r.message as Message | undefined;

@@ -2,7 +2,7 @@
 // Messages are kept per conversation, ordered and keyed by seq; edits and
 // deletions replace a message when their mod is newer; receipts are
 // high-water marks that only move forward.
-import type { Conversation, Member, Message, User } from '../api/types';
+import type { Attachment, Conversation, Member, Message, User } from '../api/types';
 
 export interface ConvMessages {
   /** Ascending by seq, one entry per seq. */
@@ -28,6 +28,28 @@ export interface ConnectionState {
   everSynced: boolean;
 }
 
+/**
+ * OutboxFile is a file a waiting message carries: its bytes are kept in the
+ * page (realtime/uploads.ts) until uploaded; then upload holds what the
+ * server made of it, and the message goes out with its id.
+ */
+export interface OutboxFile {
+  /** This page's name for the file (its bytes and progress are kept under it). */
+  key: string;
+  name: string;
+  size: number;
+  type: string;
+  /** An image's size (read here, for its place before it loads), a video's. */
+  width?: number;
+  height?: number;
+  /** Seconds, for audio and video (a voice note's as recorded). */
+  duration?: number;
+  /** Set once uploaded. */
+  upload?: Attachment;
+  /** Set when the upload was refused (it waits for retry or removal). */
+  error?: string;
+}
+
 export interface OutboxItem {
   client_msg_id: string;
   conversation_id: number;
@@ -37,6 +59,8 @@ export interface OutboxItem {
   reply_to?: number;
   /** Set when the server refused the message for good (it is not retried). */
   error?: string;
+  /** Files to upload before the message goes out, in order. */
+  files?: OutboxFile[];
 }
 
 export interface ChatState {
@@ -160,6 +184,8 @@ export function upsertConversation(s: ChatState, conv: Conversation): ChatState 
     if (later(had.last_activity, conv.last_activity)) next.last_activity = had.last_activity;
     if (conv.role === undefined) next.role = had.role;
     if (conv.peer === undefined) next.peer = had.peer;
+    // A conversation object always carries a group's photo: absent, there is none.
+    if (conv.photo_url === undefined) delete next.photo_url;
   }
   next = withUnread(next);
   const presence = conv.peer && !(conv.peer.id in s.presence) ? { ...s.presence, [conv.peer.id]: { online: false, last_seen: conv.peer.last_seen } } : s.presence;
@@ -358,6 +384,7 @@ export function markOf(msg: Message, members: Member[] | undefined, meId: number
 
 export function applyMemberChange(s: ChatState, id: number, change: string, member: Member): ChatState {
   if (s.me && member.user_id === s.me.id && (change === 'left' || change === 'removed')) return removeConversation(s, id);
+  if (change === 'profile') return applyProfile(s, member.user_id, member.avatar_url);
   const list = s.members[id] ?? [];
   let members: Member[];
   if (change === 'left' || change === 'removed') members = list.filter((m) => m.user_id !== member.user_id);
@@ -368,6 +395,35 @@ export function applyMemberChange(s: ChatState, id: number, change: string, memb
   if (c && s.members[id] && c.member_count !== members.length) next = { ...next, conversations: { ...next.conversations, [id]: { ...c, member_count: members.length } } };
   if (s.me && member.user_id === s.me.id && c && change === 'role') next = { ...next, conversations: { ...next.conversations, [id]: { ...next.conversations[id], role: member.role } } };
   return next;
+}
+
+/**
+ * applyProfile shows a person's new profile photo (or none) everywhere they
+ * appear: me, the peer of a direct chat, the member lists.
+ */
+export function applyProfile(s: ChatState, userId: number, avatarURL: string | undefined): ChatState {
+  const withPhoto = <T extends { avatar_url?: string }>(x: T): T => {
+    if (x.avatar_url === avatarURL) return x;
+    const c = { ...x };
+    if (avatarURL) c.avatar_url = avatarURL;
+    else delete c.avatar_url;
+    return c;
+  };
+  let next = s;
+  if (s.me && s.me.id === userId) next = { ...next, me: withPhoto(s.me) };
+  let conversations = next.conversations;
+  for (const c of Object.values(next.conversations)) {
+    if (c.peer?.id !== userId) continue;
+    const peer = withPhoto(c.peer);
+    if (peer !== c.peer) conversations = { ...conversations, [c.id]: { ...c, peer } };
+  }
+  let members = next.members;
+  for (const [cid, list] of Object.entries(next.members)) {
+    if (!list.some((m) => m.user_id === userId && m.avatar_url !== avatarURL)) continue;
+    members = { ...members, [cid]: list.map((m) => (m.user_id === userId ? withPhoto(m) : m)) };
+  }
+  if (conversations === next.conversations && members === next.members) return next;
+  return { ...next, conversations, members };
 }
 
 export function setTyping(s: ChatState, id: number, userId: number, until: number | null): ChatState {
