@@ -25,6 +25,7 @@ Commands:
   bench     load generator: fanout, pairs, connect, catchup, auth
   backup    copy the data dir (SQLite database and files) into one file, while serve runs
   restore   restore a backup into an empty data dir
+  admin     manage accounts, invitations and see figures, on serve's store ('parley admin -h')
   version   print the version
 
 Run 'parley <command> -h' for the command's flags. Every flag can also be
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 		return nil
+	case "admin":
+		return adminCmd(ctx, args[2:], getenv, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "parley", version)
 		return nil
