@@ -12,13 +12,45 @@ WEB_SRC   := $(shell find web/src web/public web/index.html web/package.json web
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK         := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: run build web web-deps browser-deps test test-go test-web test-e2e vet fmt bench clean
+.PHONY: run build web web-deps browser-deps test test-go test-web test-e2e vet fmt bench clean dist dist-bin docker
 
 run: build
 	./$(BIN) serve
 
+# The version stamped into binaries (parley version, /api/v1/features):
+# the git tag, or commit, with -dirty for uncommitted changes.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
 build: web
-	$(GO) build -o $(BIN) ./cmd/parley
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/parley
+
+# Release builds: static binaries (CGO_ENABLED=0; SQLite is pure Go) with
+# the web app embedded, one per target, and their SHA-256 sums, in
+# $(DIST_DIR). `make dist DIST_TARGETS=linux/amd64` builds one.
+DIST_DIR     ?= bin/dist
+DIST_TARGETS ?= linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+
+dist: web
+	$(MAKE) dist-bin
+
+# The container image (Dockerfile: distroless, non-root, data in /data).
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t parley:$(VERSION) .
+
+# dist without building the web app first (it embeds what web/dist holds).
+dist-bin:
+	@mkdir -p $(DIST_DIR)
+	@set -e; for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		out=$(DIST_DIR)/parley-$(VERSION)-$$os-$$arch$$ext; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $$out ./cmd/parley; \
+	done
+	@cd $(DIST_DIR) && rm -f SHA256SUMS && \
+		if command -v sha256sum >/dev/null; then sha256sum parley-$(VERSION)-* > SHA256SUMS; \
+		else shasum -a 256 parley-$(VERSION)-* > SHA256SUMS; fi
+	@echo "$(DIST_DIR)/SHA256SUMS:"; cat $(DIST_DIR)/SHA256SUMS
 
 web: $(WEB_STAMP)
 

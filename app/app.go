@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,9 @@ type Config struct {
 	Features map[string]any
 	// NoWeb leaves the web app out (API-only nodes, tests).
 	NoWeb bool
+	// Version is the running Parley's version, shown in GET
+	// /api/v1/features and the parley_build_info metric. Zero value: "dev".
+	Version string
 }
 
 // DefaultUploadRate is the default of Config.UploadRate.
@@ -286,6 +290,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		features[k] = v
 	}
 	features["calls"] = n.Calls != nil
+	version := cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	features["version"] = version
 
 	provider, err := suggest.New(withLogger(cfg.Suggest, log))
 	if err != nil {
@@ -317,6 +326,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		}
 	}
 	n.HTTP = phttp.NewServer(opt)
+	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "parley_build_info", Help: "Always 1; its labels say which Parley this node runs.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
+	}, func() float64 { return 1 }))
 	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "parley_ws_connections", Help: "Open WebSocket connections on this node.",
 	}, func() float64 { return float64(n.Registry.Conns()) }))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -21,18 +22,20 @@ func main() {
 const usage = `Usage: parley <command> [flags]
 
 Commands:
-  serve     run a Parley node (web app, REST API, WebSocket)
-  bench     load generator: fanout, pairs, connect, catchup, auth
-  backup    copy the data dir (SQLite database and files) into one file, while serve runs
-  restore   restore a backup into an empty data dir
-  admin     manage accounts, invitations and see figures, on serve's store ('parley admin -h')
-  version   print the version
+  serve        run a Parley node (web app, REST API, WebSocket)
+  bench        load generator: fanout, pairs, connect, catchup, auth
+  backup       copy the data dir (SQLite database and files) into one file, while serve runs
+  restore      restore a backup into an empty data dir
+  admin        manage accounts, invitations and see figures, on serve's store ('parley admin -h')
+  healthcheck  exit 0 if the node at --addr is ready (for container health checks)
+  version      print the version
 
 Run 'parley <command> -h' for the command's flags. Every flag can also be
 set with the PARLEY_* environment variable named next to it.
 `
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (the
+// Makefile stamps the git tag or commit).
 var version = "dev"
 
 // run is main with its dependencies passed in, so tests can call it.
@@ -63,8 +66,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "admin":
 		return adminCmd(ctx, args[2:], getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		if err := healthcheck(ctx, args[2:], getenv, stdout, stderr); !isHelp(err) {
+			return err
+		}
+		return nil
 	case "version":
-		fmt.Fprintln(stdout, "parley", version)
+		web := "web app embedded"
+		if !webBuilt() {
+			web = "web app not built"
+		}
+		fmt.Fprintf(stdout, "parley %s (%s, %s/%s, %s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, web)
 		return nil
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

@@ -201,6 +201,16 @@ func TestServeRunsAndStops(t *testing.T) {
 		t.Fatalf("readyz: %v %v", err, res)
 	}
 	res.Body.Close()
+	// parley healthcheck finds the node by the same $PARLEY_ADDR, also when
+	// it listens on a wildcard address.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "healthcheck"}, func(k string) string { return env[k] }, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "200 OK") {
+		t.Fatalf("healthcheck: %v %q", err, out.String())
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	if err := run(context.Background(), []string{"parley", "healthcheck", "--addr", "0.0.0.0:" + port}, noEnv, nil, io.Discard, io.Discard); err != nil {
+		t.Fatalf("healthcheck on 0.0.0.0: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-errc:
@@ -212,5 +222,8 @@ func TestServeRunsAndStops(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "parley.db")); err != nil {
 		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"parley", "healthcheck", "--addr", addr}, noEnv, nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("healthcheck of a stopped node succeeded")
 	}
 }

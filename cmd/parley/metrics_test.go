@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,12 @@ func TestMetricsListener(t *testing.T) {
 	}
 	if status, b := body("http://" + addr + "/metrics"); status == 200 && strings.Contains(b, "go_goroutines") {
 		t.Fatalf("public port serves metrics: %.200s", b)
+	}
+	// The version the binary was stamped with is in the metrics and the features.
+	if _, b := body("http://" + metrics + "/metrics"); !strings.Contains(b, `parley_build_info{goversion="`+runtime.Version()+`",version="`+version+`"} 1`) {
+		t.Fatalf("no parley_build_info for %s in the metrics", version)
+	}
+	if _, b := body("http://" + addr + "/api/v1/features"); !strings.Contains(b, `"version":"`+version+`"`) {
+		t.Fatalf("features: %s", b)
 	}
 }

@@ -141,6 +141,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		Suggest:     suggest.Config{Mode: *ai, BaseURL: *aiURL, APIKey: *aiKey, Model: *aiModel, Timeout: *aiTimeout},
 		SuggestRate: *aiRate, SuggestContext: *aiContext,
 		TrustedProxies: proxies, MetricsToken: *metricsToken, BodyTimeout: *bodyTimeout, PruneInterval: *pruneInterval,
+		Version: version,
 	}
 	cfg.Realtime.AllowedOrigins = splitList(*origins)
 	cfg.Realtime.MaxConnsPerUser = *maxConns
