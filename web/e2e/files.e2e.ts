@@ -313,6 +313,155 @@ describe.skipIf(!run).sequential('Files in Chromium', () => {
     expect(names[1]).toBe('Open image image.png');
   });
 
+  it('cancels an upload, and retries one the server refused', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    // Cancel: a slow file, stopped half way; the message (no text) goes with it.
+    await attach(alice.page, [{ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: noise(1_500_000) }]);
+    await slowUploads(alice, 150_000);
+    await alice.page.getByLabel('Message', { exact: true }).press('Enter');
+    const pending = alice.page.getByTestId('pending-file').filter({ hasText: 'slow.bin' });
+    await pending.getByTestId('upload-progress').waitFor();
+    await pending.getByRole('button', { name: 'Cancel upload of slow.bin' }).click();
+    await pending.waitFor({ state: 'detached' });
+    await slowUploads(alice, 0);
+
+    // Refused once (the server's answer replaced for the first try): the file says why; Retry sends it.
+    let refused = 0;
+    await alice.page.route('**/api/v1/uploads?*', async (route) => {
+      if (refused++ === 0) return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'invalid', message: 'This file was refused.', field: 'file' } }) });
+      return route.continue();
+    });
+    await attach(alice.page, [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain notes\n') }]);
+    await sendText(alice.page, 'Notes, second try');
+    const failed = alice.page.getByTestId('pending-file').filter({ hasText: 'notes.txt' });
+    await alice.page.locator('[data-testid="pending-file"][data-state="failed"]').waitFor();
+    await failed.getByText('This file was refused.').waitFor();
+    await shot(alice.page, 'upload-refused');
+    await failed.getByRole('button', { name: 'Retry notes.txt' }).click();
+    await bubbleWith(bob.page, 'Notes, second try').getByTestId('file-card').waitFor();
+    await alice.page.unroute('**/api/v1/uploads?*');
+    expect(await storedWith(alice.token, direct, 'Notes, second try')).toHaveLength(1);
+    // Nothing of the cancelled file was sent.
+    const all = (await rest('GET', `/conversations/${direct}/messages?limit=100`, undefined, alice.token)) as { messages: { attachments?: { name: string }[] }[] };
+    expect(all.messages.flatMap((m) => m.attachments ?? []).some((a) => a.name === 'slow.bin')).toBe(false);
+  });
+
+  it('sends a photo written offline once the network is back, exactly once', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    const photo = await image(alice.page, 900, 600, 'image/jpeg', 'offline');
+    await alice.context.setOffline(true);
+    await alice.page.getByTestId('connection-banner').waitFor().catch(() => {});
+    await attach(alice.page, [{ name: 'offline.jpg', mimeType: 'image/jpeg', buffer: photo }]);
+    await sendText(alice.page, 'Written on the train');
+    const pending = alice.page.getByTestId('pending-file').filter({ hasText: 'offline.jpg' });
+    await pending.waitFor();
+    expect(await pending.getAttribute('data-state')).toBe('waiting');
+    await shot(alice.page, 'offline-waiting');
+    await alice.context.setOffline(false);
+    const msg = bubbleWith(bob.page, 'Written on the train');
+    await msg.getByTestId('attachment-image').waitFor({ timeout: 60_000 });
+    await bubbleWith(alice.page, 'Written on the train').getByTestId('attachment-image').waitFor();
+    await eventually(async () => (await alice.page.getByTestId('pending-message').count()) === 0, 'outbox empty');
+    const stored = await storedWith(alice.token, direct, 'Written on the train');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].attachments).toHaveLength(1);
+    expect(await bubbleWith(bob.page, 'Written on the train').count()).toBe(1);
+  });
+
+  it('records a voice note from the fake microphone (click, then hold), and plays it', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    const before = await bob.page.getByTestId('voice-note').count();
+    // Click to start, Send to finish.
+    await alice.page.getByTestId('mic-button').click();
+    await alice.page.getByTestId('recording-bar').waitFor();
+    await eventually(async () => (await alice.page.getByTestId('recording-time').textContent()) === '0:02', 'two seconds recorded', 30_000);
+    await shot(alice.page, 'recording');
+    await alice.page.getByRole('button', { name: 'Send voice message' }).click();
+    await eventually(async () => (await bob.page.getByTestId('voice-note').count()) === before + 1, 'voice note received', 30_000);
+    const note = bob.page.getByTestId('voice-note').last();
+    expect(await note.getByTestId('audio-time').textContent()).toMatch(/^0:0[23]$/);
+    await note.getByTestId('audio-play').click();
+    await note.getByRole('button', { name: 'Pause' }).waitFor();
+    await eventually(async () => (await note.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime)) > 0.2, 'the voice note plays');
+    await shot(bob.page, 'voice-note-phone');
+
+    // Hold to record, let go to send.
+    const mic = (await alice.page.getByTestId('mic-button').boundingBox())!;
+    await alice.page.mouse.move(mic.x + mic.width / 2, mic.y + mic.height / 2);
+    await alice.page.mouse.down();
+    await eventually(async () => (await alice.page.getByTestId('recording-time').textContent()) === '0:01', 'one second held', 30_000);
+    await alice.page.mouse.up();
+    await eventually(async () => (await bob.page.getByTestId('voice-note').count()) === before + 2, 'held voice note received', 30_000);
+    const r = (await rest('GET', `/conversations/${direct}/messages?limit=100`, undefined, alice.token)) as { messages: { attachments?: { name: string; content_type: string; duration?: number }[] }[] };
+    const notes = r.messages.flatMap((m) => m.attachments ?? []).filter((a) => a.name.startsWith('Voice message'));
+    expect(notes).toHaveLength(2);
+    expect(notes[0].content_type).toMatch(/^audio\//);
+    expect(notes[0].duration).toBeGreaterThanOrEqual(1.5);
+  });
+
+  it('explains a refused microphone', async () => {
+    const page = await people.Alice.context.newPage();
+    await page.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await page.goto(`/c/${direct}`);
+    await page.getByTestId('mic-button').click();
+    await page.getByTestId('mic-error').getByText('Parley may not use your microphone').waitFor();
+    await shot(page, 'mic-refused');
+    await page.close();
+  });
+
+  it('changes a profile photo and a group photo, seen by the other person live', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    const face = await image(alice.page, 640, 480, 'image/jpeg', 'me');
+    await alice.page.getByRole('link', { name: 'Open settings' }).click();
+    await alice.page.getByTestId('photo-input').first().setInputFiles({ name: 'me.jpg', mimeType: 'image/jpeg', buffer: face });
+    await alice.page.getByTestId('photo-cropper').waitFor();
+    await shot(alice.page, 'photo-crop');
+    await alice.page.getByTestId('photo-save').click();
+    await alice.page.getByTestId('photo-cropper').waitFor({ state: 'detached' });
+    // Bob's list and header show it, without a reload.
+    const item = bob.page.getByTestId('conversation-title');
+    await item.waitFor();
+    await bob.page.locator('header').getByTestId('avatar-photo').first().waitFor();
+    const src = await bob.page.locator('header').getByTestId('avatar-photo').first().getAttribute('src');
+    expect(src).toMatch(new RegExp(`/api/v1/users/${alice.id}/avatar\\?v=`));
+    await eventually(async () => await bob.page.locator('header').getByTestId('avatar-photo').first().evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth === 256), 'photo loaded at 256 px');
+    await shot(bob.page, 'peer-photo-phone');
+
+    // A group photo, set by its admin.
+    const g = (await rest('POST', '/groups', { name: `Photos ${stamp}` }, alice.token)).conversation as { id: number; code: string };
+    await rest('POST', '/groups/join', { code: g.code }, bob.token);
+    await alice.page.goto(`/c/${g.id}`);
+    await alice.page.getByRole('button', { name: 'Group info and members' }).click();
+    await alice.page.getByTestId('members-panel').getByTestId('photo-input').setInputFiles({ name: 'group.png', mimeType: 'image/png', buffer: await image(alice.page, 300, 300, 'image/png', 'G') });
+    await alice.page.getByTestId('photo-save').click();
+    await alice.page.getByTestId('photo-cropper').waitFor({ state: 'detached' });
+    await bob.page.goto('/');
+    const groupItem = bob.page.getByTestId('conversation-item').filter({ hasText: `Photos ${stamp}` });
+    await groupItem.getByTestId('avatar-photo').waitFor();
+    expect(await groupItem.getByTestId('avatar-photo').getAttribute('src')).toMatch(new RegExp(`/api/v1/conversations/${g.id}/photo\\?v=`));
+    await shot(bob.page, 'group-photo-phone');
+    await alice.page.goto(`/c/${direct}`);
+    await bob.page.goto(`/c/${direct}`);
+    await bob.page.getByTestId('conversation-title').waitFor();
+  });
+
+  it('deleting a message takes its files from everyone', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    const [stored] = await storedWith(alice.token, direct, 'Written on the train');
+    const url = stored.attachments![0].url;
+    const msgAlice = bubbleWith(alice.page, 'Written on the train');
+    await msgAlice.getByRole('button', { name: 'Message actions' }).click();
+    await alice.page.getByRole('menuitem', { name: 'Delete', exact: true }).click();
+    await alice.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+    const gone = bob.page.getByTestId('message').filter({ has: bob.page.getByText('This message was deleted') });
+    await eventually(async () => (await gone.count()) >= 1, 'deletion seen by Bob');
+    expect(await bob.page.getByTestId('message-list').getByTestId('attachment-image').filter({ has: bob.page.locator('img[alt="offline.jpg"]') }).count()).toBe(0);
+    const status = await bob.page.evaluate(async (u) => (await fetch(u)).status, url);
+    expect(status).toBe(404);
+  });
+
   it('looks right at 375 and 1440 px, light and dark, with no serious axe problem', async () => {
     const { Alice: alice } = people;
     const sizes = [
