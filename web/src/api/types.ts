@@ -10,6 +10,8 @@ export interface User {
   last_seen?: string | null;
   /** The profile photo (absent without one); the address changes with the photo. */
   avatar_url?: string;
+  /** A deleted account ("Deleted account", username ~id). */
+  deleted?: boolean;
 }
 
 export interface UserRef {

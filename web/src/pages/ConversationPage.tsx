@@ -1,6 +1,7 @@
 // One conversation: header with presence, the messages, typing, composer,
 // and the members panel for groups.
 import { useEffect, useState } from 'react';
+import { isDeleted } from '../api/account';
 import { api, ApiError } from '../api/http';
 import type { Conversation } from '../api/types';
 import { chat, client, session } from '../app';
@@ -84,12 +85,20 @@ function ConversationView({ conv }: { conv: Conversation }) {
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
         </div>
-        {conv.kind === 'direct' && conv.peer?.accepting_messages === false && (
-          <p role="note" className="border-t border-amber-200 bg-amber-50 px-4 py-2 text-center text-sm text-amber-900" data-testid="not-accepting">
-            {nameOf(conv.peer)} is not accepting direct messages right now.
+        {conv.kind === 'direct' && conv.peer && isDeleted(conv.peer) ? (
+          <p role="note" className="border-t border-slate-200 bg-slate-50 px-4 py-3 text-center text-sm text-slate-700" data-testid="deleted-peer">
+            This account was deleted. You can read this chat but not reply.
           </p>
+        ) : (
+          <>
+            {conv.kind === 'direct' && conv.peer?.accepting_messages === false && (
+              <p role="note" className="border-t border-amber-200 bg-amber-50 px-4 py-2 text-center text-sm text-amber-900" data-testid="not-accepting">
+                {nameOf(conv.peer)} is not accepting direct messages right now.
+              </p>
+            )}
+            <Composer conversationId={conv.id} onSent={() => setDividerAfter(null)} />
+          </>
         )}
-        <Composer conversationId={conv.id} onSent={() => setDividerAfter(null)} />
         </FileDrop>
       </section>
       {group && showMembers && <MembersPanel conv={conv} onClose={() => setShowMembers(false)} />}
@@ -100,13 +109,14 @@ function ConversationView({ conv }: { conv: Conversation }) {
 function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversation; onMembers: () => void; membersOpen: boolean }) {
   const presence = useStore(chat, (s) => (conv.peer ? s.presence[conv.peer.id] : undefined));
   const direct = conv.kind === 'direct';
-  const subtitle = direct ? (presence?.online ? 'online' : formatLastSeen(presence?.last_seen ?? conv.peer?.last_seen)) : `${conv.member_count} ${conv.member_count === 1 ? 'member' : 'members'}`;
+  const gone = direct && !!conv.peer && isDeleted(conv.peer);
+  const subtitle = gone ? 'No longer on Parley' : direct ? (presence?.online ? 'online' : formatLastSeen(presence?.last_seen ?? conv.peer?.last_seen)) : `${conv.member_count} ${conv.member_count === 1 ? 'member' : 'members'}`;
   return (
     <header className="flex h-16 shrink-0 items-center gap-3 border-b border-slate-200 bg-surface px-2 sm:px-4">
       <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
         <Icon d={icons.back} />
       </Link>
-      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct ? !!presence?.online : undefined} src={photoOf(conv)} />
+      <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct && !gone ? !!presence?.online : undefined} src={photoOf(conv)} />
       <div className="min-w-0 flex-1">
         <div className="flex min-w-0 items-baseline gap-2">
           <h1 className="shrink-[4] truncate font-semibold leading-tight" data-testid="conversation-title">
@@ -118,7 +128,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
           {subtitle}
         </p>
       </div>
-      {direct && conv.peer && <CallButtonsSlot conversation={conv} peer={conv.peer} />}
+      {direct && conv.peer && !isDeleted(conv.peer) && <CallButtonsSlot conversation={conv} peer={conv.peer} />}
       {!direct && (
         <button type="button" onClick={onMembers} aria-expanded={membersOpen} aria-label="Group info and members" className={`rounded-full p-2 hover:bg-slate-100 ${membersOpen ? 'bg-slate-100 text-brand-700' : 'text-slate-600'}`}>
           <Icon d={icons.users} />

@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api/http';
 import type { Session } from '../api/types';
 import { logout, session, updateMe } from '../app';
+import { BlocksSection, DataSection, PasswordSection } from '../components/AccountSettings';
 import { PhotoControl } from '../components/PhotoPicker';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
 import { formatWhen, nameOf } from '../lib/format';
@@ -24,7 +25,10 @@ export function SettingsPage() {
           <ProfilePhoto />
           <ProfileForm />
           <AppearanceSection />
+          <PasswordSection />
           <SessionsList />
+          <BlocksSection />
+          <DataSection />
           <section className="border-t border-slate-200 pt-6">
             <Button kind="danger" onClick={() => void logout()} className="w-full">
               Log out
