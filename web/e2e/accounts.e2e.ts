@@ -187,7 +187,10 @@ describe.skipIf(!run).sequential('my account', () => {
       await erinSide.page.getByText('Your account has been deleted.').waitFor();
       expect((await call('POST', '/auth/login', { login: erin, password: PASSWORD })).status).toBe(401);
 
-      // Frank: the chat stays, from "Deleted account", with no way to reply.
+      // Frank, live: the chat stays, from "Deleted account", with no way
+      // to reply; after a reload too.
+      await frankSide.page.getByTestId('deleted-peer').waitFor();
+      await frankSide.page.getByTestId('conversation-title').filter({ hasText: 'Deleted account' }).waitFor();
       await frankSide.page.reload();
       await frankSide.page.getByTestId('conversation-title').filter({ hasText: 'Deleted account' }).waitFor();
       await frankSide.page.getByTestId('deleted-peer').waitFor();

@@ -384,7 +384,7 @@ export function markOf(msg: Message, members: Member[] | undefined, meId: number
 
 export function applyMemberChange(s: ChatState, id: number, change: string, member: Member): ChatState {
   if (s.me && member.user_id === s.me.id && (change === 'left' || change === 'removed')) return removeConversation(s, id);
-  if (change === 'profile') return applyProfile(s, member.user_id, member.avatar_url);
+  if (change === 'profile') return applyProfile(member.username.startsWith('~') ? applyDeletedAccount(s, member) : s, member.user_id, member.avatar_url);
   const list = s.members[id] ?? [];
   let members: Member[];
   if (change === 'left' || change === 'removed') members = list.filter((m) => m.user_id !== member.user_id);
@@ -401,6 +401,21 @@ export function applyMemberChange(s: ChatState, id: number, change: string, memb
  * applyProfile shows a person's new profile photo (or none) everywhere they
  * appear: me, the peer of a direct chat, the member lists.
  */
+/**
+ * applyDeletedAccount shows a person whose account was deleted (their
+ * username is now ~id) as such in their direct chat: its name, and a peer
+ * that takes no more messages.
+ */
+export function applyDeletedAccount(s: ChatState, member: Member): ChatState {
+  let conversations = s.conversations;
+  for (const c of Object.values(s.conversations)) {
+    if (c.kind !== 'direct' || c.peer?.id !== member.user_id || c.peer.deleted) continue;
+    const peer = { ...c.peer, username: member.username, display_name: member.display_name, deleted: true, accepting_messages: false };
+    conversations = { ...conversations, [c.id]: { ...c, name: member.display_name, peer } };
+  }
+  return conversations === s.conversations ? s : { ...s, conversations };
+}
+
 export function applyProfile(s: ChatState, userId: number, avatarURL: string | undefined): ChatState {
   const withPhoto = <T extends { avatar_url?: string }>(x: T): T => {
     if (x.avatar_url === avatarURL) return x;
