@@ -28,6 +28,7 @@ import (
 	pnats "parley/nats"
 	"parley/postgres"
 	"parley/presence"
+	"parley/push"
 	"parley/repair"
 	"parley/s3"
 	"parley/service"
@@ -111,6 +112,9 @@ type Config struct {
 	// Calls turns on audio/video call signaling with these settings; nil
 	// leaves calls off.
 	Calls *calls.Config
+	// Push configures Web Push (always on: the VAPID key is made at the
+	// first start).
+	Push push.Config
 	// Extra registers more routes once the node exists (tests use it).
 	Extra func(n *Node, mux *http.ServeMux, auth func(h phttp.AuthedHandler) http.Handler)
 	// Features adds entries to GET /api/v1/features ("calls" says whether
@@ -143,6 +147,8 @@ type Node struct {
 	NodeID   string
 	// Calls is call signaling, nil when Config.Calls is.
 	Calls *calls.Service
+	// Push sends Web Push notifications.
+	Push *push.Service
 
 	closers []func() // see OnClose
 }
@@ -248,6 +254,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	if n.Push, err = push.New(ctx, n.Store, cfg.Push, n.Metrics, log); err != nil {
+		n.Close()
+		return nil, fmt.Errorf("push: %w", err)
+	}
+	n.Push.Start()
+	n.OnClose(n.Push.Close)
 	n.Registry = hub.NewRegistry(n.Bus, log)
 	rc := cfg.Realtime
 	if rc.NodeID == "" {
@@ -279,7 +291,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.Realtime = rt
 	realtime.Store(rt)
 	if cfg.Calls != nil {
-		if n.Calls, err = calls.New(n.Service, n.Bus, *cfg.Calls, log); err != nil {
+		cc := *cfg.Calls
+		cc.OnRing = func(r calls.Ring) {
+			// A callee with no live connection on any node learns of the
+			// call by a push (docs/protocol.md, "Who is notified").
+			if n.Presence.Online(r.Callee) {
+				return
+			}
+			timeout := r.Timeout
+			if timeout == 0 {
+				timeout = calls.DefaultRingTimeout
+			}
+			if err := n.Push.Ring(context.Background(), r.Callee, r.ConversationID, r.CallID, r.Media, r.Caller, timeout); err != nil {
+				log.Warn("push: queue call push", "err", err)
+			}
+		}
+		if n.Calls, err = calls.New(n.Service, n.Bus, cc, log); err != nil {
 			n.Close()
 			return nil, fmt.Errorf("start calls: %w", err)
 		}
@@ -308,7 +335,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	opt := phttp.Options{Service: n.Service, Realtime: rt, Log: log, Metrics: n.Metrics,
 		SuggestContext: cfg.SuggestContext, Features: features, TrustedProxies: cfg.TrustedProxies,
 		MetricsToken: cfg.MetricsToken, BodyTimeout: cfg.BodyTimeout, Files: n.Files,
-		UploadLimiter: suggest.NewLimiter(uploadRate, 100_000), UploadTimeout: cfg.UploadTimeout,
+		UploadLimiter: suggest.NewLimiter(uploadRate, 100_000), UploadTimeout: cfg.UploadTimeout, Push: n.Push,
 		Live: func() (int, int) { return n.Registry.Conns(), n.Presence.OnlineCount() }}
 	if provider != nil {
 		opt.Suggest = provider

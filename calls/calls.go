@@ -90,6 +90,20 @@ type Config struct {
 	// Now returns the time calls are stamped with (their start and
 	// duration). Zero value means time.Now; tests may replace it.
 	Now func() time.Time
+	// OnRing, if set, is called (on a goroutine of its own) when a call
+	// starts ringing: the node pushes to a callee with no live connection.
+	OnRing func(Ring)
+}
+
+// Ring is a call that starts ringing.
+type Ring struct {
+	CallID         string
+	ConversationID int64
+	Media          string
+	Caller         parley.UserRef
+	Callee         int64
+	// Timeout is how long it rings.
+	Timeout time.Duration
 }
 
 func (c Config) withDefaults() Config {

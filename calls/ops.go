@@ -155,6 +155,11 @@ func (s *Service) opInvite(ctx context.Context, conn *ws.Conn, raw []byte) (any,
 	s.mu.Unlock()
 	s.startLocked(c, r.SDP)
 	c.mu.Unlock()
+	if s.cfg.OnRing != nil {
+		ring := Ring{CallID: c.ID, ConversationID: c.ConversationID, Media: c.Media, Caller: c.from,
+			Callee: c.Callee, Timeout: s.cfg.RingTimeout}
+		s.spawn(func() { s.cfg.OnRing(ring) })
+	}
 
 	for _, id := range rivals {
 		s.settle(id) // glare on this node: the other call loses to this one

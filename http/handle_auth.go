@@ -128,7 +128,7 @@ func (s *Server) handleUser(r *http.Request, me parley.User, _ parley.Session) (
 }
 
 func (s *Server) handleFeatures(w http.ResponseWriter, r *http.Request) {
-	f := map[string]any{"suggestions": s.opt.Suggest != nil, "calls": false, "push": false,
+	f := map[string]any{"suggestions": s.opt.Suggest != nil, "calls": false, "push": s.opt.Push != nil && s.opt.Push.PublicKey() != "",
 		"signup": s.svc.SignupPolicy(), "invites_by_members": s.svc.InvitesByMembers()}
 	if s.opt.Files != nil {
 		f["files"] = s.opt.Files.Limits()

@@ -81,6 +81,12 @@ func (s *Server) routes() http.Handler {
 		api.Handle("DELETE /api/v1/conversations/{id}/photo", s.api(s.handleRemoveGroupPhoto))
 		api.Handle("GET /api/v1/conversations/{id}/photo", a(s.handleGroupPhoto))
 	}
+	if s.opt.Push != nil {
+		api.Handle("GET /api/v1/push/key", s.api(s.handlePushKey))
+		api.Handle("GET /api/v1/push/subscriptions", s.api(s.handlePushSubscriptions))
+		api.Handle("POST /api/v1/push/subscriptions", s.api(s.handleSubscribe))
+		api.Handle("DELETE /api/v1/push/subscriptions/{id}", s.api(s.handleUnsubscribe))
+	}
 	if s.opt.Realtime != nil {
 		api.Handle("GET /api/v1/ws", a(s.handleWebSocket))
 	}

@@ -83,6 +83,9 @@ type Options struct {
 	// UploadTimeout bounds a request carrying a file. Zero means
 	// DefaultUploadTimeout.
 	UploadTimeout time.Duration
+	// Push serves the Web Push routes; nil leaves them out (and features
+	// says push:false).
+	Push Push
 	// Features reported by GET /api/v1/features besides suggestions.
 	Features map[string]any
 	// TrustedProxies are the peers whose X-Forwarded-For and

@@ -27,6 +27,7 @@ Commands:
   backup       copy the data dir (SQLite database and files) into one file, while serve runs
   restore      restore a backup into an empty data dir
   admin        manage accounts, invitations and see figures, on serve's store ('parley admin -h')
+  vapid        print the Web Push (VAPID) public key; --rotate replaces it
   healthcheck  exit 0 if the node at --addr is ready (for container health checks)
   version      print the version
 
@@ -54,6 +55,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "bench":
 		return bench(ctx, args[2:], getenv, stdout, stderr)
+	case "vapid":
+		if err := vapid(ctx, args[2:], getenv, stdout, stderr); !isHelp(err) {
+			return err
+		}
+		return nil
 	case "backup":
 		if err := backupCmd(ctx, args[2:], getenv, stdout, stderr); !isHelp(err) {
 			return err

@@ -75,6 +75,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 	applyCalls := callFlags(f)
 	applyPresence := presenceFlags(f)
 	applyFiles := filesFlags(f)
+	applyPush := pushFlags(f)
 	if err := f.parse(args); err != nil {
 		if !isHelp(err) {
 			err = fmt.Errorf("%w (see 'parley serve -h')", err)
@@ -154,6 +155,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (a
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	if err := applyFiles(&cfg); err != nil {
+		return app.Config{}, listenConfig{}, nil, err
+	}
+	if err := applyPush(&cfg); err != nil {
 		return app.Config{}, listenConfig{}, nil, err
 	}
 	return cfg, listenConfig{addr: *addr, pprof: *pprofAddr, metrics: *metricsAddr}, log, nil
