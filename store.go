@@ -110,6 +110,10 @@ type AccountStore interface {
 	// user or it is deleted already. Lookups by username or login and
 	// SearchUsers no longer find it; User still does.
 	DeleteUser(ctx context.Context, userID int64, retireUntil, now time.Time) ([]Message, error)
+	// PruneRetiredUsernames forgets up to limit usernames whose
+	// retirement ended before before (they are free either way) and
+	// returns how many; as PruneStore's methods, safe on several nodes.
+	PruneRetiredUsernames(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Block records that blockerID takes no direct messages or calls from
 	// blockedID: appends of blockedID's text messages to their direct chat

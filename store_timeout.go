@@ -584,3 +584,7 @@ func (t *timedStore) Report(ctx context.Context, id int64) (Report, error) {
 func (t *timedStore) ResolveReport(ctx context.Context, id, by int64, action string, now time.Time) (Report, error) {
 	return bounded(t, ctx, func(ctx context.Context) (Report, error) { return t.s.ResolveReport(ctx, id, by, action, now) })
 }
+
+func (t *timedStore) PruneRetiredUsernames(ctx context.Context, before time.Time, limit int) (int, error) {
+	return bounded(t, ctx, func(ctx context.Context) (int, error) { return t.s.PruneRetiredUsernames(ctx, before, limit) })
+}

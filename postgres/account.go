@@ -149,3 +149,9 @@ func (s *Store) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, 
 		blockerID, blockedID).Scan(&b)
 	return b, mapError(err)
 }
+
+// PruneRetiredUsernames forgets usernames whose retirement ended.
+func (s *Store) PruneRetiredUsernames(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.prune(ctx, `DELETE FROM retired_usernames WHERE until < $1 AND lower(username) IN (
+		SELECT lower(username) FROM retired_usernames WHERE until < $1 LIMIT $2)`, before, limit)
+}

@@ -18,21 +18,27 @@ const (
 )
 
 // Prune deletes what counts for nothing any more: attempts older than
-// AttemptsKept (or the login window, if longer) and sessions that have
-// expired, a batch at a time. Every node may run it: the stores delete
-// each row once.
-func (s *Service) Prune(ctx context.Context) (attempts, sessions int, err error) {
+// AttemptsKept (or the login window, if longer), sessions that have
+// expired and the usernames of deleted accounts whose retirement ended, a
+// batch at a time. Every node may run it: the stores delete each row once.
+func (s *Service) Prune(ctx context.Context) (attempts, sessions, retired int, err error) {
 	now := s.Now()
 	attempts, err = pruneAll(ctx, func(ctx context.Context) (int, error) {
 		return s.store.PruneAttempts(ctx, now.Add(-max(AttemptsKept, s.cfg.LoginWindow)), pruneBatch)
 	})
 	if err != nil {
-		return attempts, 0, err
+		return attempts, 0, 0, err
 	}
 	sessions, err = pruneAll(ctx, func(ctx context.Context) (int, error) {
 		return s.store.PruneSessions(ctx, now, pruneBatch)
 	})
-	return attempts, sessions, err
+	if err != nil {
+		return attempts, sessions, 0, err
+	}
+	retired, err = pruneAll(ctx, func(ctx context.Context) (int, error) {
+		return s.store.PruneRetiredUsernames(ctx, now, pruneBatch)
+	})
+	return attempts, sessions, retired, err
 }
 
 func pruneAll(ctx context.Context, batch func(ctx context.Context) (int, error)) (int, error) {
@@ -58,12 +64,12 @@ func (s *Service) Housekeep(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		a, n, err := s.Prune(ctx)
+		a, n, r, err := s.Prune(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			s.log.Warn("prune", "err", err, "attempts", a, "sessions", n)
-		case a+n > 0:
-			s.log.Info("pruned", "attempts", a, "sessions", n)
+			s.log.Warn("prune", "err", err, "attempts", a, "sessions", n, "retired_usernames", r)
+		case a+n+r > 0:
+			s.log.Info("pruned", "attempts", a, "sessions", n, "retired_usernames", r)
 		}
 		t.Reset(every)
 	}

@@ -118,3 +118,9 @@ func (s *Store) Blocked(ctx context.Context, blockerID, blockedID int64) (bool, 
 		blockerID, blockedID).Scan(&b)
 	return b, dbErr(err)
 }
+
+// PruneRetiredUsernames forgets usernames whose retirement ended.
+func (s *Store) PruneRetiredUsernames(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.prune(ctx, `DELETE FROM retired_usernames WHERE username IN
+		(SELECT username FROM retired_usernames WHERE until < ? LIMIT ?)`, before, limit)
+}

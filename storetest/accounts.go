@@ -22,6 +22,7 @@ func accountTests() []struct {
 		{"Account/Delete", testDeleteUser},
 		{"Account/DeleteRetiresUsername", testDeleteRetiresUsername},
 		{"Account/Block", testBlock},
+		{"Account/PruneRetiredUsernames", testPruneRetiredUsernames},
 	}
 }
 
@@ -237,4 +238,35 @@ func testBlock(t *testing.T, s parley.Store) {
 	ok(t, s.Unblock(ctx, alice.ID, bob.ID), "Unblock again")
 	ok(t, send(bob, d.ID), "bob's message once unblocked")
 	wantCode(t, s.Block(ctx, alice.ID, 1<<40, at(5)), parley.ENOTFOUND, "Block of no user")
+}
+
+func testPruneRetiredUsernames(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	for i, name := range []string{"ann", "ben", "cat"} {
+		u := MustUser(t, s, name)
+		// ann's and ben's retirements are over, cat's is not.
+		_, err := s.DeleteUser(ctx, u.ID, now.Add(time.Duration(i-2)*time.Hour+time.Minute), now)
+		ok(t, err, "DeleteUser")
+	}
+	n, err := s.PruneRetiredUsernames(ctx, now, 1)
+	ok(t, err, "PruneRetiredUsernames")
+	if n != 1 {
+		t.Fatalf("PruneRetiredUsernames(limit 1) = %d", n)
+	}
+	n, err = s.PruneRetiredUsernames(ctx, now, 10)
+	ok(t, err, "PruneRetiredUsernames again")
+	if n != 1 {
+		t.Fatalf("PruneRetiredUsernames, second batch = %d, want 1", n)
+	}
+	n, err = s.PruneRetiredUsernames(ctx, now, 10)
+	ok(t, err, "PruneRetiredUsernames with nothing to do")
+	if n != 0 {
+		t.Fatalf("PruneRetiredUsernames with nothing to do = %d", n)
+	}
+	// cat's name is still retired; ann's is free.
+	cat := parley.User{Username: "cat", Email: "cat2@example.com", DisplayName: "C", AcceptingMessages: true}
+	wantCode(t, s.CreateUser(ctx, &cat, "h"), parley.EUSERNAMETAKEN, "CreateUser(cat) while retired")
+	ann := parley.User{Username: "ann", Email: "ann2@example.com", DisplayName: "A", AcceptingMessages: true}
+	ok(t, s.CreateUser(ctx, &ann, "h"), "CreateUser(ann)")
 }
