@@ -1,6 +1,6 @@
 // A small REST client for /api/v1. Errors become ApiError with the protocol's
 // code, message and field.
-import type { Conversation, Features, IceServersReply, Member, Message, ProtocolError, Session, User } from './types';
+import type { Conversation, Features, IceServersReply, Member, Message, MuteChoice, NotifyLevel, NotifySettings, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -120,7 +120,7 @@ export const api = {
   login: (login: string, password: string) => request<{ token: string; session_id: number; user: User }>('POST', '/auth/login', { login, password }, { quiet401: true }),
   logout: () => request<void>('POST', '/auth/logout', undefined, { quiet401: true }),
   me: () => request<{ user: User }>('GET', '/me', undefined, { quiet401: true }),
-  updateMe: (patch: { display_name?: string; accepting_messages?: boolean }) => request<{ user: User }>('PATCH', '/me', patch),
+  updateMe: (patch: { display_name?: string; accepting_messages?: boolean; hide_notification_text?: boolean }) => request<{ user: User }>('PATCH', '/me', patch),
   sessions: () => request<{ sessions: Session[] }>('GET', '/sessions'),
   deleteSession: (id: number) => request<void>('DELETE', `/sessions/${id}`),
   logoutOthers: () => request<{ revoked: number }>('POST', '/sessions/logout-others'),
@@ -138,6 +138,16 @@ export const api = {
   setRole: (id: number, userId: number, role: 'admin' | 'member' | 'owner') => request<{ member: Member }>('PATCH', `/conversations/${id}/members/${userId}`, { role }),
   removeMember: (id: number, userId: number) => request<void>('DELETE', `/conversations/${id}/members/${userId}`),
   leave: (id: number) => request<void>('POST', `/conversations/${id}/leave`),
+  /** My notification level and mute for a conversation (give at least one). */
+  notifySettings: (id: number, patch: { level?: NotifyLevel; mute?: MuteChoice }) => request<{ notify: NotifySettings }>('PATCH', `/conversations/${id}/settings`, patch),
+
+  /** The server's VAPID public key (base64url), for pushManager.subscribe. */
+  pushKey: () => request<{ key?: string; public_key?: string }>('GET', '/push/key').then((r) => r.key ?? r.public_key ?? ''),
+  pushSubscriptions: () => request<{ subscriptions: PushSubscriptionInfo[] }>('GET', '/push/subscriptions'),
+  /** Registers this browser's subscription (PushSubscription.toJSON()) with a device label. */
+  addPushSubscription: (sub: { endpoint: string; keys: { p256dh: string; auth: string } }, label: string) =>
+    request<{ subscription: PushSubscriptionInfo }>('POST', '/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys, label }),
+  deletePushSubscription: (id: number) => request<void>('DELETE', `/push/subscriptions/${id}`),
 
   history: (id: number, q: { after_seq?: number; before_seq?: number; around_seq?: number; limit?: number }) => {
     const p = new URLSearchParams();

@@ -12,6 +12,8 @@ export interface User {
   avatar_url?: string;
   /** A deleted account ("Deleted account", username ~id). */
   deleted?: boolean;
+  /** Mine only: notifications say "New message" instead of the text. */
+  hide_notification_text?: boolean;
 }
 
 export interface UserRef {
@@ -74,6 +76,8 @@ export interface Message {
   reply?: ReplyPreview;
   /** The emoji people put on the message, in the order each first appeared. */
   reactions?: Reaction[];
+  /** The ids of the members the text mentions (absent when none). */
+  mentions?: number[];
 }
 
 /** What a reply shows of the message it answers (docs/protocol.md, "message"). */
@@ -113,6 +117,31 @@ export interface Conversation {
   peer?: User | null;
   /** A group's photo. */
   photo_url?: string;
+  /** Unread messages (seq > read_seq) that mention me. */
+  unread_mentions?: number;
+  /** My notification setting for the conversation. */
+  notify?: NotifySettings;
+}
+
+/** What I am notified of in a conversation (docs/protocol.md, "Notifications"). */
+export type NotifyLevel = 'default' | 'all' | 'mentions' | 'off';
+
+export interface NotifySettings {
+  level: NotifyLevel | '';
+  /** Muted until then (9999-12-31: always); absent when not muted. */
+  muted_until?: string | null;
+}
+
+/** How long to mute a conversation for; 'off' unmutes. */
+export type MuteChoice = '1h' | '8h' | '1w' | 'always' | 'off';
+
+/** One Web Push subscription of mine (a browser or device). */
+export interface PushSubscriptionInfo {
+  id: number;
+  endpoint: string;
+  label: string;
+  created_at: string;
+  last_used?: string;
 }
 
 export interface Member {

@@ -4,9 +4,10 @@ import { api } from '../api/http';
 import type { Session } from '../api/types';
 import { logout, session, updateMe } from '../app';
 import { BlocksSection, DataSection, PasswordSection } from '../components/AccountSettings';
+import { NotificationSettings } from '../components/NotificationSettings';
 import { PhotoControl } from '../components/PhotoPicker';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
-import { formatWhen, nameOf } from '../lib/format';
+import { describeAgent, formatWhen, nameOf } from '../lib/format';
 import { Link } from '../lib/router';
 import { setThemeChoice, useThemeChoice, type ThemeChoice } from '../lib/theme';
 import { useStore } from '../state/store';
@@ -25,6 +26,7 @@ export function SettingsPage() {
           <ProfilePhoto />
           <ProfileForm />
           <AppearanceSection />
+          <NotificationSettings />
           <PasswordSection />
           <SessionsList />
           <BlocksSection />
@@ -227,11 +229,4 @@ function SessionsList() {
       </div>
     </section>
   );
-}
-
-function describeAgent(ua: string): string {
-  if (!ua) return 'Unknown device';
-  const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : ua.split(/[ /]/)[0];
-  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
-  return os ? `${browser} on ${os}` : browser;
 }
