@@ -11,6 +11,7 @@ import { FileDrop } from '../components/ComposerFiles';
 import { Handle } from '../components/Handle';
 import { MembersPanel } from '../components/MembersPanel';
 import { MessageList } from '../components/MessageList';
+import { NotifyButton } from '../components/NotifyButton';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { Avatar, Icon, icons, Spinner } from '../components/ui';
 import { photoOf } from '../lib/files';
@@ -128,6 +129,7 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
           {subtitle}
         </p>
       </div>
+      <NotifyButton conv={conv} />
       {direct && conv.peer && !isDeleted(conv.peer) && <CallButtonsSlot conversation={conv} peer={conv.peer} />}
       {!direct && (
         <button type="button" onClick={onMembers} aria-expanded={membersOpen} aria-label="Group info and members" className={`rounded-full p-2 hover:bg-slate-100 ${membersOpen ? 'bg-slate-100 text-brand-700' : 'text-slate-600'}`}>
