@@ -3,13 +3,16 @@
 // suggestions as chips; picking one only fills the box for editing.
 // Files (attach button, drop, paste) go with the text as its caption; with
 // nothing to send, the microphone button records a voice note.
-import { useCallback, useEffect, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
+import type { Member } from '../api/types';
 import { chat, client, session } from '../app';
 import { setReplyTo, useReplyTo } from '../state/compose';
 import { stage, staged, take } from '../state/staged';
 import { useStore } from '../state/store';
+import { insertMention, mentionCandidates, mentionQuery } from '../lib/mentions';
 import { AttachButton, StagedFiles, useFileLimits } from './ComposerFiles';
 import { EmojiButton } from './EmojiPicker';
+import { MentionList } from './MentionList';
 import { ReplyBar } from './ReplyQuote';
 import { MicButton, RecordingBar, useVoiceRecorder, type VoiceNote } from './VoiceRecorder';
 import { SuggestionChips, useSuggestions } from './SuggestionChips';
@@ -42,6 +45,16 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
   );
   const recorder = useVoiceRecorder(onNote);
   const recording = recorder.state.status !== 'idle';
+  const members = useStore(chat, (s) => s.members[conversationId]);
+  // Where the caret is, and the '@' whose offer Esc dismissed.
+  const [caret, setCaret] = useState(0);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [active, setActive] = useState(0);
+  const listId = useId();
+  const mq = mentionQuery(text, caret);
+  const offer = useMemo(() => (mq && mq.start !== dismissed && members ? mentionCandidates(members, mq.query, meId) : []), [mq?.start, mq?.query, dismissed, members, meId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const open = offer.length > 0;
+  const activeIndex = Math.min(active, offer.length - 1);
 
   // Each conversation opened gets a fresh Composer (ConversationView is keyed
   // by conversation), so a clean box; focus it.
@@ -74,7 +87,40 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     ref.current?.focus();
   };
 
+  const pickMention = (m: Member) => {
+    if (!mq) return;
+    const r = insertMention(text, caret, mq, m.username);
+    setText(r.text);
+    setCaret(r.caret);
+    setActive(0);
+    requestAnimationFrame(() => {
+      const el = ref.current;
+      if (el) {
+        el.focus();
+        el.setSelectionRange(r.caret, r.caret);
+      }
+    });
+  };
+
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (open && !e.nativeEvent.isComposing) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setActive((activeIndex + (e.key === 'ArrowDown' ? 1 : -1) + offer.length) % offer.length);
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        pickMention(offer[activeIndex]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        setDismissed(mq!.start);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
@@ -120,6 +166,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
       {replyTo && <ReplyBar message={replyTo} meId={meId} onCancel={() => (setReplyTo(conversationId, null), ref.current?.focus())} />}
       {suggestionsOn && <SuggestionChips state={sugg.state} onPick={pick} onClose={sugg.reset} />}
       {filesOn && <StagedFiles conversationId={conversationId} />}
+      {open && <MentionList id={listId} members={offer} active={activeIndex} onPick={pickMention} onHover={setActive} />}
       <form onSubmit={send} className="flex items-end gap-2">
         {suggestionsOn && !recording && (
           <button
@@ -151,8 +198,14 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
           placeholder={online ? 'Write a message' : 'Write a message (offline)'}
           onChange={(e) => {
             setText(e.target.value);
+            setCaret(e.target.selectionStart ?? e.target.value.length);
+            setActive(0);
             client.setTyping(conversationId, e.target.value.length > 0);
           }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          aria-autocomplete="list"
+          aria-controls={open ? listId : undefined}
+          aria-activedescendant={open ? `${listId}-${offer[activeIndex].user_id}` : undefined}
           onBlur={() => client.setTyping(conversationId, false)}
           onKeyDown={onKey}
           onPaste={onPaste}

@@ -7,7 +7,9 @@ import { formatListTime, nameOf } from '../lib/format';
 import { Link } from '../lib/router';
 import { conversationsByActivity } from '../state/chat';
 import { useStore } from '../state/store';
-import { Avatar } from './ui';
+import { mutedUntil } from '../lib/notifyLevel';
+import { bellOffIcon } from './NotifyButton';
+import { Avatar, Icon } from './ui';
 import { photoOf } from '../lib/files';
 import { Handle } from './Handle';
 import { systemText } from './SystemMessage';
@@ -60,6 +62,8 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
     return m ? nameOf(m) : 'Someone';
   };
   const unread = conv.unread ?? 0;
+  const mentions = unread > 0 ? (conv.unread_mentions ?? 0) : 0;
+  const muted = mutedUntil(conv) !== null;
   const direct = conv.kind === 'direct';
   const typingIds = typing ? Object.keys(typing).map(Number) : [];
   const isTyping = typingIds.length > 0;
@@ -79,6 +83,12 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
               {conv.name}
             </span>
             {direct && conv.peer && <Handle username={conv.peer.username} className="text-xs text-slate-500" />}
+            {muted && (
+              <span data-testid="muted-indicator" title="Muted" className="shrink-0 self-center text-slate-600">
+                <Icon d={bellOffIcon} className="h-3.5 w-3.5" />
+                <span className="sr-only">(muted)</span>
+              </span>
+            )}
           </span>
           <span className={`shrink-0 text-xs ${unread > 0 ? 'font-semibold text-brand-700' : 'text-slate-600'}`}>{formatListTime(conv.last_message?.created_at ?? conv.last_activity)}</span>
         </span>
@@ -87,8 +97,15 @@ function ConversationListItem({ conv, active }: { conv: Conversation; active: bo
             {isTyping ? typingText(typingIds, members, direct) : preview(conv.last_message, me?.id, !direct, names)}
           </span>
           {unread > 0 && (
-            <span data-testid="unread-badge" aria-label={`${unread} unread`} className="inline-flex h-5 min-w-5 shrink-0 items-center justify-center rounded-full bg-accent px-1.5 text-xs font-semibold text-white">
-              {unread > 99 ? '99+' : unread}
+            <span className="flex shrink-0 items-center gap-1">
+              {mentions > 0 && (
+                <span data-testid="mention-badge" aria-label={mentions === 1 ? 'mentioned you' : `mentioned you ${mentions} times`} className="inline-flex h-5 w-5 items-center justify-center rounded-full bg-accent text-xs font-bold text-white">
+                  @
+                </span>
+              )}
+              <span data-testid="unread-badge" aria-label={`${unread} unread`} className={`inline-flex h-5 min-w-5 items-center justify-center rounded-full px-1.5 text-xs font-semibold ${muted ? 'bg-[#475569] text-white' : 'bg-accent text-white'}`}>
+                {unread > 99 ? '99+' : unread}
+              </span>
             </span>
           )}
         </span>

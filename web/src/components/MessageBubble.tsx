@@ -6,6 +6,7 @@ import type { Message, ReplyPreview } from '../api/types';
 import { formatFull, formatTime, nameOf } from '../lib/format';
 import type { MessageMark, OutboxItem } from '../state/chat';
 import { linkify } from '../lib/links';
+import { splitMentions } from '../lib/mentions';
 import { MenuItem, MessageMenu, type MessageAction } from './MessageMenu';
 import { mineOf, QuickReactions, ReactionChips, ReactionPicker } from './Reactions';
 import { ReplyQuote } from './ReplyQuote';
@@ -54,14 +55,22 @@ export interface MessageBubbleProps {
   onJump?: (seq: number) => void;
   /** Briefly marked: the message a jump went to. */
   highlight?: boolean;
+  /** The usernames (lower case) of the members the message mentions, and mine, to highlight. */
+  mentions?: MentionNames;
+}
+
+export interface MentionNames {
+  names: ReadonlySet<string>;
+  me?: string;
 }
 
 const LONG_PRESS_MS = 500;
 /** How far a touch must drag a bubble to the right to answer it. */
 const SWIPE_PX = 64;
 
-export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions, meId, name, onReply, onReact, quote, onJump, highlight }: MessageBubbleProps) {
+export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions, meId, name, onReply, onReact, quote, onJump, highlight, mentions }: MessageBubbleProps) {
   const deleted = !!message.deleted_at;
+  const mentionsMe = !mine && !deleted && !!mentions?.me && mentions.names.has(mentions.me);
   const [editing, setEditing] = useState<{ width: number } | null>(null);
   const [menu, setMenu] = useState<{ anchor: HTMLElement; confirm: boolean; width: number } | null>(null);
   const [error, setError] = useState<string>();
@@ -160,7 +169,8 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
               openMenu(bubbleRef.current);
             }}
             style={editing ? { width: `max(${editing.width}px, min(20rem, 100%))` } : undefined}
-            className={`min-w-0 max-w-full touch-pan-y rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'}`}
+            data-mentions-me={mentionsMe ? 'true' : undefined}
+            className={`min-w-0 max-w-full touch-pan-y rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'} ${mentionsMe ? 'ring-2 ring-amber-400' : ''}`}
           >
             {showSender && !mine && group && <div className="mb-0.5 text-xs font-semibold text-brand-700">{nameOf(message.sender)}</div>}
             {quote && !deleted && !editing && <ReplyQuote preview={quote} meId={meId} mine={mine} onJump={onJump ? () => onJump(quote.seq) : undefined} />}
@@ -187,7 +197,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
                 {message.attachments && message.attachments.length > 0 && <MessageAttachments files={message.attachments} />}
                 {(message.text !== '' || !message.attachments?.length) && (
                   <p className="whitespace-pre-wrap text-[15px] leading-snug text-slate-900 wrap-anywhere" data-testid="message-text">
-                    <MessageText text={message.text} />
+                    <MessageText text={message.text} mentions={mentions} />
                   </p>
                 )}
               </>
@@ -272,8 +282,11 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
   );
 }
 
-/** MessageText is a message's text with its links (http(s) and e-mail) made links. */
-export function MessageText({ text }: { text: string }) {
+/**
+ * MessageText is a message's text with its links (http(s) and e-mail) made
+ * links and its mentions of members highlighted (mine most).
+ */
+export function MessageText({ text, mentions }: { text: string; mentions?: MentionNames }) {
   return (
     <>
       {linkify(text).map((s, i) =>
@@ -281,6 +294,21 @@ export function MessageText({ text }: { text: string }) {
           <a key={i} href={s.href} target="_blank" rel="noopener noreferrer" className="text-sky-700 underline underline-offset-2 wrap-anywhere hover:text-sky-800">
             {s.text}
           </a>
+        ) : mentions ? (
+          splitMentions(s.text, mentions.names).map((m, j) =>
+            m.username ? (
+              <span
+                key={`${i}-${j}`}
+                data-testid="mention"
+                data-me={m.username === mentions.me ? 'true' : undefined}
+                className={m.username === mentions.me ? 'rounded bg-amber-100 px-0.5 font-semibold text-amber-900' : 'font-semibold text-brand-700'}
+              >
+                {m.text}
+              </span>
+            ) : (
+              m.text
+            ),
+          )
         ) : (
           s.text
         ),

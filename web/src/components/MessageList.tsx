@@ -13,7 +13,7 @@ import { previewOf } from '../state/convo';
 import { useStore } from '../state/store';
 import { OpenImage } from './Attachments';
 import { Lightbox } from './Lightbox';
-import { MessageBubble, PendingBubble } from './MessageBubble';
+import { MessageBubble, PendingBubble, type MentionNames } from './MessageBubble';
 import { SystemMessage } from './SystemMessage';
 import { CopyButton, Spinner } from './ui';
 
@@ -40,6 +40,20 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     if (conv.peer) map.set(conv.peer.id, nameOf(conv.peer));
     if (me) map.set(me.id, 'You');
     return (id: number) => map.get(id) ?? 'Someone';
+  }, [items, members, me, conv.peer]);
+
+  // The usernames (lower case) of the members a message mentions: members,
+  // senders, the peer and me are enough, since only members are mentioned.
+  const mentionNames = useMemo(() => {
+    const map = new Map<number, string>();
+    for (const m of items) if (m.sender) map.set(m.sender.id, m.sender.username.toLowerCase());
+    for (const m of members ?? []) map.set(m.user_id, m.username.toLowerCase());
+    if (conv.peer) map.set(conv.peer.id, conv.peer.username.toLowerCase());
+    if (me) map.set(me.id, me.username.toLowerCase());
+    return (ids: number[]): MentionNames => ({
+      names: new Set(ids.map((id) => map.get(id)).filter((n): n is string => !!n)),
+      me: me && ids.includes(me.id) ? me.username.toLowerCase() : undefined,
+    });
   }, [items, members, me, conv.peer]);
 
   // ---- scrolling ----
@@ -269,6 +283,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
                 quote={quoteOf(m)}
                 onJump={(seq) => void jump(seq)}
                 highlight={highlight === m.seq}
+                mentions={m.mentions?.length ? mentionNames(m.mentions) : undefined}
               />
             )}
           </Fragment>

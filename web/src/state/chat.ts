@@ -167,7 +167,14 @@ export function cursorFor(s: ChatState, id: number): { seq: number; mod: number 
 
 function withUnread(c: Conversation): Conversation {
   const unread = Math.max(0, c.last_seq - (c.read_seq ?? 0));
-  return c.unread === unread ? c : { ...c, unread };
+  // Nothing unread: no unread mention either.
+  const mentions = unread === 0 ? 0 : c.unread_mentions;
+  return c.unread === unread && c.unread_mentions === mentions ? c : { ...c, unread, unread_mentions: mentions };
+}
+
+/** mentionsMe reports whether a message of someone else mentions the user. */
+export function mentionsMe(m: Message, meId: number | undefined): boolean {
+  return meId !== undefined && m.sender_id !== meId && !m.deleted_at && !!m.mentions?.includes(meId);
 }
 
 /** upsertConversation merges a conversation object into what is known. */
@@ -210,6 +217,8 @@ export function applyMessages(s: ChatState, conversationId: number, msgs: Messag
   if (conv) {
     const c = { ...conv };
     for (const m of msgs) {
+      // A new message that mentions me counts as an unread mention until read.
+      if (m.seq > c.last_seq && m.seq > (c.read_seq ?? 0) && mentionsMe(m, s.me?.id)) c.unread_mentions = (c.unread_mentions ?? 0) + 1;
       if (m.seq > c.last_seq) c.last_seq = m.seq;
       if (m.mod > c.last_mod) c.last_mod = m.mod;
       if (!c.last_message || m.seq > c.last_message.seq || (m.seq === c.last_message.seq && m.mod >= c.last_message.mod)) {
@@ -218,7 +227,7 @@ export function applyMessages(s: ChatState, conversationId: number, msgs: Messag
       }
     }
     const u = withUnread(c);
-    const same = u.last_seq === conv.last_seq && u.last_mod === conv.last_mod && u.last_message === conv.last_message && u.last_activity === conv.last_activity && u.unread === conv.unread;
+    const same = u.last_seq === conv.last_seq && u.last_mod === conv.last_mod && u.last_message === conv.last_message && u.last_activity === conv.last_activity && u.unread === conv.unread && u.unread_mentions === conv.unread_mentions;
     if (!same) next = { ...next, conversations: { ...next.conversations, [conversationId]: u } };
   }
   next = raiseSendersMarks(next, conversationId, msgs);
