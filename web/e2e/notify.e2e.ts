@@ -7,6 +7,7 @@
 // service worker by the browser itself, as the push service would.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import axe from 'axe-core';
 import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
@@ -46,6 +47,36 @@ async function say(token: string, id: number, text: string) {
 async function shot(page: Page, name: string) {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: join(screenshotsDir, `notify-${name}.png`) });
+}
+
+/** seriousViolations runs axe-core on the page and lists the serious and critical problems. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((x) => `${x.target.join(' ')}: ${x.failureSummary ?? ''}`.slice(0, 300)) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 4).join(' | ')}`);
+}
+
+/**
+ * seemHidden makes the page act as a tab in the background: headless
+ * Chromium keeps every page visible and focused (minimizing or switching
+ * tabs changes nothing there), so the test sets what the page reads,
+ * document.visibilityState and hasFocus(), and sends visibilitychange.
+ */
+async function seemHidden(page: Page, state: { visible: boolean; focused: boolean }) {
+  await page.evaluate((st) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (st.visible ? 'visible' : 'hidden') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !st.visible });
+    document.hasFocus = () => st.focused;
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('blur'));
+  }, state);
+}
+
+async function conversation(id: number, token: string): Promise<{ notify?: { level: string; muted_until?: string }; unread_mentions?: number }> {
+  return (await rest('GET', `/conversations/${id}`, undefined, token)).conversation as { notify?: { level: string; muted_until?: string } };
 }
 
 interface Person {
@@ -204,8 +235,10 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
       await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
       const sw = await serviceWorker(context);
       await sw.evaluate(async (tag) => {
-        const [shown] = await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications({ tag });
-        self.dispatchEvent(new NotificationEvent('notificationclick', { notification: shown }));
+        // The worker's globals, which the DOM library's types do not describe.
+        const sw = self as unknown as { registration: ServiceWorkerRegistration; NotificationEvent: new (type: string, init: { notification: Notification }) => Event };
+        const [shown] = await sw.registration.getNotifications({ tag });
+        self.dispatchEvent(new sw.NotificationEvent('notificationclick', { notification: shown }));
       }, tag);
       await page.waitForURL(`**/c/${ids.group}`);
       await page.getByTestId('conversation-title').filter({ hasText: 'Climbing crew' }).waitFor();
@@ -216,4 +249,208 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
       await context.close();
     }
   });
+
+  it('shows a notification from a hidden tab: per conversation, replaced as more arrive, never for my own or the one I look at', async () => {
+    const { context, page } = await person();
+    try {
+      await logIn(page, users.alice);
+      await activeWorker(page);
+      await closeNotifications(page);
+      const dtag = `conversation-${ids.direct}`;
+      const gtag = `conversation-${ids.group}`;
+      await seemHidden(page, { visible: false, focused: false });
+      await say(tokens.bob, ids.direct, 'Are you there?');
+      await expect.poll(() => notifications(page, dtag)).toEqual([{ title: users.bob, body: 'Are you there?', tag: dtag, data: { path: `/c/${ids.direct}`, conversation_id: ids.direct } }]);
+      await say(tokens.bob, ids.direct, 'Hello?');
+      await expect.poll(async () => (await notifications(page, dtag)).map((x) => x.body)).toEqual(['2 new messages\nHello?']);
+      // My own message (from another device) notifies nothing; the next one of Bob's does.
+      await say(tokens.alice, ids.group, 'I sent this myself');
+      await say(tokens.bob, ids.group, 'Rope is packed');
+      await expect.poll(async () => (await notifications(page, gtag)).map((x) => `${x.title} | ${x.body}`)).toEqual([`Climbing crew: ${users.bob} | Rope is packed`]);
+
+      // Visible but in the background, showing the group: the group is being
+      // looked at (nothing new for it), the direct chat is not.
+      await seemHidden(page, { visible: true, focused: true });
+      await closeNotifications(page);
+      await page.goto(`/c/${ids.group}`);
+      await page.getByTestId('conversation-title').filter({ hasText: 'Climbing crew' }).waitFor();
+      await seemHidden(page, { visible: true, focused: false });
+      await say(tokens.bob, ids.group, 'Looking at this one');
+      await say(tokens.bob, ids.direct, 'But not this one');
+      await expect.poll(async () => (await notifications(page, dtag)).map((x) => x.body)).toEqual(['But not this one']);
+      expect(await notifications(page, gtag)).toEqual([]);
+
+      // Hidden message text: "New message".
+      await rest('PATCH', '/me', { hide_notification_text: true }, tokens.alice);
+      await page.reload();
+      await page.getByTestId('conversation-title').waitFor();
+      await closeNotifications(page);
+      await seemHidden(page, { visible: false, focused: false });
+      await say(tokens.bob, ids.direct, 'A secret');
+      await expect.poll(async () => (await notifications(page, dtag)).map((x) => x.body)).toEqual(['New message']);
+      await rest('PATCH', '/me', { hide_notification_text: false }, tokens.alice);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('offers members after @ in the composer (arrows, Enter, Tab, Esc), highlights mentions and badges the chat with @', async () => {
+    const carol = await person();
+    const alice = await person();
+    try {
+      await logIn(carol.page, users.carol);
+      await carol.page.goto(`/c/${ids.group}`);
+      const box = carol.page.getByLabel('Message', { exact: true });
+      await box.waitFor();
+      await box.pressSequentially('Hey @');
+      const list = carol.page.getByRole('listbox', { name: 'Members to mention' });
+      await list.waitFor();
+      // Everyone but me, alphabetical.
+      expect(await list.getByRole('option').evaluateAll((os) => os.map((o) => o.getAttribute('data-username')))).toEqual([users.alice, users.bob]);
+      expect(await box.getAttribute('aria-activedescendant')).toBe(await list.getByRole('option').first().getAttribute('id'));
+      await box.press('ArrowDown');
+      expect(await list.getByRole('option', { selected: true }).textContent()).toContain(users.bob);
+      await box.press('Enter');
+      await expect.poll(() => box.inputValue()).toBe(`Hey @${users.bob} `);
+      expect(await list.count()).toBe(0);
+      // Typing narrows; Tab picks; Esc dismisses and leaves the text.
+      await box.pressSequentially('and @al');
+      expect(await list.getByRole('option').evaluateAll((os) => os.map((o) => o.getAttribute('data-username')))).toEqual([users.alice]);
+      await box.press('Tab');
+      await expect.poll(() => box.inputValue()).toBe(`Hey @${users.bob} and @${users.alice} `);
+      await box.pressSequentially('@');
+      await list.waitFor();
+      expect(await seriousViolations(carol.page), 'mention list').toEqual([]);
+      await shot(carol.page, 'mention-list');
+      await box.press('Escape');
+      expect(await list.count()).toBe(0);
+      await expect.poll(() => box.inputValue()).toBe(`Hey @${users.bob} and @${users.alice} @`);
+      await box.press('Backspace');
+      await box.pressSequentially('see you!');
+      await box.press('Enter');
+      const sent = carol.page.getByTestId('message').filter({ hasText: 'see you!' });
+      await expect.poll(() => sent.getByTestId('mention').allTextContents()).toEqual([`@${users.bob}`, `@${users.alice}`]);
+
+      // Alice, elsewhere: the chat shows "@" beside the unread count; in it the mention of her stands out.
+      await logIn(alice.page, users.alice);
+      const item = alice.page.locator(`[data-testid="conversation-item"][data-conversation-id="${ids.group}"]`);
+      await item.getByTestId('mention-badge').waitFor();
+      expect(await item.getByTestId('mention-badge').textContent()).toBe('@');
+      expect((await conversation(ids.group, tokens.alice)).unread_mentions).toBe(1);
+      await say(tokens.bob, ids.group, `@${users.alice} bring the quickdraws`);
+      await expect.poll(() => item.getByTestId('conversation-preview').textContent()).toContain('quickdraws');
+      await alice.page.goto(`/c/${ids.group}`);
+      const bubble = alice.page.getByTestId('message').filter({ hasText: 'quickdraws' }).getByTestId('bubble');
+      await bubble.waitFor();
+      expect(await bubble.getAttribute('data-mentions-me')).toBe('true');
+      expect(await bubble.getByTestId('mention').getAttribute('data-me')).toBe('true');
+      // Read: the badge goes.
+      await expect.poll(async () => (await conversation(ids.group, tokens.alice)).unread_mentions).toBe(0);
+      await alice.page.goto('/');
+      await alice.page.getByTestId('conversation-list').waitFor();
+      expect(await item.getByTestId('mention-badge').count()).toBe(0);
+    } finally {
+      await carol.context.close();
+      await alice.context.close();
+    }
+  });
+
+  it('sets a conversation’s level and mute from its header; the chat list shows it muted', async () => {
+    const { context, page } = await person();
+    try {
+      await logIn(page, users.alice);
+      await page.goto(`/c/${ids.direct}`);
+      const bell = page.getByTestId('notify-button');
+      await bell.click();
+      const panel = page.getByRole('dialog', { name: `Notifications for ${users.bob}` });
+      await panel.waitFor();
+      expect(await panel.getByRole('radio', { name: 'Default (all messages)' }).isChecked()).toBe(true);
+      await panel.getByRole('radio', { name: 'Mentions only' }).check();
+      await expect.poll(async () => (await conversation(ids.direct, tokens.alice)).notify?.level).toBe('mentions');
+      await panel.getByRole('radio', { name: 'For 8 hours' }).check();
+      await expect.poll(async () => (await conversation(ids.direct, tokens.alice)).notify?.muted_until ?? '').not.toBe('');
+      const until = Date.parse((await conversation(ids.direct, tokens.alice)).notify!.muted_until!);
+      expect(Math.abs(until - Date.now() - 8 * 3600_000)).toBeLessThan(120_000);
+      await expect.poll(() => panel.getByTestId('notify-status').textContent()).toContain('Muted until');
+      expect(await panel.getByRole('radio', { name: 'For 8 hours' }).isChecked()).toBe(true);
+      // The list says so (beside this page on a wide screen).
+      const item = page.locator(`[data-testid="conversation-item"][data-conversation-id="${ids.direct}"]`);
+      await item.getByTestId('muted-indicator').waitFor();
+      // Esc closes, focus back on the bell, which now says muted.
+      await page.keyboard.press('Escape');
+      expect(await panel.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('notify-button');
+      expect(await bell.getAttribute('aria-label')).toContain('muted until');
+
+      await bell.click();
+      await panel.getByRole('radio', { name: 'Always' }).check();
+      await expect.poll(async () => (await conversation(ids.direct, tokens.alice)).notify?.muted_until).toBe('9999-12-31T00:00:00Z');
+      await panel.getByRole('radio', { name: 'Not muted' }).check();
+      await expect.poll(async () => (await conversation(ids.direct, tokens.alice)).notify?.muted_until).toBeUndefined();
+      await panel.getByRole('radio', { name: 'Default (all messages)' }).check();
+      await expect.poll(async () => (await conversation(ids.direct, tokens.alice)).notify?.level).toBe('default');
+      expect(await item.getByTestId('muted-indicator').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('has "Notifications on this device" in Settings: permission asked only on the click, and "hide message text"', async () => {
+    const context = await browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    try {
+      await logIn(page, users.carol);
+      await page.goto('/settings');
+      const section = page.getByRole('region', { name: 'Notifications' });
+      await section.waitFor();
+      // Nothing asked on load.
+      expect(await page.evaluate(() => Notification.permission)).toBe('default');
+      expect(await section.getByTestId('device-notifications-state').textContent()).toContain('Off');
+      await context.grantPermissions(['notifications'], { origin: server.url });
+      await section.getByRole('button', { name: 'Turn on' }).click();
+      await expect.poll(() => section.getByTestId('device-notifications-state').textContent()).toBe('On while Parley is open.');
+      await section.getByRole('checkbox', { name: /Hide message text in notifications/ }).check();
+      await expect.poll(async () => ((await rest('GET', '/me', undefined, tokens.carol)).user as { hide_notification_text?: boolean }).hide_notification_text).toBe(true);
+      await section.getByRole('checkbox', { name: /Hide message text in notifications/ }).uncheck();
+      await expect.poll(async () => ((await rest('GET', '/me', undefined, tokens.carol)).user as { hide_notification_text?: boolean }).hide_notification_text ?? false).toBe(false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const width of [375, 1440]) {
+    for (const theme of ['light', 'dark'] as const) {
+      it(`looks right and passes axe: ${width} px, ${theme}`, async () => {
+        const { context, page } = await person({ width, height: width < 500 ? 740 : 900, theme });
+        try {
+          await rest('PATCH', `/conversations/${ids.direct}/settings`, { mute: '8h' }, tokens.alice);
+          await say(tokens.bob, ids.group, `@${users.alice} are you in?`);
+          await logIn(page, users.alice);
+          await page.getByTestId('conversation-list').waitFor();
+          await page.getByTestId('mention-badge').first().waitFor();
+          await shot(page, `list-${width}-${theme}`);
+          expect(await seriousViolations(page), 'list').toEqual([]);
+          await page.goto(`/c/${ids.group}`);
+          await page.getByTestId('message').filter({ hasText: 'are you in?' }).last().waitFor();
+          await page.getByTestId('notify-button').click();
+          await page.getByTestId('notify-panel').waitFor();
+          await shot(page, `panel-${width}-${theme}`);
+          expect(await seriousViolations(page), 'notify panel').toEqual([]);
+          await page.keyboard.press('Escape');
+          await page.getByLabel('Message', { exact: true }).pressSequentially('@');
+          await page.getByTestId('mention-list').waitFor();
+          await shot(page, `mention-${width}-${theme}`);
+          await page.goto('/settings');
+          await page.getByRole('region', { name: 'Notifications' }).waitFor();
+          await page.getByRole('checkbox', { name: /Hide message text/ }).scrollIntoViewIfNeeded();
+          await shot(page, `settings-${width}-${theme}`);
+          expect(await seriousViolations(page), 'settings').toEqual([]);
+        } finally {
+          await rest('PATCH', `/conversations/${ids.direct}/settings`, { mute: 'off' }, tokens.alice);
+          await context.close();
+        }
+      });
+    }
+  }
 });

@@ -2,6 +2,7 @@
 // and the session (who is signed in).
 import { api, ApiError, setUnauthorizedHandler } from './api/http';
 import type { Features, User } from './api/types';
+import { startPageNotifications } from './lib/pageNotify';
 import { navigate } from './lib/router';
 import { RealtimeClient } from './realtime/client';
 import { initialChatState } from './state/chat';
@@ -93,15 +94,26 @@ export async function boot() {
   }
 }
 
+// Notifications from this page while it is hidden (lib/pageNotify.ts), while signed in.
+let stopPageNotifications: (() => void) | null = null;
+
 export function signedIn(user: User) {
   session.set((s) => ({ ...s, status: 'in', user, notice: undefined }));
   client.stop();
   chat.set(() => initialChatState());
   client.start(user);
+  stopPageNotifications?.();
+  stopPageNotifications = startPageNotifications({
+    conversation: (id) => chat.get().conversations[id],
+    me: () => session.get().user,
+    onEvent: (l) => client.onEvent(l),
+  });
 }
 
 export function signedOut(notice?: string) {
   forgetSignedIn();
+  stopPageNotifications?.();
+  stopPageNotifications = null;
   if (session.get().status === 'out') return;
   client.stop();
   chat.set(() => initialChatState());
