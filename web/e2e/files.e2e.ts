@@ -368,6 +368,23 @@ describe.skipIf(!run).sequential('Files in Chromium', () => {
     expect(await bubbleWith(bob.page, 'Written on the train').count()).toBe(1);
   });
 
+  it('keeps a waiting file across a reload and sends it once', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    const photo = await image(alice.page, 1000, 500, 'image/png', 'reload');
+    await attach(alice.page, [{ name: 'reload.png', mimeType: 'image/png', buffer: photo }]);
+    await slowUploads(alice, 20_000);
+    await sendText(alice.page, 'Sent across a reload');
+    await alice.page.getByTestId('pending-file').filter({ hasText: 'reload.png' }).getByTestId('upload-progress').waitFor();
+    await alice.page.reload();
+    await slowUploads(alice, 0);
+    await alice.page.getByTestId('conversation-title').waitFor();
+    await bubbleWith(bob.page, 'Sent across a reload').getByTestId('attachment-image').waitFor({ timeout: 60_000 });
+    await eventually(async () => (await alice.page.getByTestId('pending-message').count()) === 0, 'outbox empty after the reload');
+    const stored = await storedWith(alice.token, direct, 'Sent across a reload');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].attachments).toHaveLength(1);
+  });
+
   it('records a voice note from the fake microphone (click, then hold), and plays it', async () => {
     const { Alice: alice, Bob: bob } = people;
     const before = await bob.page.getByTestId('voice-note').count();

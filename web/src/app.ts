@@ -5,6 +5,7 @@ import type { Features, User } from './api/types';
 import { startPageNotifications } from './lib/pageNotify';
 import { navigate } from './lib/router';
 import { RealtimeClient } from './realtime/client';
+import { idbKeeper } from './realtime/uploads';
 import { initialChatState } from './state/chat';
 import { createStore } from './state/store';
 
@@ -39,6 +40,7 @@ export const client = new RealtimeClient({
   url: wsURL(),
   storage: window.localStorage,
   history: (id, q) => api.history(id, q),
+  keeper: idbKeeper(),
   checkSession: sessionValid,
   onSessionEnded: () => signedOut('Your session has ended. Please log in again.'),
 });

@@ -27,7 +27,7 @@ import { Sender, type NewFile } from './sender';
 import { Sync } from './sync';
 import { backoffDelay, ConnectionLost, detach, Replies, type SocketFactory, type SocketLike } from './socket';
 import { Typing } from './typing';
-import { Uploads, type UploadFn } from './uploads';
+import { Uploads, type BlobKeeper, type UploadFn } from './uploads';
 
 export { backoffDelay, ConnectionLost, ReplyError, type SocketFactory, type SocketLike } from './socket';
 export type { HistoryFetcher } from './history';
@@ -52,6 +52,8 @@ export interface ClientOptions {
   watchNetwork?: boolean;
   /** How files go up (POST /uploads; tests give their own). */
   upload?: UploadFn;
+  /** Where waiting files' bytes are kept across page loads (IndexedDB in the app; none when absent). */
+  keeper?: BlobKeeper | null;
 }
 
 const PING_EVERY_MS = 25_000;
@@ -85,7 +87,7 @@ export class RealtimeClient {
     const request = this.request.bind(this);
     const online = () => this.status === 'online';
     const got = (id: number, msgs: Message[]) => this.afterMessages(id, msgs);
-    this.sender = new Sender(this.store, request, online, got, new Uploads(opts.upload));
+    this.sender = new Sender(this.store, request, online, got, new Uploads(opts.upload, opts.keeper ?? null));
     this.receipts = new Receipts(this.store, request, online);
     this.typing = new Typing(this.store, request);
     this.history = new History(this.store, opts.history, got);

@@ -26,11 +26,11 @@ export interface NewFile {
 
 let fileCounter = 0;
 
-function newFileKey(): string {
-  return `f-${Date.now().toString(36)}-${(fileCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+function newFileKey(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}-${(fileCounter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-const LOST_FILE = 'This file was not kept when the page was closed. Remove it, or discard the message.';
+const LOST_FILE = 'This file was not kept on this device when the page was closed. Remove it, or discard the message.';
 
 export class Sender {
   private store: Store<ChatState>;
@@ -43,6 +43,8 @@ export class Sender {
   private inFlight = new Set<string>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   readonly uploads: Uploads;
+  /** Starts the key of every file of this account (bytes kept on the device are per account). */
+  private keyPrefix = 'f-';
 
   constructor(store: Store<ChatState>, request: RequestFn, online: () => boolean, stored: (id: number, msgs: Message[]) => void, uploads = new Uploads()) {
     this.store = store;
@@ -56,12 +58,16 @@ export class Sender {
   start(me: User, storage: Storage | null) {
     const outbox = new Outbox(storage, `parley.outbox.${me.id}`);
     this.outbox = outbox;
+    this.keyPrefix = `u${me.id}-`;
     this.unsub = outbox.subscribe((items) => {
       this.store.set((s) => ({ ...s, outbox: items }));
       // The bytes of files no longer waiting (sent, removed, discarded) go.
       this.uploads.retain(new Set(items.flatMap((i) => (i.files ?? []).map((f) => f.key))));
     });
     this.store.set((s) => ({ ...s, outbox: outbox.items() }));
+    // Files a closed page left waiting: read their bytes back from the device.
+    const waiting = new Set(outbox.items().flatMap((i) => (i.files ?? []).filter((f) => !f.upload).map((f) => f.key)));
+    void this.uploads.restore(waiting, this.keyPrefix).then(() => this.flush());
   }
 
   /** stop closes the outbox (it stays stored) and cancels a retry and the uploads going. */
@@ -94,7 +100,7 @@ export class Sender {
     const item: OutboxItem = { client_msg_id, conversation_id: id, text, created_at: new Date().toISOString(), ...(replyTo ? { reply_to: replyTo } : {}) };
     if (files.length) {
       item.files = files.map((f) => {
-        const key = newFileKey();
+        const key = newFileKey(this.keyPrefix);
         this.uploads.keep(key, f.blob);
         const of: OutboxFile = { key, name: f.name, size: f.blob.size, type: f.blob.type || 'application/octet-stream' };
         if (f.width && f.height) Object.assign(of, { width: f.width, height: f.height });
@@ -165,6 +171,7 @@ export class Sender {
       waiting = true;
       if (f.error || this.uploads.isRunning(f.key)) continue;
       if (!this.uploads.has(f.key)) {
+        if (this.uploads.busy) continue; // still reading it back
         this.patchFile(item.client_msg_id, f.key, { error: LOST_FILE });
         continue;
       }

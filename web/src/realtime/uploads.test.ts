@@ -7,6 +7,7 @@ import { conv, member, msg, sockets, type FakeSocket } from '../test/fakes';
 import { initialChatState, type ChatState } from '../state/chat';
 import { createStore, type Store } from '../state/store';
 import { RealtimeClient } from './client';
+import type { BlobKeeper } from './uploads';
 
 const me = { id: 1, username: 'alice', display_name: 'Alice' };
 
@@ -48,8 +49,20 @@ function answer(c: Call): Upload {
   return u;
 }
 
-function makeClient() {
-  return new RealtimeClient({ store, url: 'ws://test/api/v1/ws', socket: socks.factory, storage: localStorage, random: () => 0.5, upload: fakeUpload, watchNetwork: false });
+function makeClient(keeper: BlobKeeper | null = null) {
+  return new RealtimeClient({ store, url: 'ws://test/api/v1/ws', socket: socks.factory, storage: localStorage, random: () => 0.5, upload: fakeUpload, watchNetwork: false, keeper });
+}
+
+/** memoryKeeper is the device's store of bytes, as IndexedDB would keep them across page loads. */
+function memoryKeeper(): BlobKeeper & { map: Map<string, Blob> } {
+  const map = new Map<string, Blob>();
+  return {
+    map,
+    put: async (k, b) => void map.set(k, b),
+    get: async (k) => map.get(k),
+    delete: async (k) => void map.delete(k),
+    keys: async () => [...map.keys()],
+  };
 }
 
 function handshake(ws: FakeSocket) {
@@ -141,6 +154,34 @@ describe('messages with files', () => {
     client.removeFile(id, item.files![1].key);
     await vi.advanceTimersByTimeAsync(0);
     expect(ws.last('send')).toMatchObject({ client_msg_id: id, attachments: [ua.id] });
+  });
+
+  it('keeps the bytes on the device: a message written offline is sent after the page is closed and opened again', async () => {
+    const keeper = memoryKeeper();
+    keeper.map.set('u9-old', new Blob(['another account’s']));
+    keeper.map.set('u1-stale', new Blob(['left by nothing']));
+    client = makeClient(keeper);
+    client.start(me);
+    socks.current.drop();
+    const id = client.send(7, 'from the tunnel', { files: [file('a.png', 12)] });
+    await vi.advanceTimersByTimeAsync(0);
+    client.stop();
+    // Kept under the account's prefix; what no message of this account needs is gone, another account's stays.
+    expect([...keeper.map.keys()].filter((k) => k !== 'u9-old')).toEqual([expect.stringMatching(/^u1-/)]);
+    expect(keeper.map.has('u1-stale')).toBe(false);
+
+    store = createStore(initialChatState());
+    client = makeClient(keeper);
+    client.start(me);
+    const ws = socks.current;
+    handshake(ws);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].blob.size).toBe(12);
+    const u = answer(calls[0]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ws.last('send')).toMatchObject({ client_msg_id: id, attachments: [u.id] });
+    expect([...keeper.map.keys()]).toEqual(['u9-old']);
   });
 
   it('marks a refused file and sends after a retry', async () => {

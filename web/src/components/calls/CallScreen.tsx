@@ -5,6 +5,8 @@ import { useRef } from 'react';
 import type { CallView } from '../../calls/callManager';
 import { calls } from '../../calls/calls';
 import { formatDuration, nameOf } from '../../lib/format';
+import { chat } from '../../app';
+import { useStore } from '../../state/store';
 import { Handle } from '../Handle';
 import { Avatar, Icon, icons } from '../ui';
 import { useNow } from '../../lib/useNow';
@@ -26,6 +28,7 @@ function statusOf(call: CallView, now: number): string {
 
 export function CallScreen({ call }: { call: CallView }) {
   const name = nameOf(call.peer);
+  const peerPhoto = useStore(chat, (st) => st.conversations[call.conversationId]?.peer?.avatar_url);
   const video = call.media === 'video';
   const ended = call.phase === 'ended';
   const active = call.phase === 'active';
@@ -81,7 +84,7 @@ export function CallScreen({ call }: { call: CallView }) {
           </div>
         ) : (
           <div className="relative flex h-full flex-col items-center justify-center gap-3 px-6 text-center">
-            <Avatar name={name} seed={call.peer.id} size="xl" />
+            <Avatar name={name} seed={call.peer.id} size="xl" src={peerPhoto} />
             <h2 className="mt-2 max-w-full truncate text-2xl font-semibold" data-testid="call-peer-name">
               {name}
             </h2>

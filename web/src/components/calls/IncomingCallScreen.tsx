@@ -5,12 +5,15 @@ import { useId, useRef } from 'react';
 import type { CallView } from '../../calls/callManager';
 import { calls } from '../../calls/calls';
 import { nameOf } from '../../lib/format';
+import { chat } from '../../app';
+import { useStore } from '../../state/store';
 import { Handle } from '../Handle';
 import { Avatar, icons } from '../ui';
 import { RoundButton, useDialogFocus, useRingtone } from './callUi';
 
 export function IncomingCallScreen({ call }: { call: CallView }) {
   const name = nameOf(call.peer);
+  const peerPhoto = useStore(chat, (st) => st.conversations[call.conversationId]?.peer?.avatar_url);
   const ended = call.phase === 'ended';
   const video = call.media === 'video';
   const titleId = useId();
@@ -34,7 +37,7 @@ export function IncomingCallScreen({ call }: { call: CallView }) {
       >
         <div className="relative mx-auto mb-5 flex h-24 w-24 items-center justify-center">
           {!ended && <span aria-hidden="true" className="absolute inset-0 animate-ping rounded-full bg-brand-400/30 [animation-duration:1.6s]" />}
-          <Avatar name={name} seed={call.peer.id} size="xl" />
+          <Avatar name={name} seed={call.peer.id} size="xl" src={peerPhoto} />
         </div>
         <h2 id={titleId} className="truncate text-xl font-semibold" data-testid="incoming-call-name">
           {name}
