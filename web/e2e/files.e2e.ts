@@ -416,6 +416,57 @@ describe.skipIf(!run).sequential('Files in Chromium', () => {
     expect(notes[0].duration).toBeGreaterThanOrEqual(1.5);
   });
 
+  it('plays a video inline, sized before it loads, and seeks in it', async () => {
+    const { Alice: alice, Bob: bob } = people;
+    // A second of 320 × 180 video, recorded from a canvas in the page.
+    const b64 = await alice.page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 320;
+      c.height = 180;
+      const g = c.getContext('2d')!;
+      const stream = c.captureStream(25);
+      const rec = new MediaRecorder(stream, { mimeType: 'video/webm' });
+      const chunks: Blob[] = [];
+      rec.ondataavailable = (e) => chunks.push(e.data);
+      const done = new Promise((r) => (rec.onstop = r));
+      rec.start(100);
+      const t0 = performance.now();
+      await new Promise<void>((res) => {
+        const draw = () => {
+          const t = performance.now() - t0;
+          g.fillStyle = `hsl(${(t / 5) % 360} 70% 40%)`;
+          g.fillRect(0, 0, 320, 180);
+          g.fillStyle = '#fff';
+          g.fillText(String(Math.round(t)), 20, 90);
+          if (t < 1500) requestAnimationFrame(draw);
+          else res();
+        };
+        draw();
+      });
+      rec.stop();
+      await done;
+      const bytes = new Uint8Array(await new Blob(chunks, { type: 'video/webm' }).arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    });
+    await attach(alice.page, [{ name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(b64, 'base64') }]);
+    await sendText(alice.page, 'A short clip');
+    const video = bubbleWith(bob.page, 'A short clip').getByTestId('attachment-video');
+    await video.waitFor();
+    const box = (await video.boundingBox())!;
+    expect(Math.abs(box.width / box.height - 16 / 9)).toBeLessThan(0.05);
+    await eventually(async () => await video.evaluate((v: HTMLVideoElement) => v.readyState >= 1), 'video metadata loaded');
+    const seeked = await video.evaluate(
+      (v: HTMLVideoElement) =>
+        new Promise<number>((res) => {
+          v.addEventListener('seeked', () => res(v.currentTime), { once: true });
+          v.currentTime = 0.5;
+        }),
+    );
+    expect(seeked).toBeGreaterThan(0.3);
+  });
+
   it('explains a refused microphone', async () => {
     const page = await people.Alice.context.newPage();
     await page.addInitScript(() => {
