@@ -32,6 +32,8 @@ type Store interface {
 	AccountStore
 	AdminStore
 	ReportStore
+	PinStore
+	ChatListStore
 	Close() error
 }
 

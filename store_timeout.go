@@ -96,6 +96,34 @@ func (t *timedStore) React(ctx context.Context, conversationID, seq, userID int6
 	return m, changed, err
 }
 
+// PinStore
+
+func (t *timedStore) Pin(ctx context.Context, conversationID, seq, userID int64, on bool, now time.Time) ([]Pin, bool, error) {
+	var changed bool
+	pins, err := bounded(t, ctx, func(ctx context.Context) ([]Pin, error) {
+		p, c, err := t.s.Pin(ctx, conversationID, seq, userID, on, now)
+		changed = c
+		return p, err
+	})
+	return pins, changed, err
+}
+
+func (t *timedStore) Pins(ctx context.Context, conversationID, userID int64) ([]Pin, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Pin, error) { return t.s.Pins(ctx, conversationID, userID) })
+}
+
+// ChatListStore
+
+func (t *timedStore) SetChatList(ctx context.Context, conversationID, userID int64, upd ChatListUpdate, now time.Time) (ChatListEntry, error) {
+	return bounded(t, ctx, func(ctx context.Context) (ChatListEntry, error) {
+		return t.s.SetChatList(ctx, conversationID, userID, upd, now)
+	})
+}
+
+func (t *timedStore) ChatList(ctx context.Context, userID int64) ([]ChatListEntry, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]ChatListEntry, error) { return t.s.ChatList(ctx, userID) })
+}
+
 // HealthStore
 
 func (t *timedStore) Ping(ctx context.Context) error       { return bounded0(t, ctx, t.s.Ping) }

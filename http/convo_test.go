@@ -76,3 +76,73 @@ func TestRepliesAndAround(t *testing.T) {
 		t.Fatalf("preview of a deleted original: %v", p)
 	}
 }
+
+// Pins: admins in groups, either person in a direct chat, strangers
+// not_found; the chat list's settings are each person's own.
+func TestPinsAndChatList(t *testing.T) {
+	srv := servertest.Start(t)
+	alice, bob, carol := servertest.SignUp(t, srv.URL, "alice"), servertest.SignUp(t, srv.URL, "bob"), servertest.SignUp(t, srv.URL, "carol")
+	g := alice.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Trip", "code": "trip-code"}).Obj("conversation")
+	bob.Must(201, "POST", "/api/v1/groups/join", map[string]any{"code": "trip-code"})
+	gpath := fmt.Sprintf("/api/v1/conversations/%d", id(g, "id"))
+	seq := id(bob.Must(201, "POST", gpath+"/messages", map[string]any{"client_msg_id": "b1", "text": "Meet at 8\nplatform 3"}).Obj("message"), "seq")
+	pin := fmt.Sprintf("%s/pins/%d", gpath, seq)
+
+	if r := bob.Do("PUT", pin, nil); r.Status != 403 || r.Code() != "forbidden" {
+		t.Fatalf("member pins in a group: %d %s", r.Status, r.Raw)
+	}
+	if r := carol.Do("PUT", pin, nil); r.Status != 404 {
+		t.Fatalf("stranger pins: %d %s", r.Status, r.Raw)
+	}
+	if r := carol.Do("GET", gpath+"/pins", nil); r.Status != 404 {
+		t.Fatalf("stranger lists pins: %d %s", r.Status, r.Raw)
+	}
+	r := alice.Must(200, "PUT", pin, nil)
+	if r.Body["changed"] != true || len(r.Body["pins"].([]any)) != 1 {
+		t.Fatalf("pin: %s", r.Raw)
+	}
+	p := bob.Must(200, "GET", gpath+"/pins", nil).Body["pins"].([]any)[0].(map[string]any)
+	if id(p, "seq") != seq || p["message"].(map[string]any)["text"] != "Meet at 8" || id(p, "pinned_by") != id(alice.Must(200, "GET", "/api/v1/me", nil).Obj("user"), "id") {
+		t.Fatalf("pins: %v", p)
+	}
+	if r := alice.Must(200, "PUT", pin, nil); r.Body["changed"] != false {
+		t.Fatalf("pin again: %s", r.Raw)
+	}
+	for _, bad := range []string{gpath + "/pins/999", gpath + "/pins/x", "/api/v1/conversations/0/pins/1"} {
+		if r := alice.Do("PUT", bad, nil); r.Status != 404 && r.Status != 400 {
+			t.Errorf("PUT %s: %d %s", bad, r.Status, r.Raw)
+		}
+	}
+	if r := alice.Do("PUT", gpath+"/pins/1", nil); r.Status != 400 || r.Code() != "invalid" {
+		t.Errorf("pin a system message: %d %s", r.Status, r.Raw)
+	}
+	if r := alice.Must(200, "DELETE", pin, nil); r.Body["changed"] != true || len(r.Body["pins"].([]any)) != 0 {
+		t.Fatalf("unpin: %s", r.Raw)
+	}
+	d := alice.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).Obj("conversation")
+	dpath := fmt.Sprintf("/api/v1/conversations/%d", id(d, "id"))
+	dseq := id(alice.Must(201, "POST", dpath+"/messages", map[string]any{"client_msg_id": "a1", "text": "hi"}).Obj("message"), "seq")
+	bob.Must(200, "PUT", fmt.Sprintf("%s/pins/%d", dpath, dseq), nil)
+
+	// Chat list.
+	e := bob.Must(200, "PATCH", gpath+"/chat-list", map[string]any{"pinned": true, "marked_unread": true}).Obj("entry")
+	if e["pinned_at"] == nil || e["marked_unread"] != true || e["archived_at"] != nil {
+		t.Fatalf("chat list entry: %v", e)
+	}
+	bob.Must(200, "PATCH", dpath+"/chat-list", map[string]any{"archived": true})
+	list := bob.Must(200, "GET", "/api/v1/me/chat-list", nil).Body["chat_list"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("bob's chat list: %v", list)
+	}
+	if list := alice.Must(200, "GET", "/api/v1/me/chat-list", nil).Body["chat_list"].([]any); len(list) != 0 {
+		t.Fatalf("alice's chat list: %v", list)
+	}
+	for _, bad := range []map[string]any{{"pinned": "yes"}, {"other": true}} {
+		if r := bob.Do("PATCH", gpath+"/chat-list", bad); r.Status != 400 || r.Code() != "invalid" {
+			t.Errorf("chat list %v: %d %s", bad, r.Status, r.Raw)
+		}
+	}
+	if r := carol.Do("PATCH", gpath+"/chat-list", map[string]any{"pinned": true}); r.Status != 404 {
+		t.Errorf("stranger's chat list: %d %s", r.Status, r.Raw)
+	}
+}

@@ -52,6 +52,11 @@ func (s *Server) routes() http.Handler {
 	api.Handle("DELETE /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleDelete))
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/reactions", s.api(s.handleReact))
+	api.Handle("GET /api/v1/conversations/{id}/pins", s.api(s.handlePins))
+	api.Handle("PUT /api/v1/conversations/{id}/pins/{seq}", s.api(s.handlePin(true)))
+	api.Handle("DELETE /api/v1/conversations/{id}/pins/{seq}", s.api(s.handlePin(false)))
+	api.Handle("PATCH /api/v1/conversations/{id}/chat-list", s.api(s.handleSetChatList))
+	api.Handle("GET /api/v1/me/chat-list", s.api(s.handleChatList))
 	api.Handle("POST /api/v1/conversations/{id}/suggestions", a(s.handleSuggestions))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/report", s.api(s.handleReportMessage))
 

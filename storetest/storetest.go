@@ -128,6 +128,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 	}
 	tests = append(tests, pushTests()...)
 	tests = append(tests, convoTests()...)
+	tests = append(tests, pinTests()...)
 	tests = append(tests, accountTests()...)
 	tests = append(tests, adminTests()...)
 	for _, tc := range tests {
