@@ -177,6 +177,10 @@ describe.skipIf(!run).sequential('my account', () => {
 
       await logIn(erinSide.page, erin);
       await erinSide.page.goto('/settings');
+      // Her data first: the zip downloads.
+      const [download] = await Promise.all([erinSide.page.waitForEvent('download'), erinSide.page.getByRole('link', { name: 'Download my data' }).click()]);
+      expect(download.suggestedFilename()).toBe(`parley-${erin}.zip`);
+      expect(await download.failure()).toBeNull();
       await erinSide.page.getByRole('button', { name: 'Delete my account…' }).click();
       await erinSide.page.getByLabel('Your password, to confirm').fill('wrong password');
       await erinSide.page.getByRole('button', { name: 'Delete my account for good' }).click();

@@ -75,7 +75,8 @@ function ConversationView({ conv }: { conv: Conversation }) {
     return conv.last_seq > read ? read : null;
   });
   const group = conv.kind === 'group';
-  const filesOn = useStore(session, (s) => !!s.features.files);
+  const peerGone = conv.kind === 'direct' && !!conv.peer && isDeleted(conv.peer);
+  const filesOn = useStore(session, (s) => !!s.features.files) && !peerGone;
 
   return (
     <div className="flex min-h-0 min-w-0 flex-1">
@@ -86,7 +87,7 @@ function ConversationView({ conv }: { conv: Conversation }) {
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
         </div>
-        {conv.kind === 'direct' && conv.peer && isDeleted(conv.peer) ? (
+        {peerGone ? (
           <p role="note" className="border-t border-slate-200 bg-slate-50 px-4 py-3 text-center text-sm text-slate-700" data-testid="deleted-peer">
             This account was deleted. You can read this chat but not reply.
           </p>
