@@ -87,6 +87,9 @@ function freePort(): Promise<number> {
 
 export interface RunningServer {
   url: string;
+  /** The binary and data dir it runs with (for `parley admin` beside it). */
+  bin: string;
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export interface RunningServer {
  * for this run; else it builds one) on a free port with a fresh temporary
  * data dir, and waits for /healthz.
  */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(extraArgs: string[] = []): Promise<RunningServer> {
   const tmp = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   let bin = process.env.PARLEY_BIN || inject('parleyBin') || undefined;
   if (!bin) {
@@ -110,7 +113,7 @@ export async function startServer(): Promise<RunningServer> {
   const dataDir = join(tmp, 'data');
   mkdirSync(resultsDir, { recursive: true });
   const log = createWriteStream(join(resultsDir, 'server.log'));
-  const proc: ChildProcess = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug', '--hash-memory', '8192', '--hash-time', '1', '--signup-rate', '100000'], {
+  const proc: ChildProcess = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'debug', '--hash-memory', '8192', '--hash-time', '1', '--signup-rate', '100000', ...extraArgs], {
     cwd: tmp,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_AI: process.env.PARLEY_AI ?? 'builtin' },
@@ -137,6 +140,8 @@ export async function startServer(): Promise<RunningServer> {
   }
   return {
     url,
+    bin,
+    dataDir,
     async stop() {
       if (exited === null) {
         const done = new Promise((r) => proc.once('exit', r));

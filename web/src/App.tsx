@@ -4,7 +4,7 @@ import { session } from './app';
 import { CallLayer } from './components/calls/CallLayer';
 import { Spinner } from './components/ui';
 import { matchPath, navigate, safeNext, useLocation } from './lib/router';
-import { LoginPage, SignupPage } from './pages/AuthPages';
+import { LoginPage, ResetPasswordPage, SignupPage } from './pages/AuthPages';
 import { AboutPage, NotFoundPage } from './pages/StaticPages';
 import { useStore } from './state/store';
 
@@ -15,6 +15,7 @@ const EmptyPane = lazy(() => import('./components/AppShell').then((m) => ({ defa
 const ConversationPage = lazy(() => import('./pages/ConversationPage').then((m) => ({ default: m.ConversationPage })));
 const NewChatPage = lazy(() => import('./pages/NewChatPage').then((m) => ({ default: m.NewChatPage })));
 const SettingsPage = lazy(() => import('./pages/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const AdminPage = lazy(() => import('./pages/AdminPage').then((m) => ({ default: m.AdminPage })));
 
 function Loading({ label }: { label: string }) {
   return (
@@ -24,7 +25,7 @@ function Loading({ label }: { label: string }) {
   );
 }
 
-const privateRoutes = ['/', '/c/:id', '/new/:tab', '/settings'];
+const privateRoutes = ['/', '/c/:id', '/new/:tab', '/settings', '/admin'];
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -49,6 +50,7 @@ function Routes() {
   const status = useStore(session, (s) => s.status);
 
   if (path === '/about') return <AboutPage />;
+  if (path === '/reset-password') return <ResetPasswordPage />;
 
   if (status === 'loading') return <Loading label="Loading Parley" />;
 
@@ -80,6 +82,12 @@ function Routes() {
       </AppShell>
     );
   }
+  if (path === '/admin')
+    return (
+      <AppShell activeId={null} showList={false}>
+        <AdminPage />
+      </AppShell>
+    );
   if (path === '/settings')
     return (
       <AppShell activeId={null} showList={false}>

@@ -116,7 +116,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   features: () => request<Features>('GET', '/features'),
-  signup: (username: string, email: string, password: string) => request<{ user: User }>('POST', '/auth/signup', { username, email, password }),
+  signup: (username: string, email: string, password: string, invite?: string) => request<{ user: User }>('POST', '/auth/signup', invite ? { username, email, password, invite } : { username, email, password }),
   login: (login: string, password: string) => request<{ token: string; session_id: number; user: User }>('POST', '/auth/login', { login, password }, { quiet401: true }),
   logout: () => request<void>('POST', '/auth/logout', undefined, { quiet401: true }),
   me: () => request<{ user: User }>('GET', '/me', undefined, { quiet401: true }),

@@ -14,6 +14,8 @@ export interface User {
   deleted?: boolean;
   /** Mine only: notifications say "New message" instead of the text. */
   hide_notification_text?: boolean;
+  /** The instance role: only in your own user (and to admins). */
+  role?: 'admin' | 'member';
 }
 
 export interface UserRef {
@@ -177,6 +179,9 @@ export interface Features {
   calls: boolean;
   push: boolean;
   files?: FileLimits;
+  /** Who may sign up: anyone, people with an invitation, nobody. */
+  signup?: 'open' | 'invite' | 'closed';
+  invites_by_members?: boolean;
 }
 
 export interface ProtocolError {

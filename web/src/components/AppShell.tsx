@@ -43,6 +43,11 @@ export function AppShell({ children, activeId, showList }: { children: ReactNode
             <Link to="/new/join" className="hover:text-slate-900 hover:underline">
               Join with a code
             </Link>
+            {user?.role === 'admin' && (
+              <Link to="/admin" className="hover:text-slate-900 hover:underline">
+                Admin
+              </Link>
+            )}
             <Link to="/about" className="hover:text-slate-900 hover:underline">
               About
             </Link>

@@ -103,7 +103,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
       },
     });
   if (canAct && onDelete) actions.push({ key: 'delete', label: 'Delete', danger: true, onSelect: () => setMenu((m) => m && { ...m, confirm: true }) });
-  if (!deleted && extraActions) actions.push(...extraActions);
+  if (!deleted && extraActions) actions.push(...extraActions.map((a) => ({ ...a, onSelect: () => (setMenu(null), a.onSelect()) })));
   const hasMenu = (actions.length > 0 || canReact) && !editing;
   const closeMenu = useCallback(() => setMenu(null), []);
 

@@ -3,6 +3,7 @@
 // and read marks reported for messages actually seen (tab visible, message
 // scrolled into view).
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { adminApi } from '../api/admin';
 import { api } from '../api/http';
 import type { Attachment, Conversation, Message } from '../api/types';
 import { chat, client } from '../app';
@@ -171,6 +172,18 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
   // ---- replies and reactions ----
   const [highlight, setHighlight] = useState<number | null>(null);
   const [jumpError, setJumpError] = useState<string>();
+  const [reported, setReported] = useState<string>();
+  // Report a message to the instance's admins, with a reason asked first.
+  const reportMessage = async (m: Message) => {
+    const reason = window.prompt('Report this message to the admins of this Parley. Why? (optional)');
+    if (reason === null) return;
+    try {
+      await adminApi.report(conv.id, m.seq, reason.trim().slice(0, 500));
+      setReported('Reported to the admins. Thank you.');
+    } catch (e) {
+      setReported((e as Error).message);
+    }
+  };
   const highlightTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => {
     if (highlightTimer.current) clearTimeout(highlightTimer.current);
@@ -279,6 +292,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
                 meId={me?.id}
                 name={names}
                 onReply={() => reply(m)}
+                extraActions={!mine && m.kind === 'text' ? [{ key: 'report', label: 'Report…', onSelect: () => void reportMessage(m) }] : undefined}
                 onReact={(e, on) => react(m, e, on)}
                 quote={quoteOf(m)}
                 onJump={(seq) => void jump(seq)}
@@ -289,6 +303,11 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
           </Fragment>
         );
       })}
+      {reported && (
+        <p role="status" className="mx-auto my-2 rounded-full bg-surface px-3 py-1 text-xs text-slate-700 shadow-sm">
+          {reported}
+        </p>
+      )}
       {jumpError && (
         <p role="alert" className="mx-auto my-2 rounded-full bg-surface px-3 py-1 text-xs text-red-700 shadow-sm">
           {jumpError}

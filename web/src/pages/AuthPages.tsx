@@ -1,6 +1,7 @@
 // Sign-up and log-in: errors from the server are shown next to the field
 // they concern; after logging in the user goes back where they were.
 import { useState, type FormEvent, type ReactNode } from 'react';
+import { adminApi } from '../api/admin';
 import { api, ApiError } from '../api/http';
 import { session, signedIn } from '../app';
 import { Button, FormError, TextField } from '../components/ui';
@@ -122,6 +123,9 @@ export function signupErrors(username: string, email: string, password: string):
 
 export function SignupPage() {
   const next = useNext();
+  const { search } = useLocation();
+  const invite = new URLSearchParams(search).get('invite') ?? '';
+  const policy = useStore(session, (s) => s.features.signup);
   const [username, setUsername] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -137,7 +141,7 @@ export function SignupPage() {
     if (Object.keys(invalid).length > 0) return;
     setBusy(true);
     try {
-      await api.signup(username.trim(), email.trim(), password);
+      await api.signup(username.trim(), email.trim(), password, invite || undefined);
       const { user } = await api.login(username.trim(), password);
       signedIn(user);
       navigate(next, { replace: true });
@@ -163,6 +167,15 @@ export function SignupPage() {
       }
     >
       <form onSubmit={submit} className="space-y-4" noValidate>
+        {invite ? (
+          <p className="rounded-lg bg-emerald-50 px-3 py-2 text-sm text-emerald-800 ring-1 ring-emerald-200" data-testid="invite-note">
+            You were invited to this Parley. Choose your username and password.
+          </p>
+        ) : policy === 'invite' ? (
+          <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200">Sign-up here needs an invitation link: ask someone who is already here for one.</p>
+        ) : policy === 'closed' ? (
+          <p className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200">Sign-up is closed here: an admin of this Parley can create your account.</p>
+        ) : null}
         <TextField label="Username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} error={errors.username} hint="3–32 characters: a–z, 0–9, _ . -" required autoFocus />
         <TextField label="Email" name="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} required />
         <TextField label="Password" name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} hint="At least 8 characters" required />
@@ -171,6 +184,71 @@ export function SignupPage() {
           {busy ? 'Creating account…' : 'Sign up'}
         </Button>
       </form>
+    </AuthCard>
+  );
+}
+
+/** ResetPasswordPage sets a password with a one-time link an admin made. */
+export function ResetPasswordPage() {
+  const { search } = useLocation();
+  const token = new URLSearchParams(search).get('token') ?? '';
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string>();
+  const [formError, setFormError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setFormError(undefined);
+    const n = [...password].length;
+    if (n < 8 || n > 128) {
+      setError(n < 8 ? 'Use at least 8 characters.' : 'Use at most 128 characters.');
+      return;
+    }
+    setError(undefined);
+    setBusy(true);
+    try {
+      await adminApi.resetPassword(token, password);
+      setDone(true);
+    } catch (err) {
+      const s = split(err, ['password']);
+      setError(s.fields.password);
+      setFormError(s.form ?? (err instanceof ApiError && err.field === 'token' ? err.message : undefined));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Set your password"
+      footer={
+        <Link to="/login" className="font-semibold text-white underline">
+          Log in
+        </Link>
+      }
+    >
+      {done ? (
+        <div className="space-y-4">
+          <p role="status" className="text-sm text-slate-700">
+            Your password is set. Every other session of your account has ended.
+          </p>
+          <Button className="w-full" onClick={() => navigate('/login', { replace: true })}>
+            Log in
+          </Button>
+        </div>
+      ) : !token ? (
+        <FormError>This link is incomplete. Ask an admin for a new one.</FormError>
+      ) : (
+        <form onSubmit={submit} className="space-y-4" noValidate>
+          <TextField label="New password" name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={error} hint="At least 8 characters" required autoFocus />
+          <FormError>{formError}</FormError>
+          <Button type="submit" className="w-full" disabled={busy}>
+            {busy ? 'Setting…' : 'Set password'}
+          </Button>
+        </form>
+      )}
     </AuthCard>
   );
 }
