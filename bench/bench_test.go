@@ -3,10 +3,12 @@ package bench_test
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"testing"
 	"time"
 
+	"parley/app"
 	"parley/bench"
 	"parley/servertest"
 )
@@ -67,5 +69,20 @@ func TestCatchup(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	r, err := bench.Auth(context.Background(), target(t), bench.AuthConfig{Users: 4, Concurrency: 2})
+	complete(t, []*bench.Result{r}, err)
+}
+
+func TestPush(t *testing.T) {
+	sink, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
+		c.Push.AllowedHosts = []string{sink.Addr().String()}
+		c.Push.Delay = 200 * time.Millisecond
+	}))
+	tg := bench.Target{URL: srv.URL, PID: os.Getpid(), Concurrency: 8, Log: io.Discard}
+	r, err := bench.Push(context.Background(), tg, bench.PushConfig{Members: 6, Bursts: 2, Delay: 200 * time.Millisecond,
+		Sink: sink, Drain: 15 * time.Second})
 	complete(t, []*bench.Result{r}, err)
 }

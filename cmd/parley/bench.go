@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -26,6 +27,7 @@ Scenarios (each bounded in time and count):
   catchup   a client misses many messages, reconnects and syncs
   auth      sign-ups and logins per second
   upload    uploads per second and MB/s by file size, and thumbnail time
+  push      a group with every member offline: pushes per second, store to push request
 
 Target: --url of a running server (add --server-pid for its CPU and memory),
 or --spawn to start 'parley serve' as a child on a free loopback port with
@@ -126,6 +128,30 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		run = func(ctx context.Context, t pbench.Target) ([]*pbench.Result, error) {
 			return pbench.Upload(ctx, t, pbench.UploadConfig{Sizes: sizes, Count: *count, Concurrency: *inFlight, Photos: *photos})
+		}
+	case "push":
+		members := f.Int("members", "PARLEY_BENCH_MEMBERS", 1000, "group members, all offline, each with one push subscription")
+		bursts := f.Int("bursts", "PARLEY_BENCH_BURSTS", 5, "messages sent, each after the pushes of the one before arrived")
+		delay := f.Duration("push-delay", "PARLEY_BENCH_PUSH_DELAY", time.Second, "--spawn: the server's --push-delay (with --url: give the server's)")
+		sinkAddr := f.String("sink", "PARLEY_BENCH_SINK", "127.0.0.1:0", "address of the bench's push service; a --url server must list it in --push-allowed-hosts")
+		var sink net.Listener
+		c.serverArgs = func() []string {
+			return []string{"--max-group-members", strconv.Itoa(max(*members, 2)), "--push-delay", delay.String(),
+				"--push-allowed-hosts", sink.Addr().String()}
+		}
+		check = func() (err error) {
+			if *members < 2 || *bursts < 1 || *delay < 100*time.Millisecond {
+				return fmt.Errorf("--members at least 2, --bursts at least 1, --push-delay at least 100ms")
+			}
+			sink, err = net.Listen("tcp", *sinkAddr)
+			return err
+		}
+		run = func(ctx context.Context, t pbench.Target) ([]*pbench.Result, error) {
+			r, err := pbench.Push(ctx, t, pbench.PushConfig{Members: *members, Bursts: *bursts, Delay: *delay, Sink: sink})
+			if r == nil {
+				return nil, err
+			}
+			return []*pbench.Result{r}, err
 		}
 	default:
 		fmt.Fprint(stderr, benchUsage)
