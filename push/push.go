@@ -70,6 +70,9 @@ type Config struct {
 	// Poll is how often the node looks for decisions and pushes that are
 	// due. Zero value means a quarter of Delay, at most a second.
 	Poll time.Duration
+	// ExpireEvery is how often the node deletes subscriptions unused for
+	// 60 days. Zero value means an hour.
+	ExpireEvery time.Duration
 	// Now returns the current time; zero value means time.Now.
 	Now func() time.Time
 	// Sender replaces the Web Push sender (tests of the pool).
@@ -95,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ExpireEvery == 0 {
+		c.ExpireEvery = time.Hour
 	}
 	return c
 }
@@ -279,7 +285,7 @@ func (s *Service) poke() {
 
 // expireLoop deletes subscriptions unused for 60 days, hourly.
 func (s *Service) expireLoop() {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(s.cfg.ExpireEvery)
 	defer t.Stop()
 	for {
 		s.expire()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,5 +377,27 @@ func TestPushIncomingCall(t *testing.T) {
 	if p.Payload["type"] != "call" || p.Payload["title"] != "Incoming video call from alice" || p.Payload["media"] != "video" ||
 		p.Payload["call_id"] == nil || p.Urgency != "high" || p.TTL != 45 {
 		t.Fatalf("call push %s urgency %s TTL %d", p.Raw, p.Urgency, p.TTL)
+	}
+}
+
+// TestPushSubscriptionExpires: a subscription unused for 60 days is deleted
+// and counted.
+func TestPushSubscriptionExpires(t *testing.T) {
+	var skew atomic.Int64
+	w := start(t, func(c *app.Config) {
+		c.Push.ExpireEvery = 50 * time.Millisecond
+		c.Push.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	})
+	bob := w.person("bob", "bob-phone")
+	time.Sleep(200 * time.Millisecond)
+	if n := len(bob.Must(200, "GET", "/api/v1/push/subscriptions", nil).Obj()["subscriptions"].([]any)); n != 1 {
+		t.Fatalf("a fresh subscription expired: %d left", n)
+	}
+	skew.Store(int64(61 * 24 * time.Hour))
+	servertest.WaitFor(t, 10*time.Second, func() bool {
+		return len(bob.Must(200, "GET", "/api/v1/push/subscriptions", nil).Obj()["subscriptions"].([]any)) == 0
+	}, "the subscription expired")
+	if n := w.counter("parley_push_subscriptions_expired_total", ""); n != 1 {
+		t.Errorf("expired counter %v", n)
 	}
 }
