@@ -5,7 +5,9 @@
 // conversation's title and tag, and what clicking it does. A real browser
 // push service cannot be reached from here: the push message is handed to the
 // service worker by the browser itself, as the push service would.
+import { createECDH, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, CDPSession, Page, Worker } from 'playwright-core';
@@ -18,6 +20,59 @@ const stamp = Date.now().toString(36).slice(-5);
 const PASSWORD = 'correct horse battery';
 
 let server: RunningServer;
+let pushService: Server;
+/** What the local push service received: the decrypted payloads, by subscription path. */
+const pushed: { path: string; ttl: string | null; urgency: string | null; topic: string | null; payload: Record<string, unknown> }[] = [];
+
+/**
+ * A browser's push subscription keys (RFC 8291): the test holds the private
+ * key, so what the server sends can be decrypted as a browser would.
+ */
+function subscriptionKeys() {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { ecdh, p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+}
+const keysByPath = new Map<string, ReturnType<typeof subscriptionKeys>>();
+
+/** decrypt opens an aes128gcm Web Push body (RFC 8188, 8291) with the subscription's keys. */
+function decrypt(body: Buffer, keys: ReturnType<typeof subscriptionKeys>): Record<string, unknown> {
+  const salt = body.subarray(0, 16);
+  const idlen = body[20];
+  const serverKey = body.subarray(21, 21 + idlen);
+  const ciphertext = body.subarray(21 + idlen);
+  const secret = keys.ecdh.computeSecret(serverKey);
+  const info = Buffer.concat([Buffer.from('WebPush: info\0'), keys.ecdh.getPublicKey(), serverKey]);
+  const ikm = Buffer.from(hkdfSync('sha256', secret, Buffer.from(keys.auth, 'base64url'), info, 32));
+  const cek = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: aes128gcm\0'), 16));
+  const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from('Content-Encoding: nonce\0'), 12));
+  const d = createDecipheriv('aes-128-gcm', cek, nonce);
+  d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+  const plain = Buffer.concat([d.update(ciphertext.subarray(0, ciphertext.length - 16)), d.final()]);
+  // The last record ends with the delimiter 2, then padding zeros.
+  let end = plain.length - 1;
+  while (end >= 0 && plain[end] === 0) end--;
+  return JSON.parse(plain.subarray(0, end).toString('utf8'));
+}
+
+/** startPushService is a push service on loopback (RFC 8030): it accepts every push and keeps it decrypted. */
+function startPushService(): Promise<number> {
+  return new Promise((resolve) => {
+    pushService = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const keys = keysByPath.get(req.url ?? '');
+        if (req.method === 'POST' && keys) {
+          pushed.push({ path: req.url!, ttl: req.headers.ttl as string, urgency: (req.headers.urgency as string) ?? null, topic: (req.headers.topic as string) ?? null, payload: decrypt(Buffer.concat(chunks), keys) });
+          res.writeHead(201).end();
+        } else res.writeHead(404).end();
+      });
+    });
+    pushService.listen(0, '127.0.0.1', () => resolve((pushService.address() as { port: number }).port));
+  });
+}
+let pushPort = 0;
 let browser: Browser;
 const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}`, carol: `carol_${stamp}` };
 const tokens: Record<string, string> = {};
@@ -156,7 +211,13 @@ async function pushTo(page: Page, data: unknown) {
 
 describe.skipIf(!run).sequential('notifications in Chromium', () => {
   beforeAll(async () => {
+    // The server may push to the local push service (a testing setting), soon.
+    pushPort = await startPushService();
+    process.env.PARLEY_PUSH_ALLOWED_HOSTS = `127.0.0.1:${pushPort}`;
+    process.env.PARLEY_PUSH_DELAY = '1s';
     server = await startServer();
+    delete process.env.PARLEY_PUSH_ALLOWED_HOSTS;
+    delete process.env.PARLEY_PUSH_DELAY;
     browser = await launchBrowser(['--font-render-hinting=none']);
     for (const [k, name] of Object.entries(users)) tokens[k] = await account(name);
     const group = (await rest('POST', '/groups', { name: 'Climbing crew' }, tokens.alice)).conversation as { id: number; code: string };
@@ -171,6 +232,7 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    pushService?.close();
   });
 
   it('is an installable app: manifest, icons, a service worker under the CSP, an offline shell', async () => {
@@ -453,4 +515,74 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
       });
     }
   }
+
+  it('subscribes this device from Settings and lists it with Remove; the server pushes to it when no device has a message; the push shows as a notification', async () => {
+    // The browser's push service cannot be reached from here: the page's
+    // PushManager hands out a subscription on the local push service, with
+    // keys the test holds (so it decrypts what the server sends).
+    const path = `/push/e2e-${stamp}`;
+    const keys = subscriptionKeys();
+    keysByPath.set(path, keys);
+    const endpoint = `http://127.0.0.1:${pushPort}${path}`;
+    const { context, page } = await person();
+    try {
+      await context.addInitScript(
+        ({ endpoint, p256dh, auth }) => {
+          let sub: unknown = null;
+          const make = (key: ArrayBuffer | null) => ({
+            endpoint,
+            expirationTime: null,
+            options: { applicationServerKey: key, userVisibleOnly: true },
+            toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }),
+            unsubscribe: async () => ((sub = null), true),
+          });
+          PushManager.prototype.subscribe = async function (o?: PushSubscriptionOptionsInit) {
+            sub = make((o?.applicationServerKey ?? null) as ArrayBuffer | null);
+            return sub as PushSubscription;
+          };
+          PushManager.prototype.getSubscription = async () => sub as PushSubscription | null;
+        },
+        { endpoint, p256dh: keys.p256dh, auth: keys.auth },
+      );
+      await logIn(page, users.carol);
+      await page.goto('/settings');
+      const section = page.getByRole('region', { name: 'Notifications' });
+      await section.getByRole('button', { name: 'Also when closed' }).click();
+      await expect.poll(() => section.getByTestId('device-notifications-state').textContent()).toBe('On, also when Parley is closed.');
+      const devices = section.getByTestId('push-devices');
+      await devices.getByText('This device').waitFor();
+      expect(await devices.getByRole('listitem').count()).toBe(1);
+      expect(await devices.getByRole('listitem').first().textContent()).toContain('Chrome on Linux');
+      const subs = (await rest('GET', '/push/subscriptions', undefined, tokens.carol)).subscriptions as { endpoint: string; label: string }[];
+      expect(subs.map((x) => [x.endpoint, x.label])).toEqual([[endpoint, 'Chrome on Linux']]);
+      await shot(page, 'settings-subscribed');
+      expect(await seriousViolations(page), 'settings with a device').toEqual([]);
+
+      // Carol closes the app; Bob writes in the group: no device of hers has
+      // it, so after the delay the server pushes to her subscription.
+      await page.goto('about:blank');
+      await say(tokens.bob, ids.group, 'Push me, @' + users.carol);
+      await expect.poll(() => pushed.filter((p) => p.path === path).length, { timeout: 30_000 }).toBeGreaterThan(0);
+      const push = pushed.find((p) => p.path === path)!;
+      expect(push.topic).toBe(`conversation-${ids.group}`);
+      expect(push.payload).toMatchObject({ type: 'message', conversation_id: ids.group, tag: `conversation-${ids.group}`, url: `/c/${ids.group}`, body: `Push me, @${users.carol}`, mention: true });
+
+      // The browser would hand the push to the service worker: so does the test, through the DevTools protocol.
+      await page.goto('/');
+      await page.getByTestId('me-name').waitFor();
+      await closeNotifications(page);
+      await pushTo(page, push.payload);
+      const tag = `conversation-${ids.group}`;
+      await expect.poll(async () => (await notifications(page, tag)).map((x) => [x.title, x.body])).toEqual([[String(push.payload.title), `Push me, @${users.carol}`]]);
+
+      // Remove: gone from the server and from the browser.
+      await page.goto('/settings');
+      await devices.getByRole('button', { name: /^Remove Chrome on Linux/ }).click();
+      await section.getByTestId('push-devices-empty').waitFor();
+      expect((await rest('GET', '/push/subscriptions', undefined, tokens.carol)).subscriptions).toEqual([]);
+      expect(await page.evaluate(async () => (await (await navigator.serviceWorker.ready).pushManager.getSubscription()) === null)).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
 });

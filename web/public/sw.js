@@ -8,8 +8,9 @@
 // loaded before this worker took over: see src/lib/pwa.ts). Nothing under
 // /api/ is ever cached.
 //
-// Push payload (JSON, docs/protocol.md "Web Push"): {title, body, tag,
-// conversation_id, url, badge, kind}; every field optional.
+// Push payload (JSON, docs/protocol.md "Push payload"): {type, title, body,
+// tag, conversation_id, url, badge, timestamp, …}; every field is optional
+// here. A call (type "call") stays up until acted on.
 const SHELL_CACHE = 'parley-shell-v1';
 const SHELL = ['/', '/manifest.webmanifest', '/favicon.svg', '/icons/icon-192.png', '/icons/badge-96.png'];
 
@@ -110,7 +111,8 @@ self.addEventListener('push', (event) => {
       renotify: true,
       icon: '/icons/icon-192.png',
       badge: '/icons/badge-96.png',
-      requireInteraction: data.kind === 'call',
+      requireInteraction: data.type === 'call',
+      timestamp: typeof data.timestamp === 'number' ? data.timestamp : undefined,
       data: { path: appPath(data), conversation_id: id },
     }),
   ];

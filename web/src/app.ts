@@ -2,6 +2,7 @@
 // and the session (who is signed in).
 import { api, ApiError, setUnauthorizedHandler } from './api/http';
 import type { Features, User } from './api/types';
+import { refreshPushSubscription } from './lib/devicePush';
 import { startPageNotifications } from './lib/pageNotify';
 import { navigate } from './lib/router';
 import { RealtimeClient } from './realtime/client';
@@ -110,6 +111,7 @@ export function signedIn(user: User) {
     me: () => session.get().user,
     onEvent: (l) => client.onEvent(l),
   });
+  void refreshPushSubscription();
 }
 
 export function signedOut(notice?: string) {

@@ -66,7 +66,7 @@ export interface EnableResult {
  */
 export async function enableNotifications(serverPush: boolean): Promise<EnableResult> {
   if (!notificationsSupported()) return { state: 'unsupported', subscribed: false };
-  const answer = await Notification.requestPermission();
+  const answer = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
   if (answer !== 'granted') return { state: answer === 'denied' ? 'denied' : 'off', subscribed: false };
   if (!serverPush) return { state: 'on', subscribed: false, problem: 'This server does not send push notifications, so they show only while Parley is open.' };
   if (!pushSupported()) return { state: 'on', subscribed: false, problem: 'This browser cannot receive push notifications; they show only while Parley is open.' };
@@ -104,4 +104,24 @@ export async function unsubscribeHere(): Promise<void> {
   const reg = await registration();
   const sub = await reg?.pushManager.getSubscription();
   await sub?.unsubscribe();
+}
+
+/**
+ * refreshPushSubscription registers this browser's subscription again when
+ * the app starts (docs/protocol.md: the keys may have changed, and
+ * last_used moves on), subscribing anew under a rotated server key. It asks
+ * for nothing: without permission or a subscription it does nothing.
+ */
+export async function refreshPushSubscription(): Promise<void> {
+  if (!pushSupported() || Notification.permission !== 'granted') return;
+  try {
+    const reg = await registration();
+    const sub = await reg?.pushManager.getSubscription();
+    if (!reg || !sub) return;
+    const { push } = await api.features();
+    if (!push) return;
+    await enableNotifications(true);
+  } catch {
+    /* tried again at the next start */
+  }
 }
