@@ -134,9 +134,16 @@ func (s *Service) dispatch() {
 // send sends one pending push and records the outcome.
 func (s *Service) send(p parley.PendingPush) {
 	ctx, cancel := context.WithTimeout(context.Background(), SendTimeout)
+	stop := context.AfterFunc(s.stopCtx, cancel) // the node stops: give up at once
 	resp, err := s.sender.Send(ctx, Request{Endpoint: p.Endpoint, P256dh: p.P256dh, Auth: p.Auth,
 		Payload: p.Payload, TTL: p.TTL, Urgency: p.Urgency, Topic: p.Topic})
+	stop()
 	cancel()
+	if err != nil && s.stopCtx.Err() != nil {
+		// Stopped mid-request: the push stays held, and another node (or
+		// this one, restarted) sends it when the hold ends.
+		return
+	}
 	now := s.cfg.Now()
 	bg := context.Background()
 	var serr error

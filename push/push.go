@@ -125,6 +125,8 @@ type Service struct {
 
 	wake     chan struct{} // a push was queued here: look at once
 	stop     chan struct{}
+	stopCtx  context.Context // done at Close: requests in flight end
+	stopNow  context.CancelFunc
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 
@@ -156,6 +158,7 @@ func New(ctx context.Context, store Store, cfg Config, reg prometheus.Registerer
 		limiter: suggest.NewLimiter(SubscribeRate, 100_000), m: newMetrics(reg),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}),
 		busy: map[string]int{}, blocked: map[string]time.Time{}}
+	s.stopCtx, s.stopNow = context.WithCancel(context.Background())
 	s.sender = cfg.Sender
 	if s.sender == nil {
 		tr := guard.Transport(cfg.PerHost)
@@ -265,9 +268,13 @@ func (s *Service) Start() {
 	s.wg.Go(s.expireLoop)
 }
 
-// Close stops the loops and waits for the pushes being sent.
+// Close stops the loops and ends the requests in flight (their pushes
+// stay held in the store, to be sent by a node when the hold ends).
 func (s *Service) Close() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		s.stopNow()
+	})
 	s.wg.Wait()
 	for _, tr := range s.transports {
 		tr.CloseIdleConnections()
