@@ -67,6 +67,7 @@ describe.skipIf(!run).sequential('admin page and invitations', () => {
   const mia = `mia_${stamp}`;
   const rex = `rex_${stamp}`;
   let rootToken = '';
+  let groupId = 0;
 
   beforeAll(async () => {
     server = await startServer(['--signup', 'invite']);
@@ -76,6 +77,7 @@ describe.skipIf(!run).sequential('admin page and invitations', () => {
     rootToken = await login(root);
     for (const name of [mia, rex]) await rest('POST', '/admin/users', { username: name, email: `${name}@example.test`, password: PASSWORD }, rootToken);
     const g = (await rest('POST', '/groups', { name: 'Neighbours', code: `nb-${stamp}` }, rootToken)).conversation as { id: number };
+    groupId = g.id;
     const miaToken = await login(mia);
     const rexToken = await login(rex);
     await rest('POST', '/groups/join', { code: `nb-${stamp}` }, miaToken);
@@ -83,6 +85,7 @@ describe.skipIf(!run).sequential('admin page and invitations', () => {
     await rest('POST', `/conversations/${g.id}/messages`, { client_msg_id: `a-${stamp}`, text: 'Who has a ladder?' }, rexToken);
     const spam = (await rest('POST', `/conversations/${g.id}/messages`, { client_msg_id: `b-${stamp}`, text: 'Cheap watches at example.test!!!' }, miaToken)).message as { seq: number };
     await rest('POST', `/conversations/${g.id}/messages/${spam.seq}/report`, { reason: 'spam' }, rexToken);
+    await rest('POST', `/conversations/${g.id}/messages`, { client_msg_id: `c-${stamp}`, text: 'Buy followers now' }, miaToken);
   }, 120_000);
 
   afterAll(async () => {
@@ -183,6 +186,24 @@ describe.skipIf(!run).sequential('admin page and invitations', () => {
     await shot(owner.page, 'reset-375-light');
     expect(await seriousViolations(owner.page)).toEqual([]);
     await owner.context.close();
+    await context.close();
+  });
+
+  it('a member reports a message from its menu, and it reaches the queue', async () => {
+    const { context, page } = await person(375, 'light');
+    await logIn(page, rex);
+    await page.goto(`/c/${groupId}`);
+    const m = page.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText('Buy followers now', { exact: true }) });
+    await m.waitFor();
+    await m.getByTestId('bubble').hover();
+    await m.getByRole('button', { name: 'Message actions' }).click();
+    page.once('dialog', (d) => void d.accept('more spam'));
+    await page.getByRole('menuitem', { name: 'Report…' }).click();
+    await page.getByText('Reported to the admins. Thank you.').waitFor();
+    await shot(page, 'reported-375-light');
+    expect(await seriousViolations(page)).toEqual([]);
+    const reports = (await rest('GET', '/admin/reports', undefined, rootToken)).reports as { text: string; reason: string }[];
+    expect(reports.map((r) => `${r.text}: ${r.reason}`)).toContain('Buy followers now: more spam');
     await context.close();
   });
 });

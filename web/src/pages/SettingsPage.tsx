@@ -4,6 +4,7 @@ import { api } from '../api/http';
 import type { Session } from '../api/types';
 import { logout, session, updateMe } from '../app';
 import { BlocksSection, DataSection, PasswordSection } from '../components/AccountSettings';
+import { InviteSection } from '../components/InviteSection';
 import { NotificationSettings } from '../components/NotificationSettings';
 import { PhotoControl } from '../components/PhotoPicker';
 import { Button, FormError, Icon, icons, TextField } from '../components/ui';
@@ -31,6 +32,7 @@ export function SettingsPage() {
           <SessionsList />
           <BlocksSection />
           <DataSection />
+          <InviteSection />
           <section className="border-t border-slate-200 pt-6">
             <Button kind="danger" onClick={() => void logout()} className="w-full">
               Log out
