@@ -34,6 +34,7 @@ type Store interface {
 	ReportStore
 	PinStore
 	ChatListStore
+	SearchStore
 	Close() error
 }
 

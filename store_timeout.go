@@ -84,6 +84,12 @@ func (t *timedStore) UserConversationHeads(ctx context.Context, userID int64) ([
 	return bounded(t, ctx, func(ctx context.Context) ([]ConvHead, error) { return t.s.UserConversationHeads(ctx, userID) })
 }
 
+// SearchStore
+
+func (t *timedStore) SearchMessages(ctx context.Context, q SearchQuery) (SearchPage, error) {
+	return bounded(t, ctx, func(ctx context.Context) (SearchPage, error) { return t.s.SearchMessages(ctx, q) })
+}
+
 // ReactionStore
 
 func (t *timedStore) React(ctx context.Context, conversationID, seq, userID int64, emoji string, on bool, now time.Time) (Message, bool, error) {

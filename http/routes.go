@@ -71,6 +71,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("GET /api/v1/admin/stats", s.api(s.handleAdminStats))
 	api.Handle("GET /api/v1/admin/reports", s.api(s.handleReports))
 	api.Handle("POST /api/v1/admin/reports/{id}", s.api(s.handleResolveReport))
+	api.Handle("GET /api/v1/search", s.api(s.handleSearch))
 
 	if s.opt.Files != nil {
 		// Requests carrying a file get longer than a JSON body.

@@ -50,6 +50,7 @@ type Service interface {
 	Messages
 	Convo
 	Admin
+	Search
 	Authenticate(ctx context.Context, token string) (parley.User, parley.Session, error)
 	// Ready reports whether the node can serve (its database answers).
 	Ready(ctx context.Context) error

@@ -26,8 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -47,6 +49,9 @@ const DefaultConnectTimeout = 10 * time.Second
 type Store struct {
 	pool     *pgxpool.Pool
 	appender *appender
+	// stop ends the search index build (buildSearchIndex), bg waits for it.
+	stop context.CancelFunc
+	bg   sync.WaitGroup
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -83,12 +88,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	// The committers of appends leave one connection to the other queries.
 	committers := max(1, int(cfg.MaxConns)-1)
-	return &Store{pool: pool, appender: newAppender(pool, committers)}, nil
+	s := &Store{pool: pool, appender: newAppender(pool, committers)}
+	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.bg.Go(func() { s.buildSearchIndex(bctx, slog.Default()) })
+	return s, nil
 }
 
 // Close waits for the appends being committed and closes the pool. Later
 // calls give EUNAVAILABLE.
 func (s *Store) Close() error {
+	s.stop()
+	s.bg.Wait()
 	s.appender.close()
 	s.pool.Close()
 	return nil

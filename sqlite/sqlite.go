@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -82,8 +83,9 @@ type Store struct {
 	hooked   any // the driver connection the cache's hook is on
 
 	writes chan *writeReq
-	quit   chan struct{} // closed by Close: stop taking writes
-	done   chan struct{} // closed by the writer when it has stopped
+	quit   chan struct{}  // closed by Close: stop taking writes
+	done   chan struct{}  // closed by the writer when it has stopped
+	bg     sync.WaitGroup // the search backfill
 
 	// Counters of committed transactions and the writes in them.
 	batches, batched atomic.Int64
@@ -115,6 +117,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	go s.writer()
+	// The search backfill (search.go) writes through the writer: Close
+	// waits for it before the writer stops taking writes.
+	s.bg.Go(func() { s.backfill(slog.Default()) })
 	return s, nil
 }
 
@@ -190,6 +195,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
+		s.bg.Wait()
 		<-s.done
 		s.unhook()
 		for _, st := range s.prepared {

@@ -106,6 +106,11 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Message/Edit", testEditMessage},
 		{"Message/Delete", testDeleteMessage},
 		{"Message/Changes", testChanges},
+		{"Search/Text", testSearchText},
+		{"Search/Members", testSearchMembers},
+		{"Search/Changes", testSearchChanges},
+		{"Search/Filters", testSearchFilters},
+		{"Search/Paging", testSearchPaging},
 
 		{"Marks/Forward", testSetMarks},
 		{"Marks/SenderOwnMessage", testSenderMarks},

@@ -1,0 +1,153 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"parley"
+)
+
+// oldDatabase makes a database at the schema before search (migration 11)
+// holding n text messages "message i" (message 7 deleted, message 20 says
+// "needle"), and a system message, and returns its path.
+func oldDatabase(t *testing.T, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fsys, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := tx.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	now := time.Now().UnixMicro()
+	exec(`INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'alice', 'h', ?), (2, 'bob', 'h', ?)`, now, now)
+	exec(`INSERT INTO conversations (id, kind, name, code, created_at, last_seq, last_mod, last_activity, member_count)
+		VALUES (1, 'group', 'G', 'gcode', ?, ?, ?, ?, 2)`, now, n+1, n+1, now)
+	exec(`INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES (1, 1, 'owner', ?), (1, 2, 'member', ?)`, now, now)
+	exec(`INSERT INTO messages (conversation_id, seq, mod, sender_id, kind, text, system, created_at)
+		VALUES (1, 1, 1, 1, 'system', '', '{"event":"created"}', ?)`, now)
+	for i := 1; i <= n; i++ {
+		text, deleted := fmt.Sprintf("message %d", i), sql.NullInt64{}
+		switch i {
+		case 7:
+			text, deleted = "", sql.NullInt64{Int64: now, Valid: true}
+		case 20:
+			text = "a needle in the haystack"
+		}
+		exec(`INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, created_at, deleted_at)
+			VALUES (1, ?, ?, 2, ?, 'text', ?, ?, ?)`, i+1, i+1, fmt.Sprint("c", i), text, now+int64(i), deleted)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func found(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	terms, err := parley.ParseSearch(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.SearchMessages(context.Background(), parley.SearchQuery{UserID: 1, Terms: terms, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range page.Messages {
+		texts = append(texts, m.Text)
+	}
+	return texts
+}
+
+// TestSearchMigration: a database from before search is indexed by the
+// backfill after Open, batch by batch, beside sends; an edit of a message
+// the backfill has not reached is indexed as it then stands, once.
+func TestSearchMigration(t *testing.T) {
+	defer func(n int64) { backfillBatch = n }(backfillBatch)
+	backfillBatch = 100
+
+	t.Run("Open", func(t *testing.T) {
+		s, err := Open(t.Context(), oldDatabase(t, 1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		deadline := time.Now().Add(30 * time.Second)
+		for !slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"}) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the backfill did not index the old messages: found %q", found(t, s, "e 100"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
+			t.Errorf("found %q", got)
+		}
+	})
+
+	t.Run("EditBeforeBackfill", func(t *testing.T) {
+		s, err := open(t.Context(), oldDatabase(t, 1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.writer()
+		defer s.Close()
+		ctx := context.Background()
+		if got := found(t, s, "needle"); got != nil {
+			t.Fatalf("found %q before the backfill", got)
+		}
+		if _, err := s.EditMessage(ctx, 1, 21, 2, "a pin in the haystack", nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EditMessage(ctx, 1, 31, 2, "the needle, found", nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteMessage(ctx, 1, 41, 2, false, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AppendMessage(ctx, parley.NewMessage{ConversationID: 1, SenderID: 1, ClientMsgID: "new",
+			Kind: parley.MessageText, Text: "a new needle", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a new needle"}) {
+			t.Fatalf("before the backfill found %q", got)
+		}
+		s.bg.Go(func() { s.backfill(slog.Default()) })
+		s.bg.Wait()
+		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a new needle", "the needle, found"}) {
+			t.Errorf("after the backfill found %q", got)
+		}
+		for _, q := range []string{"haystack", `"message 40"`} {
+			if got := found(t, s, q); !slices.Equal(got, map[string][]string{"haystack": {"a pin in the haystack"}, `"message 40"`: {"message 409", "message 408", "message 407", "message 406", "message 405", "message 404", "message 403", "message 402", "message 401", "message 400"}}[q]) {
+				t.Errorf("%s: found %q", q, got)
+			}
+		}
+	})
+}
