@@ -7,6 +7,7 @@ import { Link } from '../lib/router';
 import { useStore } from '../state/store';
 import { ConnectionBanner } from './ConnectionBanner';
 import { ConversationList } from './ConversationList';
+import { SearchPanel } from '../search/SearchPanel';
 import { Avatar, Icon, icons } from './ui';
 
 export function AppShell({ children, activeId, showList }: { children: ReactNode; activeId: number | null; showList: boolean }) {
@@ -36,9 +37,9 @@ export function AppShell({ children, activeId, showList }: { children: ReactNode
               <Icon d={icons.settings} />
             </Link>
           </header>
-          <div className="min-h-0 flex-1 overflow-y-auto">
+          <SearchPanel>
             <ConversationList activeId={activeId} />
-          </div>
+          </SearchPanel>
           <footer className="flex shrink-0 justify-between border-t border-slate-100 px-4 py-2 text-xs text-slate-600">
             <Link to="/new/join" className="hover:text-slate-900 hover:underline">
               Join with a code

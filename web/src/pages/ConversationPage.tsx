@@ -16,7 +16,9 @@ import { TypingIndicator } from '../components/TypingIndicator';
 import { Avatar, Icon, icons, Spinner } from '../components/ui';
 import { photoOf } from '../lib/files';
 import { formatLastSeen, nameOf } from '../lib/format';
-import { Link } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
+import { ConversationSearch } from '../search/ConversationSearch';
+import { HistoryWindow } from '../search/HistoryWindow';
 import { upsertConversation } from '../state/chat';
 import { useStore } from '../state/store';
 
@@ -68,6 +70,11 @@ export function ConversationPage({ id }: { id: number }) {
 
 function ConversationView({ conv }: { conv: Conversation }) {
   const [showMembers, setShowMembers] = useState(false);
+  const [searching, setSearching] = useState(false);
+  // ?at=seq opens the conversation at a message (a search result).
+  const { search } = useLocation();
+  const at = Number(new URLSearchParams(search).get('at')) || 0;
+  const latest = () => navigate(`/c/${conv.id}`, { replace: true });
   // The "new messages" divider goes before the first message unread when the
   // conversation was opened; it stays put while reading, and goes once I send.
   const [dividerAfter, setDividerAfter] = useState<number | null>(() => {
@@ -82,8 +89,17 @@ function ConversationView({ conv }: { conv: Conversation }) {
     <div className="flex min-h-0 min-w-0 flex-1">
       <section className={`flex min-w-0 flex-1 flex-col ${showMembers ? 'hidden md:flex' : 'flex'}`} aria-label={`Conversation ${conv.name}`}>
         <FileDrop conversationId={conv.id} enabled={filesOn} className="flex min-h-0 min-w-0 flex-1 flex-col">
-        <ConversationHeader conv={conv} onMembers={() => setShowMembers((v) => !v)} membersOpen={showMembers} />
-        <MessageList conv={conv} dividerAfter={dividerAfter} />
+        <ConversationHeader conv={conv} onMembers={() => setShowMembers((v) => !v)} membersOpen={showMembers} onSearch={() => setSearching((v) => !v)} searchOpen={searching} />
+        {searching && (
+          <ConversationSearch
+            conversationId={conv.id}
+            onClose={() => {
+              setSearching(false);
+              if (at) latest();
+            }}
+          />
+        )}
+        {at > 0 ? <HistoryWindow conv={conv} at={at} onLatest={latest} /> : <MessageList conv={conv} dividerAfter={dividerAfter} />}
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
         </div>
@@ -108,7 +124,7 @@ function ConversationView({ conv }: { conv: Conversation }) {
   );
 }
 
-function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversation; onMembers: () => void; membersOpen: boolean }) {
+function ConversationHeader({ conv, onMembers, membersOpen, onSearch, searchOpen }: { conv: Conversation; onMembers: () => void; membersOpen: boolean; onSearch: () => void; searchOpen: boolean }) {
   const presence = useStore(chat, (s) => (conv.peer ? s.presence[conv.peer.id] : undefined));
   const direct = conv.kind === 'direct';
   const gone = direct && !!conv.peer && isDeleted(conv.peer);
@@ -130,6 +146,9 @@ function ConversationHeader({ conv, onMembers, membersOpen }: { conv: Conversati
           {subtitle}
         </p>
       </div>
+      <button type="button" onClick={onSearch} aria-expanded={searchOpen} aria-label="Search in this conversation" data-testid="conversation-search-button" className={`rounded-full p-2 hover:bg-slate-100 ${searchOpen ? 'bg-slate-100 text-brand-700' : 'text-slate-600'}`}>
+        <Icon d="M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16zM21 21l-4.35-4.35" />
+      </button>
       <NotifyButton conv={conv} />
       {direct && conv.peer && !isDeleted(conv.peer) && <CallButtonsSlot conversation={conv} peer={conv.peer} />}
       {!direct && (

@@ -1,0 +1,67 @@
+// Search and jumping into history: GET /api/v1/search and the history
+// pages around a message (docs/protocol.md, "Search").
+import { request } from './http';
+import type { Message, User } from './types';
+
+export interface ConversationName {
+  id: number;
+  kind: 'direct' | 'group' | string;
+  name: string;
+}
+
+export interface SearchHit {
+  message: Message;
+  conversation: ConversationName;
+  /** The text around the first match; matches are [start, end) in code points. */
+  snippet: string;
+  matches: [number, number][];
+}
+
+export interface SearchResult {
+  messages: SearchHit[];
+  next_cursor?: string;
+  conversations: ConversationName[];
+  people: User[];
+}
+
+export interface SearchParams {
+  q: string;
+  conversation_id?: number;
+  from?: number;
+  after?: string; // YYYY-MM-DD
+  before?: string; // YYYY-MM-DD
+  has_attachment?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+export function search(p: SearchParams, signal?: AbortSignal): Promise<SearchResult> {
+  const q = new URLSearchParams({ q: p.q });
+  if (p.conversation_id) q.set('conversation_id', String(p.conversation_id));
+  if (p.from) q.set('from', String(p.from));
+  if (p.after) q.set('after', p.after);
+  if (p.before) q.set('before', p.before);
+  if (p.has_attachment) q.set('has_attachment', 'true');
+  if (p.limit) q.set('limit', String(p.limit));
+  if (p.cursor) q.set('cursor', p.cursor);
+  return request<SearchResult>('GET', `/search?${q}`, undefined, { signal });
+}
+
+export interface AroundPage {
+  messages: Message[];
+  has_more_before: boolean;
+  has_more_after: boolean;
+}
+
+/** The page of history around a message (the message itself included). */
+export function historyAround(id: number, seq: number, limit = 50): Promise<AroundPage> {
+  return request<AroundPage>('GET', `/conversations/${id}/messages?around_seq=${seq}&limit=${limit}`);
+}
+
+/** A page of history before or after a seq, ascending. */
+export function historyPage(id: number, q: { before_seq?: number; after_seq?: number }, limit = 50): Promise<{ messages: Message[]; has_more: boolean }> {
+  const p = new URLSearchParams({ limit: String(limit) });
+  if (q.before_seq !== undefined) p.set('before_seq', String(q.before_seq));
+  if (q.after_seq !== undefined) p.set('after_seq', String(q.after_seq));
+  return request('GET', `/conversations/${id}/messages?${p}`);
+}
