@@ -28,6 +28,8 @@ Scenarios (each bounded in time and count):
   auth      sign-ups and logins per second
   upload    uploads per second and MB/s by file size, and thumbnail time
   push      a group with every member offline: pushes per second, store to push request
+  search    seeds a store directly (1,000,000 messages by default) and times
+            searches in process: common and rare words, CJK, phrases
 
 Target: --url of a running server (add --server-pid for its CPU and memory),
 or --spawn to start 'parley serve' as a child on a free loopback port with
@@ -44,6 +46,9 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("bench: name a scenario")
 	}
 	scenario, args := args[0], args[1:]
+	if scenario == "search" {
+		return benchSearch(ctx, args, getenv, stdout, stderr)
+	}
 	f := newFlags("bench "+scenario, getenv, stderr)
 	c := addCommonFlags(f, scenario)
 	var (
