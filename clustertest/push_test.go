@@ -87,3 +87,34 @@ func TestPushAfterNodeKilled(t *testing.T) {
 		t.Fatalf("pushes %d: %v", len(got), got)
 	}
 }
+
+// TestPushNodeKilledWhileSending: the node sending a push dies while the
+// push service has not answered; another node sends it once the hold is
+// over, and it arrives once.
+func TestPushNodeKilledWhileSending(t *testing.T) {
+	d, ps := pushDeployment(t)
+	d.Configure = func(c *app.Config) {
+		c.Push.AllowedHosts = []string{ps.Host}
+		c.Push.Delay = 300 * time.Millisecond
+		c.Push.Poll = 20 * time.Millisecond
+		c.Push.SendHold = 3 * time.Second
+	}
+	n1 := d.Start(t, "n1")
+	ps.SetKey(n1.Node.Push.PublicKey())
+	alice := servertest.SignUp(t, n1.URL, "alice")
+	bob := servertest.SignUp(t, n1.URL, "bob")
+	bob.Must(201, "POST", "/api/v1/push/subscriptions", ps.Subscribe("bob").JSON(""))
+	conv := alice.Must(201, "POST", "/api/v1/direct", map[string]any{"username": "bob"}).Obj("conversation")
+	ps.SetDelay(time.Minute) // n1's request hangs
+	alice.Must(201, "POST", fmt.Sprintf("/api/v1/conversations/%v/messages", conv["id"]),
+		map[string]any{"client_msg_id": "k1", "text": "are you there?"})
+	servertest.WaitFor(t, 20*time.Second, func() bool { return ps.Attempts("bob") >= 1 }, "n1's request")
+	n1.Kill()
+	ps.SetDelay(0)
+	d.Start(t, "n2")
+	servertest.WaitFor(t, 30*time.Second, func() bool { return len(ps.Pushes("bob")) >= 1 }, "the push from n2")
+	time.Sleep(2 * time.Second)
+	if got := ps.Pushes("bob"); len(got) != 1 || got[0].Payload["body"] != "are you there?" {
+		t.Fatalf("pushes %d: %v", len(got), got)
+	}
+}

@@ -13,10 +13,10 @@ import (
 	"parley"
 )
 
-// sendHold is how long a node holds the pending pushes it took: if it dies
+// DefaultSendHold is how long a node holds the pending pushes it took: if it dies
 // meanwhile, another node sends them then. It covers a queue's wait for its
 // host and one request.
-const sendHold = 2 * SendTimeout
+const DefaultSendHold = 2 * SendTimeout
 
 // Reasons of parley_push_failed_total.
 const (
@@ -96,7 +96,7 @@ func (s *Service) dispatch() {
 	if free <= 0 {
 		return
 	}
-	pending, err := s.store.ClaimPendingPushes(context.Background(), now, now.Add(sendHold), skip, free)
+	pending, err := s.store.ClaimPendingPushes(context.Background(), now, now.Add(s.cfg.SendHold), skip, free)
 	if err != nil {
 		s.log.Warn("push: claim pending pushes", "err", err)
 		return

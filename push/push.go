@@ -70,6 +70,10 @@ type Config struct {
 	// Poll is how often the node looks for decisions and pushes that are
 	// due. Zero value means a quarter of Delay, at most a second.
 	Poll time.Duration
+	// SendHold is how long a node holds the pushes it takes to send;
+	// after it, any node may take them (the holder died). Zero value means
+	// DefaultSendHold (tests shorten it).
+	SendHold time.Duration
 	// ExpireEvery is how often the node deletes subscriptions unused for
 	// 60 days. Zero value means an hour.
 	ExpireEvery time.Duration
@@ -98,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.SendHold == 0 {
+		c.SendHold = DefaultSendHold
 	}
 	if c.ExpireEvery == 0 {
 		c.ExpireEvery = time.Hour
