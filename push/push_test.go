@@ -309,7 +309,7 @@ func TestPushSlowServiceDoesNotSlowSends(t *testing.T) {
 		c.Push.PerHost = 2
 	})
 	slow.SetKey(w.srv.Node.Push.PublicKey())
-	slow.SetDelay(4 * time.Second)
+	slow.SetDelay(10 * time.Second)
 	alice := w.person("alice")
 	var members []*servertest.API
 	for i := range 6 {
@@ -322,24 +322,23 @@ func TestPushSlowServiceDoesNotSlowSends(t *testing.T) {
 	send(alice, g, "first")
 	// The slow service is now answering its first pushes.
 	servertest.WaitFor(t, 20*time.Second, func() bool { return slow.MaxInFlight() >= 1 }, "pushes at the slow service")
-	start := time.Now()
 	var worst time.Duration
 	for i := range 10 {
 		t0 := time.Now()
 		send(alice, g, fmt.Sprintf("more %d", i))
 		worst = max(worst, time.Since(t0))
 	}
-	if worst > 2*time.Second {
+	if worst > 5*time.Second {
 		t.Errorf("a send took %v while the push service was slow", worst)
 	}
 	servertest.WaitFor(t, 20*time.Second, func() bool { return len(w.ps.Pushes("fast-phone")) >= 1 }, "the fast service's push")
-	if took := time.Since(start); len(slow.Pushes("")) == 6 && took > 4*time.Second {
-		t.Errorf("the fast service waited for the slow one")
+	if n := len(slow.Pushes("")); n >= 6 {
+		t.Errorf("the fast service's push came after all %d of the slow one's", n)
 	}
 	if m := slow.MaxInFlight(); m > 2 {
 		t.Errorf("%d pushes at once to one host, want at most --push-per-host 2", m)
 	}
-	servertest.WaitFor(t, 30*time.Second, func() bool { return len(slow.Pushes("")) >= 6 }, "the slow service's pushes")
+	servertest.WaitFor(t, 90*time.Second, func() bool { return len(slow.Pushes("")) >= 6 }, "the slow service's pushes")
 }
 
 // TestPushIncomingCall: a call to someone with no live connection pushes at
