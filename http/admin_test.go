@@ -299,14 +299,15 @@ func TestSignupPolicies(t *testing.T) {
 			if len(list) != 1 || list[0].(map[string]any)["uses"] != 2.0 {
 				t.Fatalf("list: %v", list)
 			}
-			// Expiry: the clock moves past it.
-			inv2 := alice.Must(201, "POST", "/api/v1/invitations", map[string]any{"expires_in_hours": 1}).Obj("invitation")
-			svc := srv.Node.Service
-			svc.Now = func() time.Time { return time.Now().UTC().Add(61 * time.Minute).Truncate(time.Microsecond) }
-			if r := signup(srv.URL, "dave", inv2["code"].(string)); r.Status != 400 || r.Field() != "invite" {
+			// Expiry: an invitation whose time has passed (stored as such).
+			past := parley.Invitation{Code: "expired-code", CreatedAt: time.Now().Add(-2 * time.Hour), ExpiresAt: time.Now().Add(-time.Hour), MaxUses: 5}
+			if err := srv.Node.Store.CreateInvitation(t.Context(), &past); err != nil {
+				t.Fatal(err)
+			}
+			if r := signup(srv.URL, "dave", "expired-code"); r.Status != 400 || r.Field() != "invite" {
 				t.Fatalf("expired: %d %s", r.Status, r.Raw)
 			}
-			svc.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+			inv2 := alice.Must(201, "POST", "/api/v1/invitations", map[string]any{"expires_in_hours": 1}).Obj("invitation")
 			// Revoked.
 			r := alice.Must(200, "DELETE", fmt.Sprintf("/api/v1/invitations/%d", id(inv2, "id")), nil)
 			if r.Obj("invitation")["revoked_at"] == nil {
