@@ -57,7 +57,7 @@ func wantReport(t *testing.T, got []string, parts ...string) {
 	}
 }
 
-const features = `{"suggestions":false,"calls":false,"push":false}`
+const features = `{"suggestions":false,"calls":false,"push":false,"version":"dev"}`
 
 // An answer the description has: nothing reported.
 func TestDescribedAnswerPasses(t *testing.T) {
@@ -87,13 +87,13 @@ func TestUndocumentedRoute(t *testing.T) {
 
 // A field the description does not have, and one it requires missing.
 func TestUndocumentedField(t *testing.T) {
-	got := serve(t, "GET /api/v1/features", json(200, `{"suggestions":false,"calls":false,"push":false,"teleport":true}`),
+	got := serve(t, "GET /api/v1/features", json(200, `{"suggestions":false,"calls":false,"push":false,"version":"dev","teleport":true}`),
 		"GET", "/api/v1/features", "")
 	wantReport(t, got, "GET /api/v1/features", "answered 200", "teleport")
 	got = serve(t, "GET /api/v1/me", json(200, `{"user":{"id":1,"username":"a","display_name":"A","accepting_messages":true,"created_at":"2024-01-01T00:00:00Z","shoe_size":44}}`),
 		"GET", "/api/v1/me", "")
 	wantReport(t, got, "GET /api/v1/me", "/user", "shoe_size")
-	got = serve(t, "GET /api/v1/features", json(200, `{"suggestions":false,"calls":false}`), "GET", "/api/v1/features", "")
+	got = serve(t, "GET /api/v1/features", json(200, `{"suggestions":false,"calls":false,"version":"dev"}`), "GET", "/api/v1/features", "")
 	wantReport(t, got, "push")
 }
 
