@@ -56,7 +56,8 @@ var searchQueries = []struct {
 }{
 	{"common word", commonWords},
 	{"rare word", rareWords},
-	{"CJK 2-3 chars", []string{"東京", "会議室", "北京", "予定", "天気", "ありが", "資料"}},
+	{"CJK 3+ chars", []string{"会議室", "ありが", "東京タ", "上海の天", "電車が"}},
+	{"CJK 2 chars (scan)", []string{"東京", "北京", "予定", "天気", "資料"}},
 	{"phrase", []string{`"see you tomorrow"`, `"lunch on the weekend"`, `"review the project"`, `"thanks for the meeting"`}},
 }
 

@@ -20,10 +20,10 @@ import (
 // messages_fts (migration 00012) is an FTS5 index of the text of text
 // messages with the trigram tokenizer: a term of three characters or more
 // is a phrase of its trigrams, which matches exactly the texts that
-// contain it, without regard to case. Triggers keep the index in the
-// transaction that writes the message, so the writer's one INSERT per
-// message stays one statement of ours; FTS5 adds the index's rows to the
-// same commit.
+// contain it, without regard to case. The index changes in the
+// transaction that writes the message: the writer indexes the messages a
+// batch appended in one statement (append.go, indexNew), and triggers
+// replace the text of an edited message and remove a deleted one.
 //
 // A query drives the index newest first (ORDER BY rowid DESC, which FTS5
 // walks without sorting) and keeps the messages of the caller's
@@ -91,7 +91,7 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 			// An FTS5 string: double quotes doubled, nothing else special.
 			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 		} else {
-			where = append(where, `instr(parley_fold(m.text), `+arg(t)+`) > 0`)
+			where = append(where, shortTerm(t, arg(t)))
 		}
 	}
 
@@ -138,6 +138,29 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 		lowest = 0 // the window reached the oldest message
 	}
 	return pageOf(ms, limit, lowest), nil
+}
+
+// shortTerm is the condition that the text holds the folded term t (its
+// parameter p). A term without letters that have case (Chinese, Japanese,
+// digits) is looked for as it is; an ASCII one in SQLite's lower(), which
+// folds ASCII; only others need parley_fold, a call into Go per row.
+func shortTerm(t, p string) string {
+	switch {
+	case strings.ToUpper(t) == t:
+		return `instr(m.text, ` + p + `) > 0`
+	case isASCII(t):
+		return `instr(lower(m.text), ` + p + `) > 0`
+	}
+	return `instr(parley_fold(m.text), ` + p + `) > 0`
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // pageOf makes a page of up to limit messages from ms, which holds one
