@@ -193,17 +193,19 @@ async function closeNotifications(page: Page) {
  * DevTools protocol, as a push service would.
  */
 async function pushTo(page: Page, data: unknown) {
+  // The registration is the one whose worker controls this page: the
+  // protocol also reports the workers of other contexts on the same origin.
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
   const cdp: CDPSession = await page.context().newCDPSession(page);
   try {
-    const regs = new Promise<{ registrationId: string; scopeURL: string }[]>((resolve) => {
-      cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
-        const found = (e.registrations as { registrationId: string; scopeURL: string; isDeleted: boolean }[]).filter((r) => !r.isDeleted && r.scopeURL === server.url + '/');
-        if (found.length > 0) resolve(found);
+    const { targetInfo } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: { targetId: string } };
+    const reg = new Promise<string>((resolve) => {
+      cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+        for (const v of e.versions as { registrationId: string; controlledClients?: string[] }[]) if (v.controlledClients?.includes(targetInfo.targetId)) resolve(v.registrationId);
       });
     });
     await cdp.send('ServiceWorker.enable');
-    const [reg] = await regs;
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: reg.registrationId, data: JSON.stringify(data) });
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: await reg, data: JSON.stringify(data) });
   } finally {
     await cdp.detach();
   }

@@ -10,6 +10,9 @@ import { nameOf } from './format';
 import { passes } from './notifyLevel';
 import { navigate } from './router';
 
+/** How old a message a sync brings may be and still notify. */
+const SYNC_RECENT_MS = 5 * 60_000;
+
 export interface PageNotice {
   title: string;
   body: string;
@@ -112,18 +115,42 @@ export function startPageNotifications(deps: PageNotifierDeps): () => void {
     return false;
   };
 
-  const off = deps.onEvent((ev) => {
-    if (ev.ev !== 'message' || ev.change !== 'new') return;
+  // The newest seq this page has seen per conversation: a message comes as a
+  // live event, or, after the socket was lost for a while, in a sync.
+  const newest = new Map<number, number>();
+  const notify = (conversationId: number, msgs: Message[]) => {
     const me = deps.me();
-    const m = ev.message;
-    const conv = deps.conversation(m.conversation_id);
+    const conv = deps.conversation(conversationId);
     if (!me || !conv || Notification.permission !== 'granted') return;
-    if (!passes(conv, m, me.id) || usingApp() || lookingAt(conv.id)) return;
+    const fresh = msgs.filter((m) => passes(conv, m, me.id));
+    if (fresh.length === 0 || usingApp() || lookingAt(conv.id)) return;
     // One tab speaks for all: the hidden tab with the smallest id.
     for (const t of others.values()) if (!t.visible && t.tab < tabId) return;
-    const count = (counts.get(conv.id) ?? 0) + 1;
+    const count = (counts.get(conv.id) ?? 0) + fresh.length;
     counts.set(conv.id, count);
-    void show(pageNotice(conv, m, !!me.hide_notification_text, count), conv.id);
+    void show(pageNotice(conv, fresh[fresh.length - 1], !!me.hide_notification_text, count), conv.id);
+  };
+  const off = deps.onEvent((ev) => {
+    if (ev.ev === 'message' && ev.change === 'new') {
+      const m = ev.message;
+      if (m.seq <= (newest.get(m.conversation_id) ?? 0)) return;
+      newest.set(m.conversation_id, m.seq);
+      notify(m.conversation_id, [m]);
+    } else if (ev.ev === 'sync') {
+      // Messages a sync brings after a lost connection notify too when they
+      // are recent; a conversation's first sync on this page only sets where
+      // it stands.
+      const id = ev.conversation.id;
+      const had = newest.get(id);
+      const top = Math.max(had ?? 0, ...ev.messages.map((m) => m.seq));
+      newest.set(id, top);
+      if (had === undefined) return;
+      const recent = Date.now() - SYNC_RECENT_MS;
+      notify(
+        id,
+        ev.messages.filter((m) => m.seq > had && Date.parse(m.created_at) > recent),
+      );
+    }
   });
 
   return () => {

@@ -185,3 +185,25 @@ describe('receipts', () => {
     expect(s.conversations[7].unread).toBe(1);
   });
 });
+
+describe('unread mentions', () => {
+  it('counts new messages of others that mention me until they are read', () => {
+    let s = withConv(conv(7, { last_seq: 2, read_seq: 2, unread_mentions: 0 }));
+    s = applyMessages(s, 7, [msg(7, 3, { mentions: [1] })]);
+    s = applyMessages(s, 7, [msg(7, 4, { mentions: [5] })]); // someone else
+    s = applyMessages(s, 7, [msg(7, 3, { mentions: [1], mod: 9 })]); // an edit of one counted
+    expect(s.conversations[7].unread_mentions).toBe(1);
+    s = applyMessages(s, 7, [msg(7, 5, { mentions: [1] })]);
+    expect(s.conversations[7].unread_mentions).toBe(2);
+    s = applyReceipt(s, { conversation_id: 7, user_id: 1, delivered_seq: 5, read_seq: 5 });
+    expect(s.conversations[7].unread).toBe(0);
+    expect(s.conversations[7].unread_mentions).toBe(0);
+  });
+
+  it('ends when I write (sending reads everything before)', () => {
+    let s = withConv(conv(7, { last_seq: 2, read_seq: 2, unread_mentions: 0 }));
+    s = applyMessages(s, 7, [msg(7, 3, { mentions: [1] })]);
+    s = applyMessages(s, 7, [msg(7, 4, { mentions: [1], sender_id: 1 })]);
+    expect(s.conversations[7].unread_mentions).toBe(0);
+  });
+});
