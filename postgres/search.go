@@ -135,7 +135,9 @@ func (s *Store) buildSearchIndex(ctx context.Context, log *slog.Logger) {
 	if err == nil && valid != nil && *valid {
 		return
 	} else if err != nil && err != pgx.ErrNoRows {
-		log.Error("search index", "err", err)
+		if ctx.Err() == nil {
+			log.Error("search index", "err", err)
+		}
 		return
 	}
 	var locked bool
