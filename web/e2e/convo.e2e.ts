@@ -92,9 +92,17 @@ function message(page: Page, text: string): Locator {
 }
 
 async function openMenu(page: Page, m: Locator) {
-  await m.getByTestId('bubble').hover();
-  await m.getByRole('button', { name: 'Message actions' }).click();
-  await page.getByTestId('message-menu').waitFor();
+  // A scroll (a message arriving) closes a menu: try again then.
+  for (let i = 0; ; i++) {
+    await m.getByTestId('bubble').hover();
+    await m.getByRole('button', { name: 'Message actions' }).click();
+    try {
+      await page.getByTestId('message-menu').waitFor({ timeout: 5000 });
+      return;
+    } catch (e) {
+      if (i >= 2) throw e;
+    }
+  }
 }
 
 /** touchSwipe drags a touch pointer across el by dx pixels. */
@@ -323,6 +331,134 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
           expect(p.x + p.width).toBeLessThanOrEqual(w.width);
           expect(p.y + p.height).toBeLessThanOrEqual(w.height);
           await shot(page, `reaction-picker-${tag}`);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+
+  it('pins messages (admins in a group), shows them in a bar that cycles and jumps, live to the members', async () => {
+    const a = await person({ width: 1440, height: 900 }, 'light');
+    const b = await person({ width: 375, height: 740 }, 'light');
+    try {
+      await logIn(a.page, users.alice);
+      await logIn(b.page, users.bob);
+      await openChat(a.page, ids.group);
+      await openChat(b.page, ids.group);
+      // Bob is a member, not an admin: no Pin in his menu.
+      await openMenu(b.page, message(b.page, 'Train at 8, platform 3'));
+      expect(await b.page.getByRole('menuitem', { name: 'Pin' }).count()).toBe(0);
+      await b.page.keyboard.press('Escape');
+
+      await openMenu(a.page, message(a.page, 'Where do we meet on Saturday?\nI can bring the tent.'));
+      await a.page.getByRole('menuitem', { name: 'Pin', exact: true }).click();
+      const barA = a.page.getByTestId('pinned-bar');
+      await expect.poll(() => barA.textContent()).toContain('Where do we meet on Saturday?');
+      const barB = b.page.getByTestId('pinned-bar');
+      await expect.poll(() => barB.textContent()).toContain('Where do we meet on Saturday?');
+      await openMenu(a.page, message(a.page, 'Train at 8, platform 3'));
+      await a.page.getByRole('menuitem', { name: 'Pin', exact: true }).click();
+      await expect.poll(() => barB.textContent()).toContain('Pinned message 1 of 2');
+      expect(await barB.textContent()).toContain('Train at 8, platform 3');
+      // Pressing the bar shows that message and moves on to the next.
+      await barB.click();
+      await expect.poll(() => message(b.page, 'Train at 8, platform 3').getAttribute('data-highlight')).toBe('true');
+      await expect.poll(() => barB.textContent()).toContain('Pinned message 2 of 2');
+      await barB.click();
+      await expect.poll(() => message(b.page, 'Where do we meet on Saturday?\nI can bring the tent.').getAttribute('data-highlight')).toBe('true');
+      // Unpin.
+      await openMenu(a.page, message(a.page, 'Train at 8, platform 3'));
+      await a.page.getByRole('menuitem', { name: 'Unpin' }).click();
+      await expect.poll(() => barB.textContent()).not.toContain('of 2');
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it('keeps the chat list: pin to top, archive (back on a new message), mark unread, search, drafts across reloads', async () => {
+    const { context, page } = await person({ width: 1440, height: 900 }, 'light');
+    try {
+      await logIn(page, users.alice);
+      await page.getByTestId('conversation-list').waitFor();
+      const names = () => page.getByTestId('conversation-name').allTextContents();
+      const actions = async (name: string) => {
+        const item = page.getByTestId('conversation-list').locator('li').filter({ has: page.getByTestId('conversation-name').getByText(name, { exact: true }) });
+        await item.hover();
+        await item.getByRole('button', { name: `Chat actions: ${name}` }).click();
+        await page.getByTestId('message-menu').waitFor();
+      };
+      // Bob writes in Weekend trip: it is on top; pin Archive talk above it.
+      await say(tokens.bob, ids.group, 'Anyone there?');
+      await expect.poll(async () => (await names())[0]).toBe('Weekend trip');
+      await actions('Archive talk');
+      await page.getByRole('menuitem', { name: 'Pin to top' }).click();
+      await expect.poll(async () => (await names())[0]).toBe('Archive talk');
+      await page.getByTestId('pinned-chat').first().waitFor();
+      // Archive Weekend trip: it leaves the list for Archived (1).
+      await actions('Weekend trip');
+      await page.getByRole('menuitem', { name: 'Archive' }).click();
+      await expect.poll(() => names()).not.toContain('Weekend trip');
+      await expect.poll(() => page.getByTestId('archived-toggle').textContent()).toContain('Archived (1)');
+      await page.getByTestId('archived-toggle').click();
+      await expect.poll(() => names()).toEqual(['Weekend trip']);
+      await page.getByTestId('archived-toggle').click();
+      // A new message brings it back (it is not muted).
+      await say(tokens.bob, ids.group, 'Back from the archive');
+      await expect.poll(() => names()).toContain('Weekend trip');
+      // Mark unread: a dot, until opened.
+      await actions('Archive talk');
+      await page.getByRole('menuitem', { name: 'Mark as unread' }).click();
+      await page.getByTestId('marked-unread').waitFor();
+      // Search by name.
+      await page.getByLabel('Search chats').fill('weekend');
+      await expect.poll(() => names()).toEqual(['Weekend trip']);
+      await page.getByLabel('Search chats').fill('');
+      // A draft stays with its conversation, shown in the list, across a reload.
+      await openChat(page, ids.group);
+      await page.getByLabel('Message', { exact: true }).fill('half a thought');
+      await openChat(page, ids.long);
+      await expect.poll(() => page.getByTestId('marked-unread').count()).toBe(0);
+      const draft = page.getByTestId('conversation-item').filter({ has: page.getByTestId('draft-indicator') });
+      await expect.poll(() => draft.getByTestId('conversation-name').textContent()).toBe('Weekend trip');
+      await page.reload();
+      await page.getByTestId('draft-indicator').waitFor();
+      await openChat(page, ids.group);
+      expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe('half a thought');
+      await page.getByLabel('Message', { exact: true }).fill('');
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const w of widths) {
+    for (const theme of themes) {
+      const tag = `${w.name}-${theme}`;
+      it(`shows pins and the chat list's tools legibly: ${w.width} px, ${theme}`, async () => {
+        const { context, page } = await person({ width: w.width, height: w.height }, theme);
+        try {
+          const early = (await rest('GET', `/conversations/${ids.long}/messages?limit=5&after_seq=0`, undefined, tokens.alice)).messages as { seq: number; text: string }[];
+          await rest('PUT', `/conversations/${ids.long}/pins/${early.find((m) => m.text === 'The very first plan')!.seq}`, undefined, tokens.alice);
+          await logIn(page, users.alice);
+          if (w.width >= 768) {
+            await page.getByTestId('conversation-list').waitFor();
+            const item = page.getByTestId('conversation-list').locator('li').first();
+            await item.hover();
+            await item.getByRole('button', { name: /^Chat actions/ }).click();
+            await page.getByTestId('message-menu').waitFor();
+            await shot(page, `chat-menu-${tag}`);
+            expect(await seriousViolations(page), 'chat list menu').toEqual([]);
+            await page.keyboard.press('Escape');
+          } else {
+            await page.getByTestId('conversation-list').waitFor();
+            await shot(page, `chat-list-${tag}`);
+            expect(await seriousViolations(page), 'chat list').toEqual([]);
+          }
+          await openChat(page, ids.long);
+          await page.getByTestId('pinned-bar').waitFor();
+          await shot(page, `pinned-bar-${tag}`);
+          expect(await seriousViolations(page), 'pinned bar').toEqual([]);
         } finally {
           await context.close();
         }

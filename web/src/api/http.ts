@@ -1,6 +1,6 @@
 // A small REST client for /api/v1. Errors become ApiError with the protocol's
 // code, message and field.
-import type { Conversation, Features, IceServersReply, Member, Message, MuteChoice, NotifyLevel, NotifySettings, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
+import type { ChatListEntry, Conversation, Features, IceServersReply, Member, Message, MuteChoice, NotifyLevel, NotifySettings, Pin, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -162,6 +162,10 @@ export const api = {
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   react: (id: number, seq: number, emoji: string, on: boolean) => request<{ message: Message; changed: boolean }>('POST', `/conversations/${id}/messages/${seq}/reactions`, { emoji, on }),
+  pins: (id: number) => request<{ pins: Pin[] }>('GET', `/conversations/${id}/pins`),
+  pin: (id: number, seq: number, on: boolean) => request<{ pins: Pin[]; changed: boolean }>(on ? 'PUT' : 'DELETE', `/conversations/${id}/pins/${seq}`),
+  chatList: () => request<{ chat_list: ChatListEntry[] }>('GET', '/me/chat-list'),
+  setChatList: (id: number, patch: { pinned?: boolean; archived?: boolean; marked_unread?: boolean }) => request<{ entry: ChatListEntry }>('PATCH', `/conversations/${id}/chat-list`, patch),
   markRead: (id: number, seq: number) => request<{ delivered_seq: number; read_seq: number }>('POST', `/conversations/${id}/read`, { seq }),
 
   /** POST …/suggestions: the response's body is the Server-Sent Events stream (see api/sse.ts). */

@@ -203,7 +203,25 @@ export type ServerEvent =
   | { ev: 'sync'; conversation: Conversation; messages: Message[]; changes: Message[]; members: Member[]; has_more: boolean; changes_more?: boolean }
   | { ev: 'synced' }
   | ReactionEvent
+  | { ev: 'pins'; conversation_id: number; pins: Pin[] }
+  | { ev: 'chat_list'; entry: ChatListEntry }
   | CallEvent;
+
+/** A pinned message (docs/protocol.md, "Pins"). */
+export interface Pin {
+  seq: number;
+  pinned_by: number;
+  pinned_at: string;
+  message: ReplyPreview;
+}
+
+/** How I keep one conversation in my chat list (docs/protocol.md, "Chat list"). */
+export interface ChatListEntry {
+  conversation_id: number;
+  pinned_at: string | null;
+  archived_at: string | null;
+  marked_unread: boolean;
+}
 
 export interface ReactionEvent {
   ev: 'reaction';

@@ -6,8 +6,8 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
 import type { Member } from '../api/types';
 import { chat, client, session } from '../app';
-import { setReplyTo, useReplyTo } from '../state/compose';
 import { stage, staged, take } from '../state/staged';
+import { draftOf, saveDraft, setReplyTo, useReplyTo } from '../state/compose';
 import { useStore } from '../state/store';
 import { insertMention, mentionCandidates, mentionQuery } from '../lib/mentions';
 import { AttachButton, StagedFiles, useFileLimits } from './ComposerFiles';
@@ -21,13 +21,16 @@ import { Icon, icons } from './ui';
 const MAX = 4096;
 
 export function Composer({ conversationId, onSent }: { conversationId: number; onSent?: () => void }) {
-  const [text, setText] = useState('');
+  // What was written and not sent stays, across reloads.
+  const [text, setText] = useState(() => draftOf(chat.get().me?.id, conversationId));
   const ref = useRef<HTMLTextAreaElement>(null);
   const suggestionsOn = useStore(session, (s) => s.features.suggestions);
   const online = useStore(chat, (s) => s.connection.status === 'online');
   const sugg = useSuggestions(conversationId);
   const replyTo = useReplyTo(conversationId);
   const meId = useStore(chat, (s) => s.me?.id);
+
+  useEffect(() => saveDraft(chat.get().me?.id, conversationId, text), [conversationId, text]);
 
   // Answering a message: write the answer.
   useEffect(() => {

@@ -9,12 +9,14 @@ import type { Attachment, Conversation, Message } from '../api/types';
 import { chat, client } from '../app';
 import { dayKey, formatDay, nameOf } from '../lib/format';
 import { applyMessages, markOf } from '../state/chat';
-import { setReplyTo } from '../state/compose';
+import { jumps, setReplyTo } from '../state/compose';
+import { setPins, usePins } from '../state/lists';
 import { previewOf } from '../state/convo';
 import { useStore } from '../state/store';
 import { OpenImage } from './Attachments';
 import { Lightbox } from './Lightbox';
 import { MessageBubble, PendingBubble, type MentionNames } from './MessageBubble';
+import type { MessageAction } from './MessageMenu';
 import { SystemMessage } from './SystemMessage';
 import { CopyButton, Spinner } from './ui';
 
@@ -214,6 +216,28 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
       highlightTimer.current = setTimeout(() => setHighlight(null), 2500);
     });
   };
+  // The pinned bar asks for a message.
+  const jumpRequest = useStore(jumps, (j) => (j && j.id === conv.id ? j : null));
+  const jumpRef = useRef(jump);
+  useEffect(() => {
+    jumpRef.current = jump;
+  });
+  useEffect(() => {
+    if (jumpRequest) void jumpRef.current(jumpRequest.seq);
+  }, [jumpRequest]);
+  const pins = usePins(conv.id);
+  const canPin = conv.kind === 'direct' || conv.role === 'owner' || conv.role === 'admin';
+  const pinActions = (m: Message): MessageAction[] => {
+    if (!canPin || m.kind !== 'text') return [];
+    const pinned = !!pins?.some((p) => p.seq === m.seq);
+    return [
+      {
+        key: 'pin',
+        label: pinned ? 'Unpin' : 'Pin',
+        onSelect: () => void api.pin(conv.id, m.seq, !pinned).then((r) => setPins(conv.id, r.pins), (e) => setJumpError((e as Error).message)),
+      },
+    ];
+  };
   const reply = (m: Message) => setReplyTo(conv.id, m);
   const react = async (m: Message, emoji: string, on: boolean) => {
     const { message } = await api.react(conv.id, m.seq, emoji, on);
@@ -292,12 +316,12 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
                 meId={me?.id}
                 name={names}
                 onReply={() => reply(m)}
-                extraActions={!mine && m.kind === 'text' ? [{ key: 'report', label: 'Report…', onSelect: () => void reportMessage(m) }] : undefined}
                 onReact={(e, on) => react(m, e, on)}
                 quote={quoteOf(m)}
                 onJump={(seq) => void jump(seq)}
                 highlight={highlight === m.seq}
                 mentions={m.mentions?.length ? mentionNames(m.mentions) : undefined}
+                extraActions={[...pinActions(m), ...(!mine && m.kind === 'text' ? [{ key: 'report', label: 'Report…', onSelect: () => void reportMessage(m) }] : [])]}
               />
             )}
           </Fragment>

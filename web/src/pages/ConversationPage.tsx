@@ -12,6 +12,7 @@ import { Handle } from '../components/Handle';
 import { MembersPanel } from '../components/MembersPanel';
 import { MessageList } from '../components/MessageList';
 import { NotifyButton } from '../components/NotifyButton';
+import { PinnedBar } from '../components/PinnedBar';
 import { TypingIndicator } from '../components/TypingIndicator';
 import { Avatar, Icon, icons, Spinner } from '../components/ui';
 import { photoOf } from '../lib/files';
@@ -99,6 +100,7 @@ function ConversationView({ conv }: { conv: Conversation }) {
             }}
           />
         )}
+        <PinnedBar conv={conv} />
         {at > 0 ? <HistoryWindow conv={conv} at={at} onLatest={latest} /> : <MessageList conv={conv} dividerAfter={dividerAfter} />}
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
