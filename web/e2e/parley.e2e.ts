@@ -494,7 +494,7 @@ describe.skipIf(!run).sequential('Parley in Chromium', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/settings');
-    await page.getByText('This device').waitFor();
+    await page.getByTestId('session-list').getByText('This device', { exact: true }).waitFor();
     // Two sessions now: log out the other one (Carol's first browser).
     await page.getByRole('button', { name: 'Log out other sessions' }).click();
     await page.getByText(/Logged out 1 other session/).waitFor();
