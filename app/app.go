@@ -360,6 +360,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "parley_ws_connections", Help: "Open WebSocket connections on this node.",
 	}, func() float64 { return float64(n.Registry.Conns()) }))
+	n.Metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "parley_messages_sent_total", Help: "Messages people sent through this node (REST or WebSocket), resends of a stored one not counted.",
+	}, func() float64 { return float64(n.Service.MessagesSent()) }))
 	if cfg.NATSURL != "" && cfg.RepairInterval >= 0 {
 		n.Repair = repair.New(n.Registry, n.Service, cfg.RepairInterval, log)
 		n.Repair.Start()

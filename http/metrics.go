@@ -44,10 +44,10 @@ type metrics struct {
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "parley_http_requests_total", Help: "HTTP API requests by route pattern and status.",
+			Name: "parley_http_requests_total", Help: "HTTP API requests by route pattern and status (WebSocket upgrades not counted).",
 		}, []string{"route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "parley_http_request_seconds", Help: "HTTP API request latency by route pattern.",
+			Name: "parley_http_request_duration_seconds", Help: "HTTP API request latency by route pattern (WebSocket upgrades not counted).",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 	}

@@ -75,6 +75,9 @@ func (s *Service) SendMessage(ctx context.Context, userID int64, o Outgoing) (pa
 		return parley.Message{}, false, &parley.Error{Code: parley.ECLIENTMSGID, Field: "client_msg_id",
 			Message: "This client_msg_id was already used for a message with other text; use a new one for a new message."}
 	}
+	if created {
+		s.sent.Add(1)
+	}
 	s.publishMessage(ctx, m, "new")
 	return m, created, nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley"
@@ -113,7 +114,12 @@ type Service struct {
 	}
 	files *Files // the attachments side; nil until NewFiles
 	kinds kindCache
+	sent  atomic.Int64 // messages stored by SendMessage (see MessagesSent)
 }
+
+// MessagesSent is how many messages people have sent through this service
+// since it started (resends of a stored one not counted).
+func (s *Service) MessagesSent() int64 { return s.sent.Load() }
 
 // New returns a Service.
 func New(store parley.Store, bus parley.Bus, cfg Config, log *slog.Logger) (*Service, error) {
