@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	pbench "parley/bench"
 )
 
@@ -68,7 +66,7 @@ func addCommonFlags(f *flags, scenario string) *benchCommon {
 
 // cpus returns the CPU sets the flags ask for the server and the bench
 // (nil: not restricted).
-func (c *benchCommon) cpus() (server, self *unix.CPUSet, err error) {
+func (c *benchCommon) cpus() (server, self *pbench.CPUSet, err error) {
 	srv, own := *c.serverCPUs, *c.benchCPUs
 	if *c.pin {
 		if srv == "" && *c.spawn {
@@ -194,7 +192,7 @@ type spawned struct {
 // spawnServer starts this binary's 'serve' on a free loopback port with a
 // fresh data folder and waits until it answers /healthz.
 // With cpus set, it runs only on those CPUs.
-func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr io.Writer) (*spawned, error) {
+func spawnServer(ctx context.Context, args []string, cpus *pbench.CPUSet, stderr io.Writer) (*spawned, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -227,8 +225,7 @@ func spawnServer(ctx context.Context, args []string, cpus *unix.CPUSet, stderr i
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// If the bench dies, so does its server.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	stopWithParent(cmd) // if the bench dies, so does its server (Linux)
 	if cpus != nil {
 		err = pbench.StartPinned(cmd, *cpus)
 	} else {
