@@ -465,4 +465,28 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
       });
     }
   }
+
+  it('shows who has my message and who read it (Message info), in both themes at both widths', async () => {
+    await rest('POST', `/conversations/${ids.group}/read`, { seq: 3 }, tokens.bob);
+    for (const w of widths) {
+      for (const theme of themes) {
+        const { context, page } = await person({ width: w.width, height: w.height }, theme);
+        try {
+          await logIn(page, users.alice);
+          await openChat(page, ids.group);
+          await openMenu(page, message(page, 'Train at 8, platform 3'));
+          await page.getByRole('menuitem', { name: 'Info' }).click();
+          const info = page.getByTestId('message-info');
+          await info.waitFor();
+          await expect.poll(() => info.getByTestId('info-read').textContent()).toContain(users.bob);
+          await shot(page, `message-info-${w.name}-${theme}`);
+          expect(await seriousViolations(page), 'message info').toEqual([]);
+          await page.getByRole('button', { name: 'Close' }).click();
+          await expect.poll(() => info.count()).toBe(0);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+  });
 });

@@ -16,6 +16,7 @@ import { useStore } from '../state/store';
 import { OpenImage } from './Attachments';
 import { Lightbox } from './Lightbox';
 import { MessageBubble, PendingBubble, type MentionNames } from './MessageBubble';
+import { MessageInfo } from './MessageInfo';
 import type { MessageAction } from './MessageMenu';
 import { SystemMessage } from './SystemMessage';
 import { CopyButton, Spinner } from './ui';
@@ -238,6 +239,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
       },
     ];
   };
+  const [info, setInfo] = useState<Message | null>(null);
   const reply = (m: Message) => setReplyTo(conv.id, m);
   const react = async (m: Message, emoji: string, on: boolean) => {
     const { message } = await api.react(conv.id, m.seq, emoji, on);
@@ -321,7 +323,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
                 onJump={(seq) => void jump(seq)}
                 highlight={highlight === m.seq}
                 mentions={m.mentions?.length ? mentionNames(m.mentions) : undefined}
-                extraActions={[...pinActions(m), ...(!mine && m.kind === 'text' ? [{ key: 'report', label: 'Report…', onSelect: () => void reportMessage(m) }] : [])]}
+                extraActions={[...pinActions(m), ...(mine && m.kind === 'text' ? [{ key: 'info', label: 'Info', onSelect: () => setInfo(m) }] : []), ...(!mine && m.kind === 'text' ? [{ key: 'report', label: 'Report…', onSelect: () => void reportMessage(m) }] : [])]}
               />
             )}
           </Fragment>
@@ -332,6 +334,7 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
           {reported}
         </p>
       )}
+      {info && me && <MessageInfo conv={conv} message={info} members={members} meId={me.id} onClose={() => setInfo(null)} />}
       {jumpError && (
         <p role="alert" className="mx-auto my-2 rounded-full bg-surface px-3 py-1 text-xs text-red-700 shadow-sm">
           {jumpError}
