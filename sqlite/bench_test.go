@@ -73,6 +73,12 @@ func BenchmarkAppendParallel(b *testing.B) {
 // is the process's CPU time (user + system, senders included) per message:
 // steadier than msgs/s on a shared machine.
 func BenchmarkAppendDirect(b *testing.B) {
+	for _, senders := range []int{64, 2000} {
+		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) { benchmarkAppendDirect(b, senders) })
+	}
+}
+
+func benchmarkAppendDirect(b *testing.B, senders int) {
 	s := open(b)
 	const pairs = 1000
 	users := make([]parley.User, 2*pairs)
@@ -86,7 +92,7 @@ func BenchmarkAppendDirect(b *testing.B) {
 	var worker atomic.Int64
 	batches0, writes0 := s.BatchStats()
 	cpu0 := cpuTime()
-	b.SetParallelism(64 / max(1, runtime.GOMAXPROCS(0)))
+	b.SetParallelism(max(1, senders/max(1, runtime.GOMAXPROCS(0))))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		w := worker.Add(1)

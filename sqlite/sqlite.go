@@ -53,8 +53,12 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// maxBatch caps the writes committed in one transaction.
-const maxBatch = 256
+// maxBatch caps the writes committed in one transaction. A commit's cost
+// is mostly its fsync, which grows slowly with the pages written, so a
+// writer that falls behind catches up by committing more at once: with
+// 2,000 sends waiting (one per connection of 'parley bench pairs'), a cap
+// of 256 left each commit waiting for the previous one's fsync.
+const maxBatch = 2048
 
 // walCheckpointPages is how many pages the WAL may hold before the writer,
 // after a commit, copies them into the database file (a checkpoint).
