@@ -132,17 +132,19 @@ function ConversationHeader({ conv, onMembers, membersOpen, onSearch, searchOpen
   const gone = direct && !!conv.peer && isDeleted(conv.peer);
   const subtitle = gone ? 'No longer on Parley' : direct ? (presence?.online ? 'online' : formatLastSeen(presence?.last_seen ?? conv.peer?.last_seen)) : `${conv.member_count} ${conv.member_count === 1 ? 'member' : 'members'}`;
   return (
-    <header className="flex h-16 shrink-0 items-center gap-3 border-b border-slate-200 bg-surface px-2 sm:px-4">
+    <header className="flex h-16 shrink-0 items-center gap-1 border-b border-slate-200 bg-surface px-2 sm:gap-3 sm:px-4">
       <Link to="/" aria-label="Back to conversations" className="rounded-full p-2 text-slate-600 hover:bg-slate-100 md:hidden">
         <Icon d={icons.back} />
       </Link>
       <Avatar name={conv.name} seed={direct && conv.peer ? conv.peer.id : conv.id * 7 + 3} online={direct && !gone ? !!presence?.online : undefined} src={photoOf(conv)} />
       <div className="min-w-0 flex-1">
-        <div className="flex min-w-0 items-baseline gap-2">
-          <h1 className="shrink-[4] truncate font-semibold leading-tight" data-testid="conversation-title">
+        {/* On a phone the header's buttons leave little room: the handle then
+            wraps under the name instead of squeezing it away. */}
+        <div className="flex min-w-0 flex-wrap items-baseline gap-x-2 pl-1 sm:pl-0">
+          <h1 className="max-w-full shrink-[4] truncate font-semibold leading-tight" data-testid="conversation-title">
             {conv.name}
           </h1>
-          {direct && conv.peer && <Handle username={conv.peer.username} className="text-sm text-slate-500" />}
+          {direct && conv.peer && <Handle username={conv.peer.username} className="max-w-full text-sm leading-tight text-slate-500" />}
         </div>
         <p className={`truncate text-xs ${direct && presence?.online ? 'text-emerald-700' : 'text-slate-500'}`} data-testid="conversation-subtitle">
           {subtitle}
