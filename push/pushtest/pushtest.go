@@ -263,8 +263,9 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.pushes = append(s.pushes, Push{Subscription: name, Payload: payload, Raw: plain, TTL: ttl,
 		Urgency: r.Header.Get("Urgency"), Topic: r.Header.Get("Topic"), At: time.Now()})
+	n := len(s.pushes)
 	s.mu.Unlock()
-	w.Header().Set("Location", s.srv.URL+"/message/"+strconv.Itoa(len(s.pushes)))
+	w.Header().Set("Location", s.srv.URL+"/message/"+strconv.Itoa(n))
 	w.WriteHeader(http.StatusCreated)
 }
 
