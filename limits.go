@@ -33,6 +33,9 @@ const (
 	DefaultMaxMembers = 1000
 	// SyncPageSize bounds the messages one sync returns per conversation.
 	SyncPageSize = 200
+	// ForwardTargetsMax bounds the conversations one forward sends a
+	// message to.
+	ForwardTargetsMax = 5
 )
 
 var (

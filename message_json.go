@@ -109,6 +109,9 @@ func (m *Message) AppendJSON(b []byte) []byte {
 	if len(m.Reactions) > 0 {
 		b = AppendReactionsJSON(append(b, `,"reactions":`...), m.Reactions)
 	}
+	if m.Forwarded {
+		b = append(b, `,"forwarded":true`...)
+	}
 	return append(b, '}')
 }
 

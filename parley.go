@@ -194,6 +194,10 @@ type Message struct {
 	// Reactions are the emoji people put on the message, in the order
 	// each first appeared (absent when there are none).
 	Reactions []Reaction `json:"reactions,omitempty"`
+	// Forwarded marks a message its sender forwarded from another
+	// conversation. Nothing else of the original is kept: not where it
+	// came from, nor who wrote it.
+	Forwarded bool `json:"forwarded,omitempty"`
 }
 
 // SystemInfo describes a system message: what happened, who did it, to whom.

@@ -305,6 +305,9 @@ type NewMessage struct {
 	// ErrBadReplyTo; the stored message comes with its preview
 	// (Message.Reply).
 	ReplyTo int64
+	// Forwarded marks a message forwarded from another conversation
+	// (Message.Forwarded).
+	Forwarded bool
 }
 
 // MessageQuery selects a page of history. With AroundSeq set, the page is

@@ -485,6 +485,12 @@ func (t *timedStore) CreateUpload(ctx context.Context, u *Upload, quota int64, n
 	return bounded0(t, ctx, func(ctx context.Context) error { return t.s.CreateUpload(ctx, u, quota, now) })
 }
 
+func (t *timedStore) CopyAttachments(ctx context.Context, conversationID, seq, ownerID, quota int64, now time.Time) ([]Upload, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]Upload, error) {
+		return t.s.CopyAttachments(ctx, conversationID, seq, ownerID, quota, now)
+	})
+}
+
 func (t *timedStore) Upload(ctx context.Context, id int64) (Upload, error) {
 	return bounded(t, ctx, func(ctx context.Context) (Upload, error) { return t.s.Upload(ctx, id) })
 }

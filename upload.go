@@ -12,7 +12,9 @@ import (
 // message it is the uploader's alone; then it is that message's attachment,
 // visible to the members of the message's conversation, and it goes when
 // the message is deleted. An upload never attached is deleted after
-// UploadTTL.
+// UploadTTL. A forward copies the uploads (UploadStore.CopyAttachments):
+// a copy is another upload of the same blob, so each message's files go
+// with that message alone, and the bytes stay while either uses them.
 type Upload struct {
 	ID      int64
 	OwnerID int64
@@ -169,6 +171,18 @@ type UploadStore interface {
 	// nothing changes. It returns the upload. ENOTFOUND if there is no such
 	// upload; ErrBlobBusy.
 	SetThumbnail(ctx context.Context, id int64, key string, size int64, now time.Time) (Upload, error)
+	// CopyAttachments copies the attachments of message seq of a
+	// conversation, for ownerID to forward: in one transaction, new
+	// uploads of ownerID's, not attached, with the same blobs (a reference
+	// taken to each, thumbnail included), name, size, type and measures,
+	// in the message's order (none for a message without attachments).
+	// They are uploads like any other: attached by an append, deleted
+	// with their message, or after UploadTTL if never attached. Their
+	// sizes count toward ownerID's quota: ErrQuota if ownerID's uploads
+	// would then hold more than quota bytes. ENOTFOUND if ownerID is not
+	// a member of the conversation, or there is no such message, or it is
+	// deleted or a system message.
+	CopyAttachments(ctx context.Context, conversationID, seq, ownerID, quota int64, now time.Time) ([]Upload, error)
 	// DeleteUpload deletes an upload of ownerID's that is not attached,
 	// releasing its blobs; ENOTFOUND if ownerID has no such upload.
 	DeleteUpload(ctx context.Context, ownerID, id int64) error

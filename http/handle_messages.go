@@ -17,6 +17,7 @@ type Messages interface {
 	Edit(ctx context.Context, userID, conversationID, seq int64, text string) (parley.Message, error)
 	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
 	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
+	Forward(ctx context.Context, userID, conversationID, seq int64, clientMsgID string, targets []int64) ([]service.ForwardResult, error)
 }
 
 func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
@@ -36,6 +37,45 @@ func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (i
 	m, isNew, err := s.svc.SendMessage(r.Context(), u.ID, service.Outgoing{ConversationID: id[0], ClientMsgID: req.ClientMsgID,
 		Text: req.Text, Attachments: req.Attachments, ReplyTo: req.ReplyTo})
 	return created(isNew), map[string]any{"message": m}, err
+}
+
+// forwardResult is one target's part of a forward's answer: the message
+// sent there, or the error that refused it.
+type forwardResult struct {
+	ConversationID int64             `json:"conversation_id"`
+	Message        *parley.Message   `json:"message,omitempty"`
+	Created        bool              `json:"created"`
+	Error          *parley.ErrorBody `json:"error,omitempty"`
+}
+
+func (s *Server) handleForward(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	var req struct {
+		ClientMsgID     string  `json:"client_msg_id"`
+		ConversationIDs []int64 `json:"conversation_ids"`
+	}
+	id, err := ids(r, "id", "seq")
+	if err == nil {
+		err = decode(r, &req)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := s.svc.Forward(r.Context(), u.ID, id[0], id[1], req.ClientMsgID, req.ConversationIDs)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]forwardResult, len(res))
+	anyNew := false
+	for i, fr := range res {
+		out[i] = forwardResult{ConversationID: fr.ConversationID, Created: fr.Created}
+		if fr.Err != nil {
+			out[i].Error = new(parley.BodyOf(fr.Err))
+		} else {
+			out[i].Message = &fr.Message
+		}
+		anyNew = anyNew || fr.Created
+	}
+	return created(anyNew), map[string]any{"results": out}, nil
 }
 
 func (s *Server) handleHistory(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {

@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("PATCH /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleEdit))
 	api.Handle("DELETE /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleDelete))
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
+	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/forward", s.api(s.handleForward))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/reactions", s.api(s.handleReact))
 	api.Handle("GET /api/v1/conversations/{id}/pins", s.api(s.handlePins))
 	api.Handle("PUT /api/v1/conversations/{id}/pins/{seq}", s.api(s.handlePin(true)))

@@ -21,7 +21,7 @@ func messageColumns(m, u string) string {
 		coalesce(%[1]s.mod, 0), coalesce(%[1]s.sender_id, 0), coalesce(%[1]s.client_msg_id, ''),
 		coalesce(%[1]s.kind, ''), coalesce(%[1]s.body, ''), %[1]s.system,
 		%[1]s.created_at, %[1]s.edited_at, %[1]s.deleted_at, %[2]s.username, %[2]s.display_name, %[1]s.mentions,
-		%[1]s.attachments, coalesce(%[1]s.reply_to, 0), %[1]s.reactions`, m, u)
+		%[1]s.attachments, coalesce(%[1]s.reply_to, 0), %[1]s.reactions, coalesce(%[1]s.forwarded, false)`, m, u)
 }
 
 // selectMessage reads messages as m with senders as u.
@@ -42,7 +42,7 @@ func (s *messageScan) dest() []any {
 	m := &s.msg
 	return []any{&m.ID, &m.ConversationID, &m.Seq, &m.Mod, &m.SenderID, &m.ClientMsgID,
 		&m.Kind, &m.Text, &s.system, &s.createdAt, &m.EditedAt, &m.DeletedAt, &s.username, &s.displayName, &m.Mentions,
-		&s.attachments, &m.ReplyTo, &s.reactions}
+		&s.attachments, &m.ReplyTo, &s.reactions, &m.Forwarded}
 }
 
 // message finishes a scanned message: times in UTC, System decoded, Sender
@@ -104,7 +104,7 @@ func deref(s *string) string {
 // attachments (uploads $10, which must all be the sender's and not
 // attached, else it is refused; $11 their list as the message shows it)
 // and the seq it replies to ($12, 0: none; a message of the conversation,
-// else it is refused), moves the sender's marks to it, and returns its id,
+// else it is refused) and whether it is forwarded ($13), moves the sender's marks to it, and returns its id,
 // seq, mod and sender's names, and the message it replies to; no row if it
 // was refused.
 //
@@ -128,9 +128,9 @@ WITH c AS (
 	RETURNING last_seq, last_mod
 ), m AS (
 	INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, body, system, created_at, mentions,
-		attachments, reply_to)
+		attachments, reply_to, forwarded)
 	SELECT $1, c.last_seq, c.last_mod, nullif($2::bigint, 0), nullif($3::text, ''), $4::text, $5::text, $6::jsonb, $7::timestamptz,
-		$9::bigint[], $11::jsonb, nullif($12::bigint, 0)
+		$9::bigint[], $11::jsonb, nullif($12::bigint, 0), $13::boolean
 	FROM c
 	RETURNING id, seq, mod, sender_id
 ), att AS (
@@ -165,7 +165,7 @@ func appendArgs(nm parley.NewMessage, system []byte, anySender bool, ups []parle
 		attach = parley.AttachmentsJSON(ups)
 	}
 	return []any{nm.ConversationID, nm.SenderID, nm.ClientMsgID, nm.Kind, nm.Text, system, nm.CreatedAt, anySender,
-		mentionsArg(nm.Mentions), mentionsArg(nm.Attachments), attach, nm.ReplyTo}
+		mentionsArg(nm.Mentions), mentionsArg(nm.Attachments), attach, nm.ReplyTo, nm.Forwarded}
 }
 
 // mentionsArg is a message's mentions as the mentions column stores them
@@ -196,6 +196,7 @@ func scanAppended(row pgx.Row, nm parley.NewMessage, ups []parley.Upload) (parle
 	}
 	m.ConversationID, m.SenderID, m.ClientMsgID = nm.ConversationID, nm.SenderID, nm.ClientMsgID
 	m.Kind, m.Text, m.CreatedAt = nm.Kind, nm.Text, nm.CreatedAt
+	m.Forwarded = nm.Forwarded
 	m.Mentions = slices.Clone(mentionsArg(nm.Mentions))
 	m.Attachments = parley.Attachments(ups)
 	if nm.System != nil {

@@ -139,6 +139,72 @@ func deleteUploads(ctx context.Context, tx pgx.Tx, query string, args ...any) (i
 	return len(keys), nil
 }
 
+// CopyAttachments copies a message's attachments as new uploads of
+// ownerID's, for a forward. The owner's row is locked first, as by
+// CreateUpload, for the quota; then the message's, which a deletion
+// updates: a deletion waits for the copy, or the copy sees the deletion.
+func (s *Store) CopyAttachments(ctx context.Context, conversationID, seq, ownerID, quota int64, now time.Time) ([]parley.Upload, error) {
+	created := utc(now)
+	var out []parley.Upload
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = nil
+		var used int64
+		err := tx.QueryRow(ctx, `
+			WITH o AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE)
+			SELECT coalesce((SELECT sum(size) FROM uploads WHERE owner_id = $1), 0) FROM o
+			WHERE EXISTS (SELECT FROM members WHERE conversation_id = $2 AND user_id = $1)`,
+			ownerID, conversationID).Scan(&used)
+		if err != nil {
+			return err // no row: no such user, or not a member
+		}
+		m, err := scanMessage(tx.QueryRow(ctx, selectMessage+`WHERE m.conversation_id = $1 AND m.seq = $2 FOR SHARE OF m`,
+			conversationID, seq))
+		if err != nil {
+			return err
+		}
+		if m.Kind != parley.MessageText || m.DeletedAt != nil {
+			return parley.ErrNotFound
+		}
+		for _, a := range m.Attachments {
+			u, err := scanUpload(tx.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, a.ID))
+			if err != nil {
+				return err // a message's attachments are its uploads
+			}
+			if used += u.Size; used > quota {
+				return parley.ErrQuota
+			}
+			// The message's upload holds a reference to each blob: claims
+			// never find them doomed.
+			if err := claimBlob(ctx, tx, u.Key, u.Size, now); err != nil {
+				return err
+			}
+			if u.ThumbKey != "" {
+				var size int64
+				if err := tx.QueryRow(ctx, `SELECT size FROM blobs WHERE key = $1`, u.ThumbKey).Scan(&size); err != nil {
+					return err
+				}
+				if err := claimBlob(ctx, tx, u.ThumbKey, size, now); err != nil {
+					return err
+				}
+			}
+			c := u
+			c.OwnerID, c.CreatedAt, c.ConversationID, c.MessageID = ownerID, created, 0, 0
+			err = tx.QueryRow(ctx, `INSERT INTO uploads (owner_id, blob_key, name, size, content_type, width, height,
+				duration, thumb_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10) RETURNING id`,
+				c.OwnerID, c.Key, c.Name, c.Size, c.ContentType, c.Width, c.Height, c.Duration, c.ThumbKey, c.CreatedAt).Scan(&c.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeleteUpload deletes one of the owner's uploads not attached.
 func (s *Store) DeleteUpload(ctx context.Context, ownerID, id int64) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {

@@ -40,6 +40,9 @@ type Outgoing struct {
 	// ReplyTo is the seq of the message this one answers (0: none): one
 	// of the conversation's, else EINVALID (field reply_to).
 	ReplyTo int64
+	// Forwarded marks the message forwarded: Forward sets it, never a
+	// client.
+	Forwarded bool
 }
 
 // SendMessage is Send with every field a message may have.
@@ -67,7 +70,7 @@ func (s *Service) SendMessage(ctx context.Context, userID int64, o Outgoing) (pa
 	}
 	m, created, err := s.store.AppendMessage(ctx, parley.NewMessage{ConversationID: conversationID, SenderID: userID,
 		ClientMsgID: clientMsgID, Kind: parley.MessageText, Text: text, CreatedAt: s.Now(), Mentions: mentions,
-		Attachments: attachments, ReplyTo: o.ReplyTo})
+		Attachments: attachments, ReplyTo: o.ReplyTo, Forwarded: o.Forwarded})
 	if err != nil {
 		return parley.Message{}, false, err
 	}

@@ -375,11 +375,11 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 	seq, mod := h.lastSeq+1, h.lastMod+1
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO messages (conversation_id, seq, mod, sender_id, client_msg_id, kind, text, system, created_at, mentions,
-			attachments, reply_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			attachments, reply_to, forwarded)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
 		nm.ConversationID, seq, mod, nullInt(nm.SenderID), nullStr(nm.ClientMsgID), nm.Kind, nm.Text, system, ts(created),
-		mentionsJSON(nm.Mentions), nullStr(string(parley.AttachmentsJSON(ups))), nullInt(nm.ReplyTo))
+		mentionsJSON(nm.Mentions), nullStr(string(parley.AttachmentsJSON(ups))), nullInt(nm.ReplyTo), nm.Forwarded)
 	if err != nil {
 		return parley.Message{}, false, err
 	}
@@ -432,6 +432,7 @@ func appendRow(ctx context.Context, tx *wtx, nm *parley.NewMessage) (parley.Mess
 		Attachments:    parley.Attachments(ups),
 		ReplyTo:        nm.ReplyTo,
 		Reply:          reply,
+		Forwarded:      nm.Forwarded,
 	}
 	if sender != nil {
 		m.Sender = new(sender.ref)

@@ -13,7 +13,8 @@ import (
 // msgCols and msgFrom read a message with its sender's names.
 const (
 	msgCols = `m.id, m.conversation_id, m.seq, m.mod, m.sender_id, m.client_msg_id, m.kind, m.text, m.system,
-		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments, m.reply_to, m.reactions`
+		m.created_at, m.edited_at, m.deleted_at, u.username, u.display_name, m.mentions, m.attachments, m.reply_to, m.reactions,
+		m.forwarded`
 	msgFrom = `messages m LEFT JOIN users u ON u.id = m.sender_id`
 )
 
@@ -27,12 +28,13 @@ type msgRow struct {
 	mentions, attachments             sql.NullString
 	replyTo                           sql.NullInt64
 	reactions                         sql.NullString
+	forwarded                         sql.NullBool
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.id, &r.conv, &r.seq, &r.mod, &r.sender, &r.clientMsgID, &r.kind, &r.text, &r.system,
 		&r.created, &r.edited, &r.deleted, &r.senderUsername, &r.senderDisplayName, &r.mentions, &r.attachments,
-		&r.replyTo, &r.reactions}
+		&r.replyTo, &r.reactions, &r.forwarded}
 }
 
 func (r *msgRow) ok() bool { return r.id.Valid }
@@ -51,6 +53,7 @@ func (r *msgRow) message() (parley.Message, error) {
 		EditedAt:       tmp(r.edited),
 		DeletedAt:      tmp(r.deleted),
 		ReplyTo:        r.replyTo.Int64,
+		Forwarded:      r.forwarded.Bool,
 	}
 	if r.sender.Valid {
 		m.Sender = &parley.UserRef{ID: r.sender.Int64, Username: r.senderUsername.String, DisplayName: r.senderDisplayName.String}

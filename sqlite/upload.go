@@ -122,6 +122,77 @@ func (s *Store) SetThumbnail(ctx context.Context, id int64, key string, size int
 	return u, nil
 }
 
+// CopyAttachments copies a message's attachments as new uploads of
+// ownerID's, for a forward.
+func (s *Store) CopyAttachments(ctx context.Context, conversationID, seq, ownerID, quota int64, now time.Time) ([]parley.Upload, error) {
+	var out []parley.Upload
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		out = nil
+		var member bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?)`,
+			conversationID, ownerID).Scan(&member)
+		if err != nil {
+			return err
+		}
+		if !member {
+			return parley.ErrNotFound
+		}
+		m, err := getMessage(ctx, tx, conversationID, seq)
+		if err != nil {
+			return err
+		}
+		if m.Kind != parley.MessageText || m.DeletedAt != nil {
+			return parley.ErrNotFound
+		}
+		if len(m.Attachments) == 0 {
+			return nil
+		}
+		var used int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM uploads WHERE owner_id = ?`, ownerID).Scan(&used); err != nil {
+			return err
+		}
+		created := tm(ts(now))
+		for _, a := range m.Attachments {
+			u, err := getUpload(ctx, tx, a.ID)
+			if err != nil {
+				return err // a message's attachments are its uploads
+			}
+			if used += u.Size; used > quota {
+				return parley.ErrQuota
+			}
+			// The message's upload holds a reference to each blob: claims
+			// never find them doomed.
+			if err := claimBlob(ctx, tx, u.Key, u.Size, now); err != nil {
+				return err
+			}
+			if u.ThumbKey != "" {
+				var size int64
+				if err := tx.QueryRowContext(ctx, `SELECT size FROM blobs WHERE key = ?`, u.ThumbKey).Scan(&size); err != nil {
+					return err
+				}
+				if err := claimBlob(ctx, tx, u.ThumbKey, size, now); err != nil {
+					return err
+				}
+			}
+			c := u
+			c.OwnerID, c.CreatedAt, c.ConversationID, c.MessageID = ownerID, created, 0, 0
+			err = tx.QueryRowContext(ctx, `INSERT INTO uploads (owner_id, blob_key, name, size, content_type, width, height,
+				duration, thumb_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				c.OwnerID, c.Key, c.Name, c.Size, c.ContentType, c.Width, c.Height, c.Duration, nullStr(c.ThumbKey),
+				ts(c.CreatedAt)).Scan(&c.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeleteUpload deletes one of the owner's uploads not attached.
 func (s *Store) DeleteUpload(ctx context.Context, ownerID, id int64) error {
 	return s.write(ctx, func(ctx context.Context, tx *wtx) error {

@@ -124,6 +124,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Attach/Refused", testAttachRefused},
 		{"Attach/Delete", testAttachDelete},
 		{"Attach/Concurrent", testAttachConcurrent},
+		{"Forward/Mark", testForwardMark},
+		{"Forward/CopyAttachments", testCopyAttachments},
 		{"Avatar/User", testAvatar},
 		{"Avatar/Group", testGroupPhoto},
 
