@@ -28,6 +28,7 @@ let browser: Browser;
 const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}` };
 const tokens = { alice: '', bob: '' };
 const ids = { group: 0, long: 0, direct: 0 };
+let firstPlan = 0; // the seq of "The very first plan", far back in ids.long
 
 async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
   const r = await fetch(server.url + '/api/v1' + path, {
@@ -105,6 +106,16 @@ async function openMenu(page: Page, m: Locator) {
   }
 }
 
+/** shownSeqs lists the seqs of the messages the list shows, in order. */
+function shownSeqs(page: Page): Promise<number[]> {
+  return page.getByTestId('message-list').locator('[data-seq]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
+}
+
+/** expectNoGap checks that seqs run one after another, none missing, none twice. */
+function expectNoGap(seqs: number[]) {
+  for (let i = 1; i < seqs.length; i++) expect(seqs[i], `after ${seqs[i - 1]}`).toBe(seqs[i - 1] + 1);
+}
+
 /** touchSwipe drags a touch pointer across el by dx pixels. */
 async function touchSwipe(el: Locator, dx: number) {
   const b = (await el.boundingBox())!;
@@ -136,9 +147,11 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
     const long = (await rest('POST', '/groups', { name: 'Archive talk' }, tokens.alice)).conversation as { id: number; code: string };
     ids.long = long.id;
     await rest('POST', '/groups/join', { code: long.code }, tokens.bob);
-    const first = await say(tokens.bob, ids.long, 'The very first plan');
+    // (Some talk before it, so that history opened at it scrolls both ways.)
+    for (let i = 1; i <= 60; i++) await say(i % 2 ? tokens.alice : tokens.bob, ids.long, `earlier ${i}`);
+    firstPlan = await say(tokens.bob, ids.long, 'The very first plan');
     for (let i = 1; i <= 150; i++) await say(i % 2 ? tokens.alice : tokens.bob, ids.long, `filler ${i}`);
-    await say(tokens.alice, ids.long, 'Back to the very first plan', { reply_to: first });
+    await say(tokens.alice, ids.long, 'Back to the very first plan', { reply_to: firstPlan });
   });
 
   afterAll(async () => {
@@ -201,7 +214,7 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
     }
   });
 
-  it('jumps to a quoted message not loaded yet, loading the history around it', async () => {
+  it('jumps to a quoted message far back: the history around it, scrolling both ways until it joins the latest', async () => {
     const { context, page } = await person({ width: 1440, height: 900 }, 'light');
     try {
       await logIn(page, users.alice);
@@ -213,14 +226,68 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
       const original = message(page, 'The very first plan');
       await original.waitFor();
       await expect.poll(() => original.getAttribute('data-highlight')).toBe('true');
-      // It is in view, and the history between has no gap.
+      // It is in view, in a window of the history around it: no gap, and
+      // not the 150 messages between loaded.
       const box = (await original.boundingBox())!;
       expect(box.y).toBeGreaterThan(0);
       expect(box.y).toBeLessThan(900);
-      const seqs = await page.getByTestId('message').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1] + 1);
+      await page.getByTestId('window-bar').waitFor();
+      let seqs = await shownSeqs(page);
+      expect(seqs.length).toBeLessThanOrEqual(50);
+      expect(seqs).toContain(firstPlan);
+      expect(seqs[0]).toBeLessThan(firstPlan);
+      expect(seqs.at(-1)!).toBeGreaterThan(firstPlan);
+      expectNoGap(seqs);
+      expect(await reply.count()).toBe(0);
       await shot(page, 'jump-desktop-light');
+
+      // Up: older pages above, to the start of the conversation.
+      const list = page.getByTestId('message-list');
+      const first = seqs[0];
+      await expect
+        .poll(async () => {
+          await list.evaluate((el) => (el.scrollTop = 0));
+          return (await shownSeqs(page))[0];
+        })
+        .toBeLessThan(first);
+      // Down: newer pages below, until the window reaches the latest and joins them.
+      await expect
+        .poll(async () => {
+          await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+          return page.getByTestId('window-bar').count();
+        })
+        .toBe(0);
+      await reply.waitFor();
+      seqs = await shownSeqs(page);
+      expectNoGap(seqs);
+      expect(seqs).toContain(firstPlan);
+      // Live messages arrive in the joined list.
+      await say(tokens.bob, ids.long, 'Live after the jump');
+      await message(page, 'Live after the jump').waitFor();
+      expectNoGap(await shownSeqs(page));
     } finally {
+      await context.close();
+    }
+  });
+
+  it('jumps to a pinned message far back, and back to the latest', async () => {
+    const { context, page } = await person({ width: 375, height: 740 }, 'light');
+    try {
+      await rest('PUT', `/conversations/${ids.long}/pins/${firstPlan}`, undefined, tokens.alice);
+      await logIn(page, users.alice);
+      await openChat(page, ids.long);
+      await page.getByTestId('pinned-bar').click();
+      const original = message(page, 'The very first plan');
+      await expect.poll(() => original.getAttribute('data-highlight')).toBe('true');
+      await page.getByTestId('window-bar').waitFor();
+      expectNoGap(await shownSeqs(page));
+      await page.getByTestId('jump-latest').click();
+      await message(page, 'Live after the jump').waitFor();
+      expect(await page.getByTestId('window-bar').count()).toBe(0);
+      expect(await original.count()).toBe(0);
+      expectNoGap(await shownSeqs(page));
+    } finally {
+      await rest('DELETE', `/conversations/${ids.long}/pins/${firstPlan}`, undefined, tokens.alice);
       await context.close();
     }
   });
@@ -438,8 +505,7 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
       it(`shows pins and the chat list's tools legibly: ${w.width} px, ${theme}`, async () => {
         const { context, page } = await person({ width: w.width, height: w.height }, theme);
         try {
-          const early = (await rest('GET', `/conversations/${ids.long}/messages?limit=5&after_seq=0`, undefined, tokens.alice)).messages as { seq: number; text: string }[];
-          await rest('PUT', `/conversations/${ids.long}/pins/${early.find((m) => m.text === 'The very first plan')!.seq}`, undefined, tokens.alice);
+          await rest('PUT', `/conversations/${ids.long}/pins/${firstPlan}`, undefined, tokens.alice);
           await logIn(page, users.alice);
           if (w.width >= 768) {
             await page.getByTestId('conversation-list').waitFor();

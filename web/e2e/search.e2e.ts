@@ -3,8 +3,8 @@
 // at the message (history around it, the message highlighted), and
 // scrolling both ways loads more; search inside the open conversation steps
 // through matches with previous and next. Screenshots at 375 and 1440 px,
-// light and dark (test-results/screenshots/search-*.png); axe-core finds
-// nothing serious.
+// light and dark (test-results/screenshots/search-*.png: results, a result
+// far back, the conversation's search); axe-core finds nothing serious.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
@@ -22,6 +22,7 @@ let browser: Browser;
 const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}` };
 let group = 0;
 let direct = 0;
+let bobToken = '';
 let target = 0; // the seq of the message "the lighthouse key is under the mat"
 
 async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
@@ -48,7 +49,8 @@ async function say(token: string, id: number, text: string): Promise<number> {
 
 async function shot(page: Page, name: string) {
   mkdirSync(screenshotsDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotsDir, `search-${name}.png`) });
+  // (Transitions finished: the highlight fades in.)
+  await page.screenshot({ path: join(screenshotsDir, `search-${name}.png`), animations: 'disabled' });
 }
 
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -74,9 +76,14 @@ async function person(viewport: { width: number; height: number }, theme: 'light
   return { context, page, errors };
 }
 
-/** The seqs of the messages the history window shows. */
+/** The seqs of the messages the conversation shows, in order. */
 function windowSeqs(page: Page): Promise<number[]> {
-  return page.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-window-seq]')].map((e) => Number(e.dataset.windowSeq)));
+  return page.getByTestId('message-list').locator('[data-seq]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)));
+}
+
+/** The message a jump shows highlighted. */
+function marked(page: Page) {
+  return page.getByTestId('message-list').locator('[data-testid="message"][data-highlight="true"]');
 }
 
 describe.skipIf(!run).sequential('search in Chromium', () => {
@@ -85,15 +92,17 @@ describe.skipIf(!run).sequential('search in Chromium', () => {
     browser = await launchBrowser(['--font-render-hinting=none']);
     const alice = await account(users.alice);
     const bob = await account(users.bob);
+    bobToken = bob;
     group = Number(((await rest('POST', '/groups', { name: 'Lighthouse keepers', code: `light-${stamp}` }, alice)).conversation as { id: number }).id);
     await rest('POST', '/groups/join', { code: `light-${stamp}` }, bob);
     direct = Number(((await rest('POST', '/direct', { username: users.bob }, alice)).conversation as { id: number }).id);
-    // 150 messages around the one to find, so that opening it needs
-    // history on both sides; three more lighthouse messages to step through.
+    // 75 messages before the one to find and 225 after it, so that opening
+    // it needs history on both sides, pages away from the latest; three
+    // more lighthouse messages to step through.
     for (let i = 1; i <= 75; i++) await say(i % 2 ? alice : bob, group, `filler message number ${i}`);
     await say(bob, group, 'the first lighthouse shift starts at dusk');
     target = await say(bob, group, 'the lighthouse key is under the mat');
-    for (let i = 76; i <= 150; i++) await say(i % 2 ? alice : bob, group, `filler message number ${i}`);
+    for (let i = 76; i <= 300; i++) await say(i % 2 ? alice : bob, group, `filler message number ${i}`);
     await say(alice, group, 'lighthouse lamp needs oil');
     await say(bob, direct, 'did you see the lighthouse from the boat? 東京タワー is taller');
   }, 180_000);
@@ -127,36 +136,41 @@ describe.skipIf(!run).sequential('search in Chromium', () => {
     expect(await hits.count()).toBe(1);
     await hits.first().click();
     await expect.poll(() => page.url(), { timeout: WAIT }).toContain(`/c/${group}?at=${target}`);
-    const marked = page.getByTestId('search-target');
-    await marked.waitFor();
-    expect(await marked.innerText()).toContain('the lighthouse key is under the mat');
-    // In view, with history on both sides.
-    const inView = await marked.evaluate((el) => {
+    await marked(page).waitFor();
+    expect(await marked(page).innerText()).toContain('the lighthouse key is under the mat');
+    // In view, with history on both sides, in a window of the history
+    // around it (not the 225 messages after it).
+    const inView = await marked(page).evaluate((el) => {
       const r = el.getBoundingClientRect();
-      const l = document.querySelector('[data-testid="history-window"]')!.getBoundingClientRect();
+      const l = document.querySelector('[data-testid="message-list"]')!.getBoundingClientRect();
       return r.top >= l.top && r.bottom <= l.bottom;
     });
     expect(inView).toBe(true);
+    await page.getByTestId('window-bar').waitFor();
     let seqs = await windowSeqs(page);
+    expect(seqs.length).toBeLessThanOrEqual(50);
     expect(seqs[0]).toBeLessThan(target);
     expect(seqs[seqs.length - 1]).toBeGreaterThan(target);
     const firstBefore = seqs[0];
     const lastBefore = seqs[seqs.length - 1];
 
     // Scroll up: older pages load above; down: newer ones below.
-    const win = page.getByTestId('history-window');
+    const win = page.getByTestId('message-list');
     await win.evaluate((el) => (el.scrollTop = 0));
     await expect.poll(async () => (await windowSeqs(page))[0], { timeout: WAIT }).toBeLessThan(firstBefore);
     await win.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect.poll(async () => (await windowSeqs(page)).at(-1)!, { timeout: WAIT }).toBeGreaterThan(lastBefore);
     seqs = await windowSeqs(page);
-    expect(new Set(seqs).size).toBe(seqs.length);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1] + 1);
+    expect(await page.getByTestId('window-bar').count()).toBe(1);
 
-    // Back to the live conversation.
+    // A live message waits below, at the latest: back to it.
+    await say(bobToken, group, 'the boat is back');
     await page.getByTestId('jump-latest').click();
     await expect.poll(() => page.url(), { timeout: WAIT }).toMatch(new RegExp(`/c/${group}$`));
+    await page.getByTestId('message-list').getByText('the boat is back').waitFor();
     await page.getByTestId('message-list').getByText('lighthouse lamp needs oil').waitFor();
+    expect(await page.getByTestId('window-bar').count()).toBe(0);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -171,16 +185,16 @@ describe.skipIf(!run).sequential('search in Chromium', () => {
     await input.press('Enter');
     const count = page.getByTestId('conversation-search-count');
     await expect.poll(() => count.innerText(), { timeout: WAIT }).toBe('1 of 3');
-    const marked = page.getByTestId('search-target');
-    await expect.poll(() => marked.innerText(), { timeout: WAIT }).toContain('lighthouse lamp needs oil');
+    const mark = marked(page);
+    await expect.poll(() => mark.innerText(), { timeout: WAIT }).toContain('lighthouse lamp needs oil');
     await page.getByTestId('search-prev').click();
     await expect.poll(() => count.innerText(), { timeout: WAIT }).toBe('2 of 3');
-    await expect.poll(() => marked.innerText(), { timeout: WAIT }).toContain('the lighthouse key is under the mat');
+    await expect.poll(() => mark.innerText(), { timeout: WAIT }).toContain('the lighthouse key is under the mat');
     await page.getByTestId('search-prev').click();
-    await expect.poll(() => marked.innerText(), { timeout: WAIT }).toContain('the first lighthouse shift');
+    await expect.poll(() => mark.innerText(), { timeout: WAIT }).toContain('the first lighthouse shift');
     expect(await page.getByTestId('search-prev').isDisabled()).toBe(true);
     await page.getByTestId('search-next').click();
-    await expect.poll(() => marked.innerText(), { timeout: WAIT }).toContain('the lighthouse key is under the mat');
+    await expect.poll(() => mark.innerText(), { timeout: WAIT }).toContain('the lighthouse key is under the mat');
     expect(await count.innerText()).toBe('2 of 3');
     // The direct chat's lighthouse is not in this conversation's matches.
     await input.press('Escape');
@@ -206,12 +220,17 @@ describe.skipIf(!run).sequential('search in Chromium', () => {
         const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(sideways).toBeLessThanOrEqual(0);
 
+        // A result far back: the history around it, with the way back to the latest.
         await page.getByTestId('search-hit').nth(2).click();
-        await page.getByTestId('search-target').waitFor();
+        await marked(page).waitFor();
+        await page.getByTestId('window-bar').waitFor();
+        await shot(page, `window-${vp.name}-${theme}`);
+        expect(await seriousViolations(page)).toEqual([]);
         await page.getByTestId('conversation-search-button').click();
         await page.getByTestId('conversation-search-input').fill('lighthouse');
         await page.getByTestId('conversation-search-input').press('Enter');
         await expect.poll(() => page.getByTestId('conversation-search-count').innerText(), { timeout: WAIT }).toBe('1 of 3');
+        await expect.poll(() => marked(page).innerText(), { timeout: WAIT }).toContain('lighthouse lamp needs oil');
         await shot(page, `conversation-${vp.name}-${theme}`);
         expect(await seriousViolations(page)).toEqual([]);
         await context.close();

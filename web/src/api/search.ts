@@ -1,5 +1,5 @@
-// Search and jumping into history: GET /api/v1/search and the history
-// pages around a message (docs/protocol.md, "Search").
+// Search: GET /api/v1/search (docs/protocol.md, "Search"). Jumping to a
+// result is the message list's (client.openAt).
 import { request } from './http';
 import type { Message, User } from './types';
 
@@ -45,23 +45,4 @@ export function search(p: SearchParams, signal?: AbortSignal): Promise<SearchRes
   if (p.limit) q.set('limit', String(p.limit));
   if (p.cursor) q.set('cursor', p.cursor);
   return request<SearchResult>('GET', `/search?${q}`, undefined, { signal });
-}
-
-export interface AroundPage {
-  messages: Message[];
-  has_more_before: boolean;
-  has_more_after: boolean;
-}
-
-/** The page of history around a message (the message itself included). */
-export function historyAround(id: number, seq: number, limit = 50): Promise<AroundPage> {
-  return request<AroundPage>('GET', `/conversations/${id}/messages?around_seq=${seq}&limit=${limit}`);
-}
-
-/** A page of history before or after a seq, ascending. */
-export function historyPage(id: number, q: { before_seq?: number; after_seq?: number }, limit = 50): Promise<{ messages: Message[]; has_more: boolean }> {
-  const p = new URLSearchParams({ limit: String(limit) });
-  if (q.before_seq !== undefined) p.set('before_seq', String(q.before_seq));
-  if (q.after_seq !== undefined) p.set('after_seq', String(q.after_seq));
-  return request('GET', `/conversations/${id}/messages?${p}`);
 }

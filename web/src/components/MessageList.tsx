@@ -1,14 +1,18 @@
 // The scrolling history of one conversation: date separators, a "new
 // messages" divider at the first unread, older pages loaded on scroll-back,
 // and read marks reported for messages actually seen (tab visible, message
-// scrolled into view).
+// scrolled into view). A jump to a message (a search result through ?at=,
+// a quote, the pinned bar) centres and highlights it; one far back opens a
+// window of the history around it, which loads older and newer pages on
+// scroll until it joins the live history, or is left by "Jump to the
+// latest" (state/chat.ts: openWindow).
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { adminApi } from '../api/admin';
 import { api } from '../api/http';
 import type { Attachment, Conversation, Message } from '../api/types';
 import { chat, client } from '../app';
 import { dayKey, formatDay, nameOf } from '../lib/format';
-import { applyMessages, markOf } from '../state/chat';
+import { applyMessages, markOf, shownMessages } from '../state/chat';
 import { jumps, setReplyTo } from '../state/compose';
 import { setPins, usePins } from '../state/lists';
 import { previewOf } from '../state/convo';
@@ -23,19 +27,28 @@ import { CopyButton, Spinner } from './ui';
 
 const EMPTY: Message[] = [];
 
-export function MessageList({ conv, dividerAfter }: { conv: Conversation; dividerAfter: number | null }) {
+/**
+ * MessageList shows a conversation's messages. at (a seq, 0 for none) opens
+ * it at that message; onLatest is called when the person leaves it for the
+ * latest messages (to drop ?at= from the address).
+ */
+export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Conversation; dividerAfter: number | null; at?: number; onLatest?: () => void }) {
   const cm = useStore(chat, (s) => s.messages[conv.id]);
   const members = useStore(chat, (s) => s.members[conv.id]);
   const me = useStore(chat, (s) => s.me);
   const outbox = useStore(chat, (s) => s.outbox);
-  const items = cm?.items ?? EMPTY;
-  const hasOlder = cm?.hasOlder ?? false;
+  const shown = useMemo(() => shownMessages(cm), [cm]);
+  const items = shown?.items ?? EMPTY;
+  const hasOlder = shown?.hasOlder ?? false;
+  // Older history opened at a message, not yet joined to the latest.
+  const inWindow = !!shown?.window;
   const group = conv.kind === 'group';
 
   const pending = useMemo(() => {
-    const stored = new Set(items.filter((m) => m.sender_id === me?.id && m.client_msg_id).map((m) => m.client_msg_id));
+    const live = cm?.items ?? EMPTY;
+    const stored = new Set(live.filter((m) => m.sender_id === me?.id && m.client_msg_id).map((m) => m.client_msg_id));
     return outbox.filter((o) => o.conversation_id === conv.id && !stored.has(o.client_msg_id));
-  }, [outbox, items, me, conv.id]);
+  }, [outbox, cm, me, conv.id]);
 
   const names = useMemo(() => {
     const map = new Map<number, string>();
@@ -64,9 +77,23 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
   const scroller = useRef<HTMLDivElement>(null);
   const nearBottom = useRef(true);
   const initialized = useRef(false);
-  const prev = useRef({ first: 0, last: 0, pending: 0, height: 0 });
+  const prev = useRef({ first: 0, last: 0, pending: 0, height: 0, window: false });
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState<string>();
+  const [loadingNewer, setLoadingNewer] = useState(false);
+  const [newerError, setNewerError] = useState<string>();
+  // The message a jump wants centred once it is on screen.
+  const centreSeq = useRef<number | null>(null);
+  // Leaving a window for the latest: scroll to the bottom once it is shown.
+  const toBottom = useRef(false);
+
+  const centre = (seq: number): boolean => {
+    const el = scroller.current?.querySelector<HTMLElement>(`[data-seq="${seq}"]`);
+    if (!el) return false;
+    nearBottom.current = false;
+    el.scrollIntoView({ block: 'center' });
+    return true;
+  };
 
   const loadOlder = useCallback(async () => {
     if (loadingOlder || !hasOlder) return;
@@ -81,12 +108,28 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     }
   }, [conv.id, hasOlder, loadingOlder]);
 
+  // In a window: the page after its newest message (it joins the latest once it reaches them).
+  const loadNewer = useCallback(async () => {
+    if (loadingNewer || !inWindow) return;
+    setLoadingNewer(true);
+    setNewerError(undefined);
+    try {
+      await client.loadNewer(conv.id);
+    } catch (e) {
+      setNewerError((e as Error).message);
+    } finally {
+      setLoadingNewer(false);
+    }
+  }, [conv.id, inWindow, loadingNewer]);
+
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    nearBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+    const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+    nearBottom.current = fromBottom < 120;
     prev.current.height = el.scrollHeight;
     if (el.scrollTop < 150 && hasOlder && !loadingOlder && !olderError) void loadOlder();
+    if (fromBottom < 150 && inWindow && !loadingNewer && !newerError) void loadNewer();
   };
 
   useLayoutEffect(() => {
@@ -103,15 +146,24 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
         else el.scrollTop = el.scrollHeight;
         nearBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
       }
+    } else if (toBottom.current && !inWindow) {
+      toBottom.current = false;
+      el.scrollTop = el.scrollHeight;
+      nearBottom.current = true;
+    } else if (inWindow !== p.window || (inWindow && first !== p.first && last !== p.last)) {
+      // A window opened, was replaced, or joined the latest: a jump centres
+      // its message; a join keeps the place (the window is the top of the list).
     } else if (first && p.first && first < p.first) {
       // Older history was added above: keep what the user looks at in place.
       el.scrollTop += el.scrollHeight - p.height;
-    } else if (last > p.last || pending.length > p.pending) {
+    } else if (!inWindow && (last > p.last || pending.length > p.pending)) {
+      // (A window's newer pages go below what is read: no following them.)
       const lastMine = items.length > 0 && items[items.length - 1].sender_id === me?.id;
       if (nearBottom.current || pending.length > p.pending || (lastMine && last > p.last)) el.scrollTop = el.scrollHeight;
     }
-    prev.current = { first, last, pending: pending.length, height: el.scrollHeight };
-  }, [items, pending.length, cm, me]);
+    if (centreSeq.current !== null && centre(centreSeq.current)) centreSeq.current = null;
+    prev.current = { first, last, pending: pending.length, height: el.scrollHeight, window: inWindow };
+  }, [items, pending.length, cm, me, inWindow]);
 
   // The list shrinks when the composer grows or the keyboard opens: stay at
   // the bottom if that is where the user was.
@@ -125,11 +177,16 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     return () => ro.disconnect();
   }, []);
 
-  // Fill a short screen: fetch older pages while there is nothing to scroll.
+  // Fill a short screen: fetch older pages while there is nothing to
+  // scroll (in a window at the start of the history, newer ones).
   useEffect(() => {
     const el = scroller.current;
     if (el && hasOlder && !loadingOlder && !olderError && el.scrollHeight <= el.clientHeight + 150) void loadOlder();
   }, [items, hasOlder, loadingOlder, olderError, loadOlder]);
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && inWindow && !hasOlder && !loadingNewer && !newerError && el.scrollHeight <= el.clientHeight + 150) void loadNewer();
+  }, [items, hasOlder, inWindow, loadingNewer, newerError, loadNewer]);
 
   // ---- read marks: report what is seen ----
   const readSeq = conv.read_seq ?? 0;
@@ -192,40 +249,77 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
     if (highlightTimer.current) clearTimeout(highlightTimer.current);
   }, []);
   const bySeq = useMemo(() => new Map(items.map((m) => [m.seq, m])), [items]);
-  /** jump scrolls to the message at seq, loading the history around it first when it is not held. */
-  const jump = async (seq: number) => {
+  /**
+   * jump shows the message at seq centred and highlighted (held, or the
+   * history around it loaded first; see client.openAt). keep leaves the
+   * highlight on (the current search match) instead of fading it.
+   */
+  const jump = async (seq: number, keep = false) => {
     setJumpError(undefined);
-    let held = bySeq.has(seq);
-    if (!held) {
-      try {
-        held = await client.loadAround(conv.id, seq);
-      } catch {
-        held = false;
-      }
+    centreSeq.current = seq;
+    let held: boolean;
+    try {
+      held = await client.openAt(conv.id, seq);
+    } catch {
+      held = false;
     }
+    if (centreSeq.current !== seq && centreSeq.current !== null) return; // another jump came after
     if (!held) {
+      centreSeq.current = null;
       setJumpError('That message could not be loaded.');
       return;
     }
+    setHighlight(seq);
+    if (highlightTimer.current) clearTimeout(highlightTimer.current);
+    highlightTimer.current = keep ? null : setTimeout(() => setHighlight(null), 2500);
+    // Held already: nothing changed to centre it on render.
     requestAnimationFrame(() => {
-      const el = scroller.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`);
-      if (!el) return;
-      nearBottom.current = false;
-      el.scrollIntoView({ block: 'center' });
-      setHighlight(seq);
-      if (highlightTimer.current) clearTimeout(highlightTimer.current);
-      highlightTimer.current = setTimeout(() => setHighlight(null), 2500);
+      if (centreSeq.current === seq && centre(seq)) centreSeq.current = null;
     });
+  };
+  /** latest leaves a window (and a jump) for the latest messages. */
+  const latest = () => {
+    centreSeq.current = null;
+    setHighlight(null);
+    if (chat.get().messages[conv.id]?.window) {
+      toBottom.current = true;
+      client.closeWindow(conv.id);
+    } else {
+      const el = scroller.current;
+      if (el) el.scrollTop = el.scrollHeight;
+      nearBottom.current = true;
+    }
   };
   // The pinned bar asks for a message.
   const jumpRequest = useStore(jumps, (j) => (j && j.id === conv.id ? j : null));
   const jumpRef = useRef(jump);
+  const latestRef = useRef(latest);
   useEffect(() => {
     jumpRef.current = jump;
+    latestRef.current = latest;
   });
   useEffect(() => {
     if (jumpRequest) void jumpRef.current(jumpRequest.seq);
   }, [jumpRequest]);
+  // The address asks for a message (?at=seq: a search result); without it
+  // again, back to the latest.
+  const lastAt = useRef(0);
+  useEffect(() => {
+    if (at > 0) void jumpRef.current(at, true);
+    else if (lastAt.current > 0) latestRef.current();
+    lastAt.current = at;
+  }, [at]);
+  // Sending from a window shows the latest, where the message goes.
+  const sent = useRef(pending.length);
+  useEffect(() => {
+    if (pending.length > sent.current && chat.get().messages[conv.id]?.window) {
+      latestRef.current();
+      onLatest?.();
+    }
+    sent.current = pending.length;
+  }, [pending.length, conv.id, onLatest]);
+  // A conversation opened again starts at the latest.
+  useEffect(() => () => client.closeWindow(conv.id), [conv.id]);
   const pins = usePins(conv.id);
   const canPin = conv.kind === 'direct' || conv.role === 'owner' || conv.role === 'admin';
   const pinActions = (m: Message): MessageAction[] => {
@@ -340,10 +434,38 @@ export function MessageList({ conv, dividerAfter }: { conv: Conversation; divide
           {jumpError}
         </p>
       )}
-      {pending.map((o) => (
-        <PendingBubble key={o.client_msg_id} item={o} onRetry={() => client.retry(o.client_msg_id)} onDiscard={() => client.discard(o.client_msg_id)} />
-      ))}
+      {inWindow && (
+        <div className="flex justify-center py-2">
+          {loadingNewer ? (
+            <Spinner label="Loading newer messages" />
+          ) : (
+            <button type="button" onClick={() => void loadNewer()} className="rounded-full bg-surface/90 px-3 py-1 text-xs font-medium text-slate-700 shadow-sm hover:bg-surface">
+              {newerError ? 'Could not load newer messages. Try again' : 'Load newer messages'}
+            </button>
+          )}
+        </div>
+      )}
+      {!inWindow &&
+        pending.map((o) => (
+          <PendingBubble key={o.client_msg_id} item={o} onRetry={() => client.retry(o.client_msg_id)} onDiscard={() => client.discard(o.client_msg_id)} />
+        ))}
     </div>
+    {inWindow && (
+      <div className="flex shrink-0 items-center justify-center gap-3 border-t border-slate-200 bg-surface px-3 py-1.5 text-xs text-slate-600" data-testid="window-bar">
+        <span>Viewing earlier messages</span>
+        <button
+          type="button"
+          onClick={() => {
+            latest();
+            onLatest?.();
+          }}
+          className="rounded-full bg-accent px-3 py-1 text-sm font-medium text-white hover:bg-accent-hover"
+          data-testid="jump-latest"
+        >
+          Jump to the latest
+        </button>
+      </div>
+    )}
     </OpenImage.Provider>
   );
 }

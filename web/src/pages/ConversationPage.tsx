@@ -19,7 +19,6 @@ import { photoOf } from '../lib/files';
 import { formatLastSeen, nameOf } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
 import { ConversationSearch } from '../search/ConversationSearch';
-import { HistoryWindow } from '../search/HistoryWindow';
 import { upsertConversation } from '../state/chat';
 import { useStore } from '../state/store';
 
@@ -75,7 +74,9 @@ function ConversationView({ conv }: { conv: Conversation }) {
   // ?at=seq opens the conversation at a message (a search result).
   const { search } = useLocation();
   const at = Number(new URLSearchParams(search).get('at')) || 0;
-  const latest = () => navigate(`/c/${conv.id}`, { replace: true });
+  const latest = () => {
+    if (at) navigate(`/c/${conv.id}`, { replace: true });
+  };
   // The "new messages" divider goes before the first message unread when the
   // conversation was opened; it stays put while reading, and goes once I send.
   const [dividerAfter, setDividerAfter] = useState<number | null>(() => {
@@ -101,7 +102,7 @@ function ConversationView({ conv }: { conv: Conversation }) {
           />
         )}
         <PinnedBar conv={conv} />
-        {at > 0 ? <HistoryWindow conv={conv} at={at} onLatest={latest} /> : <MessageList conv={conv} dividerAfter={dividerAfter} />}
+        <MessageList conv={conv} dividerAfter={dividerAfter} at={at} onLatest={latest} />
         <div className="chat-wallpaper">
           <TypingIndicator conversationId={conv.id} direct={!group} peerName={conv.peer ? nameOf(conv.peer) : conv.name} />
         </div>

@@ -384,17 +384,28 @@ export class RealtimeClient {
   }
 
   /**
-   * loadAround makes sure the message at seq is held: the page of history
-   * around it, then the pages between it and what was held (so the history
-   * held has no gap). Resolves whether it is held.
+   * openAt makes sure the message at seq is shown: held already, or the
+   * page of history around it, kept as a window of older history until it
+   * reaches the live history (nothing between is loaded). Resolves whether
+   * it is held.
    */
-  loadAround(id: number, seq: number): Promise<boolean> {
-    return this.history.loadAround(id, seq);
+  openAt(id: number, seq: number): Promise<boolean> {
+    return this.history.openAt(id, seq);
   }
 
-  /** loadOlder fetches the page of history before the oldest message held. */
+  /** closeWindow goes back to the live history of a conversation. */
+  closeWindow(id: number) {
+    this.history.closeWindow(id);
+  }
+
+  /** loadOlder fetches the page of history before the oldest message shown. */
   loadOlder(id: number, limit = 50): Promise<void> {
     return this.history.loadOlder(id, limit);
+  }
+
+  /** loadNewer fetches the page after an open window's newest message. */
+  loadNewer(id: number, limit = 50): Promise<void> {
+    return this.history.loadNewer(id, limit);
   }
 
   /**

@@ -1,8 +1,9 @@
 // History over REST: paging past what a sync carries, filling a gap after a
-// live message that skipped seqs, and the first page of a conversation
-// opened before any sync brought its messages.
+// live message that skipped seqs, the first page of a conversation opened
+// before any sync brought its messages, and a window of older history
+// opened at a message (state/chat.ts: openWindow).
 import type { Message } from '../api/types';
-import { applyMessages, contiguousTop, setHasOlder, type ChatState } from '../state/chat';
+import { applyMessages, closeWindow, contiguousTop, growWindow, holds, openWindow, setHasOlder, type ChatState } from '../state/chat';
 import type { Store } from '../state/store';
 
 export type HistoryFetcher = (id: number, q: { after_seq?: number; before_seq?: number; around_seq?: number; limit?: number }) => Promise<{ messages: Message[]; has_more?: boolean; has_more_before?: boolean; has_more_after?: boolean }>;
@@ -41,38 +42,44 @@ export class History {
   }
 
   /**
-   * loadAround makes sure the message at seq is held, for a jump to it (the
-   * message a reply quotes): the page around it, then the pages from there
-   * up to the oldest message held before, so no gap is left. Resolves
-   * whether it is held.
+   * openAt makes sure the message at seq is shown, for a jump to it (a
+   * search result, a quoted or a pinned message): held already, or the page
+   * around it, which joins the live history when it reaches it and is
+   * otherwise an open window (nothing between is loaded). Resolves whether
+   * the message is now held.
    */
-  async loadAround(id: number, seq: number): Promise<boolean> {
-    const held = () => this.store.get().messages[id]?.items ?? [];
-    if (held().some((m) => m.seq === seq)) return true;
+  async openAt(id: number, seq: number): Promise<boolean> {
+    const where = holds(this.store.get().messages[id], seq);
+    if (where === 'live') this.store.set((st) => closeWindow(st, id));
+    if (where) return true;
     const history = this.fetch;
     if (!history) return false;
-    const oldest = held()[0]?.seq ?? Infinity;
     const page = await history(id, { around_seq: seq, limit: 50 });
-    this.store.set((st) => applyMessages(st, id, page.messages));
-    if (seq < oldest) this.store.set((st) => setHasOlder(st, id, !!page.has_more_before));
+    this.store.set((st) => openWindow(st, id, { messages: page.messages, has_more_before: !!page.has_more_before, has_more_after: !!page.has_more_after }));
     this.got(id, page.messages);
-    // Fill the gap between the page and what was held.
-    let top = page.messages.length ? page.messages[page.messages.length - 1].seq : seq;
-    for (let i = 0; i < 20 && oldest !== Infinity && top + 1 < oldest; i++) {
-      const next = await history(id, { after_seq: top, limit: 200 });
-      const gap = next.messages.filter((m) => m.seq < oldest);
-      this.store.set((st) => applyMessages(st, id, gap));
-      if (next.messages.length === 0) break;
-      top = next.messages[next.messages.length - 1].seq;
-    }
-    return held().some((m) => m.seq === seq);
+    return holds(this.store.get().messages[id], seq) !== null;
   }
 
-  /** loadOlder fetches the page of history before the oldest message held. */
+  /** closeWindow goes back to the live history of a conversation. */
+  closeWindow(id: number) {
+    this.store.set((st) => closeWindow(st, id));
+  }
+
+  /**
+   * loadOlder fetches the page of history before the oldest message shown
+   * (of the open window, else of the live history).
+   */
   async loadOlder(id: number, limit = 50): Promise<void> {
     const history = this.fetch;
     if (!history) return;
     const cm = this.store.get().messages[id];
+    const w = cm?.window;
+    if (w && w.items.length > 0) {
+      const page = await history(id, { before_seq: w.items[0].seq, limit });
+      this.store.set((st) => growWindow(st, id, 'older', page.messages, !!page.has_more));
+      this.got(id, page.messages);
+      return;
+    }
     const before = cm && cm.items.length ? cm.items[0].seq : (this.store.get().conversations[id]?.last_seq ?? 0) + 1;
     if (before <= 1) {
       this.store.set((st) => setHasOlder(st, id, false));
@@ -80,6 +87,19 @@ export class History {
     }
     const page = await history(id, { before_seq: before, limit });
     this.store.set((st) => setHasOlder(applyMessages(st, id, page.messages), id, !!page.has_more));
+  }
+
+  /**
+   * loadNewer fetches the page of history after the open window's newest
+   * message; the window joins the live history once it reaches it.
+   */
+  async loadNewer(id: number, limit = 50): Promise<void> {
+    const history = this.fetch;
+    const w = this.store.get().messages[id]?.window;
+    if (!history || !w || w.items.length === 0) return;
+    const page = await history(id, { after_seq: w.items[w.items.length - 1].seq, limit });
+    this.store.set((st) => growWindow(st, id, 'newer', page.messages, !!page.has_more));
+    this.got(id, page.messages);
   }
 
   /**

@@ -1,6 +1,6 @@
 // Search inside the open conversation: a bar under its header with the
 // number of matches and previous (older) / next (newer) buttons; each
-// match opens the conversation at it (HistoryWindow).
+// match opens the conversation at it (?at=seq: MessageList jumps there).
 import { useEffect, useRef, useState } from 'react';
 import { search, type SearchHit } from '../api/search';
 import { navigate } from '../lib/router';

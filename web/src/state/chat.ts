@@ -5,7 +5,27 @@
 import type { Attachment, Conversation, Member, Message, User } from '../api/types';
 
 export interface ConvMessages {
-  /** Ascending by seq, one entry per seq. */
+  /**
+   * Ascending by seq, one entry per seq: the live history, from the newest
+   * message back (sync continues from it, so it has no gap).
+   */
+  items: Message[];
+  /** Older history exists on the server before items[0]. */
+  hasOlder: boolean;
+  /**
+   * Older history opened at one message (a search result, a quoted or a
+   * pinned message) too far back to join items without loading everything
+   * between: shown instead of items until it grows into them or is closed.
+   */
+  window?: MessageWindow;
+}
+
+/**
+ * MessageWindow is a stretch of history around a message: ascending and
+ * without a gap, and older than items with unloaded messages between (once
+ * it reaches items it joins them; see openWindow, growWindow).
+ */
+export interface MessageWindow {
   items: Message[];
   /** Older history exists on the server before items[0]. */
   hasOlder: boolean;
@@ -206,12 +226,18 @@ export function upsertConversation(s: ChatState, conv: Conversation): ChatState 
 export function applyMessages(s: ChatState, conversationId: number, msgs: Message[], opts: { moveCursor?: boolean } = {}): ChatState {
   if (msgs.length === 0) return s;
   const cm = s.messages[conversationId];
-  const items = mergeMessages(cm?.items ?? [], msgs);
+  // Changes to messages an open window holds go to the window.
+  const win = cm?.window;
+  const inWindow = (m: Message) => !!win && m.seq >= win.items[0].seq && m.seq <= win.items[win.items.length - 1].seq;
+  const toWindow = win ? msgs.filter(inWindow) : [];
+  const items = mergeMessages(cm?.items ?? [], toWindow.length ? msgs.filter((m) => !inWindow(m)) : msgs);
+  const winItems = win && toWindow.length ? mergeMessages(win.items, toWindow) : win?.items;
   let next: ChatState = s;
-  if (!cm || items !== cm.items) {
+  if (!cm || items !== cm.items || winItems !== win?.items) {
     // A conversation first seen through a live message may have older history.
     const hasOlder = cm ? cm.hasOlder : Math.min(...msgs.map((m) => m.seq)) > 1;
-    next = { ...s, messages: { ...s.messages, [conversationId]: { items, hasOlder } } };
+    const held: ConvMessages = win && winItems ? joinWindow({ items, hasOlder, window: { ...win, items: winItems } }) : { items, hasOlder };
+    next = { ...s, messages: { ...s.messages, [conversationId]: held } };
   }
   const conv = next.conversations[conversationId];
   if (conv) {
@@ -253,6 +279,88 @@ function raiseSendersMarks(s: ChatState, id: number, msgs: Message[]): ChatState
     next = applyReceipt(next, { conversation_id: id, user_id: user, delivered_seq: seq, read_seq: seq });
   }
   return next;
+}
+
+// ---- a window of older history, opened at a message ----
+
+/** WindowPage is the page of history around a message (…/messages?around_seq). */
+export interface WindowPage {
+  messages: Message[];
+  has_more_before: boolean;
+  has_more_after: boolean;
+}
+
+/**
+ * joinWindow makes a window part of the live history once nothing is
+ * missing between them (or the live history is empty and the window
+ * reaches the newest message: newestIn).
+ */
+function joinWindow(cm: ConvMessages, newestIn = false): ConvMessages {
+  const w = cm.window;
+  if (!w) return cm;
+  if (w.items.length === 0) return { items: cm.items, hasOlder: cm.hasOlder };
+  const top = w.items[w.items.length - 1].seq;
+  const touches = cm.items.length > 0 ? cm.items[0].seq <= top + 1 : newestIn;
+  if (!touches) return cm;
+  const hasOlder = cm.items.length > 0 && cm.items[0].seq <= w.items[0].seq ? cm.hasOlder : w.hasOlder;
+  return { items: mergeMessages(cm.items, w.items), hasOlder };
+}
+
+/**
+ * openWindow shows the history around a message that is not held: the page
+ * joins the live history when it reaches it, and otherwise replaces any
+ * window open before.
+ */
+export function openWindow(s: ChatState, id: number, page: WindowPage): ChatState {
+  if (page.messages.length === 0) return s;
+  const cm = s.messages[id] ?? { items: [], hasOlder: false };
+  const items = [...page.messages].sort((a, b) => a.seq - b.seq);
+  const next = joinWindow({ items: cm.items, hasOlder: cm.hasOlder, window: { items, hasOlder: page.has_more_before } }, !page.has_more_after);
+  return { ...s, messages: { ...s.messages, [id]: next } };
+}
+
+/**
+ * growWindow adds a page of older or newer history to the open window
+ * (hasMore: the server has more in that direction). A newer page that
+ * reaches the live history joins the window to it.
+ */
+export function growWindow(s: ChatState, id: number, dir: 'older' | 'newer', msgs: Message[], hasMore: boolean): ChatState {
+  const cm = s.messages[id];
+  const w = cm?.window;
+  if (!w || w.items.length === 0) return s;
+  // Only a page that adjoins the window keeps it without a gap.
+  const edge = dir === 'older' ? w.items[0].seq : w.items[w.items.length - 1].seq;
+  const page = msgs.filter((m) => (dir === 'older' ? m.seq < edge : m.seq > edge));
+  if (page.length > 0) {
+    const far = dir === 'older' ? Math.max(...page.map((m) => m.seq)) : Math.min(...page.map((m) => m.seq));
+    if (Math.abs(far - edge) !== 1) return s;
+  }
+  const window = { items: mergeMessages(w.items, page), hasOlder: dir === 'older' ? hasMore && page.length > 0 : w.hasOlder };
+  const next = joinWindow({ ...cm, window }, dir === 'newer' && !hasMore);
+  return { ...s, messages: { ...s.messages, [id]: next } };
+}
+
+/** closeWindow goes back to the live history. */
+export function closeWindow(s: ChatState, id: number): ChatState {
+  const cm = s.messages[id];
+  if (!cm?.window) return s;
+  return { ...s, messages: { ...s.messages, [id]: { items: cm.items, hasOlder: cm.hasOlder } } };
+}
+
+/** shownMessages is what a conversation shows: the open window, else the live history. */
+export function shownMessages(cm: ConvMessages | undefined): { items: Message[]; hasOlder: boolean; window: boolean } | undefined {
+  if (!cm) return undefined;
+  if (cm.window) return { items: cm.window.items, hasOlder: cm.window.hasOlder, window: true };
+  return { items: cm.items, hasOlder: cm.hasOlder, window: false };
+}
+
+/** holds tells whether a conversation's live history or open window has the message at seq. */
+export function holds(cm: ConvMessages | undefined, seq: number): 'live' | 'window' | null {
+  if (!cm) return null;
+  const has = (items: Message[]) => items.length > 0 && seq >= items[0].seq && seq <= items[items.length - 1].seq && items.some((m) => m.seq === seq);
+  if (has(cm.items)) return 'live';
+  if (cm.window && has(cm.window.items)) return 'window';
+  return null;
 }
 
 /** setHistory records whether older history exists, after a page is loaded. */
