@@ -363,7 +363,44 @@ type MessageStore interface {
 	// 0 or below the current mark changes nothing). Values are clamped to
 	// the conversation's last_seq, and read implies delivered. It returns the
 	// member's marks after the change and whether they changed.
-	SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (Member, bool, error)
+	// When a mark moves in a conversation of at most stepsUpTo members
+	// (0: none), it also records the clock minute of at in which the mark
+	// reached its new value, for MarkTimes.
+	SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64, at time.Time, stepsUpTo int) (Member, bool, error)
+	// MarkTimes returns, for each current member of a conversation whose
+	// delivered or read mark SetMarks recorded reaching seq or beyond, when
+	// each first did (nil: not recorded), in no particular order: the start
+	// of the minute it happened in, or sent (the message's time) if later.
+	// Records are looked for from MarkTimesSkew before sent. A mark that
+	// moved without a record (by the member's own send, or while the
+	// conversation had more than stepsUpTo members) has no time.
+	MarkTimes(ctx context.Context, conversationID, seq int64, sent time.Time) ([]MarkTime, error)
+}
+
+// MarkTime says when a member's marks first reached a message (see
+// MessageStore.MarkTimes).
+type MarkTime struct {
+	UserID      int64
+	DeliveredAt *time.Time
+	ReadAt      *time.Time
+}
+
+// MarkTimesSkew is how far before a message's time MarkTimes looks for
+// the minutes in which marks reached it: the clocks of the nodes that
+// stored the message and the receipts may differ by this much.
+const MarkTimesSkew = 5 * time.Minute
+
+// StepTime is the time MarkTimes gives for a mark step recorded in minute
+// (unix time / 60; ok false: none): the minute's start, or sent if later.
+func StepTime(minute int64, ok bool, sent time.Time) *time.Time {
+	if !ok {
+		return nil
+	}
+	t := time.Unix(minute*60, 0).UTC()
+	if sent.After(t) {
+		t = sent.UTC()
+	}
+	return &t
 }
 
 // NotifyStore keeps what decides notifications besides the messages: the

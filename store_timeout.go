@@ -380,13 +380,17 @@ func (t *timedStore) DeleteMessage(ctx context.Context, conversationID, seq, act
 	})
 }
 
-func (t *timedStore) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (Member, bool, error) {
+func (t *timedStore) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64, at time.Time, stepsUpTo int) (Member, bool, error) {
 	var changed bool
 	m, err := bounded(t, ctx, func(ctx context.Context) (m Member, err error) {
-		m, changed, err = t.s.SetMarks(ctx, conversationID, userID, deliveredSeq, readSeq)
+		m, changed, err = t.s.SetMarks(ctx, conversationID, userID, deliveredSeq, readSeq, at, stepsUpTo)
 		return m, err
 	})
 	return m, changed, err
+}
+
+func (t *timedStore) MarkTimes(ctx context.Context, conversationID, seq int64, sent time.Time) ([]MarkTime, error) {
+	return bounded(t, ctx, func(ctx context.Context) ([]MarkTime, error) { return t.s.MarkTimes(ctx, conversationID, seq, sent) })
 }
 
 // NotifyStore

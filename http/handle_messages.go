@@ -18,6 +18,7 @@ type Messages interface {
 	Delete(ctx context.Context, userID, conversationID, seq int64) (parley.Message, error)
 	Receipt(ctx context.Context, userID, conversationID, delivered, read int64) (parley.Member, error)
 	Forward(ctx context.Context, userID, conversationID, seq int64, clientMsgID string, targets []int64) ([]service.ForwardResult, error)
+	Info(ctx context.Context, userID, conversationID, seq int64) (service.MessageInfo, error)
 }
 
 func (s *Server) handleSend(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
@@ -158,4 +159,13 @@ func (s *Server) handleRead(r *http.Request, u parley.User, _ parley.Session) (i
 	}
 	m, err := s.svc.Receipt(r.Context(), u.ID, id[0], req.Seq, req.Seq)
 	return http.StatusOK, map[string]any{"delivered_seq": m.DeliveredSeq, "read_seq": m.ReadSeq}, err
+}
+
+func (s *Server) handleMessageInfo(r *http.Request, u parley.User, _ parley.Session) (int, any, error) {
+	id, err := ids(r, "id", "seq")
+	if err != nil {
+		return 0, nil, err
+	}
+	info, err := s.svc.Info(r.Context(), u.ID, id[0], id[1])
+	return http.StatusOK, info, err
 }

@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("GET /api/v1/conversations/{id}/messages", s.api(s.handleHistory))
 	api.Handle("PATCH /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleEdit))
 	api.Handle("DELETE /api/v1/conversations/{id}/messages/{seq}", s.api(s.handleDelete))
+	api.Handle("GET /api/v1/conversations/{id}/messages/{seq}/info", s.api(s.handleMessageInfo))
 	api.Handle("POST /api/v1/conversations/{id}/read", s.api(s.handleRead))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/forward", s.api(s.handleForward))
 	api.Handle("POST /api/v1/conversations/{id}/messages/{seq}/reactions", s.api(s.handleReact))

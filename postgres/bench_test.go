@@ -1,13 +1,22 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"parley"
+	"parley/pgtest"
+	"parley/postgres"
 	"parley/storetest"
 )
 
@@ -64,4 +73,76 @@ func BenchmarkConversationHeads(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) { storetest.BenchHeads(b, newStore(b), n) })
 	}
+}
+
+// BenchmarkReceipts: SetMarks from 64 goroutines, without and with mark
+// steps (storetest.BenchReceipts). cpu-µs/op counts this process and the
+// PostgreSQL backends serving its store (read from /proc: the database
+// must run on this machine).
+func BenchmarkReceipts(b *testing.B) {
+	pgtest.Need(b)
+	app := fmt.Sprintf("parley-bench-%d", os.Getpid())
+	s, err := postgres.Open(context.Background(), pgtest.WithParams(b, pgtest.BaseURL(),
+		map[string]string{"search_path": newSchema(b), "application_name": app}))
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	b.Cleanup(func() { s.Close() })
+	conn, err := pgtest.Connect(context.Background(), pgtest.BaseURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close(context.Background()) })
+	// Backends that ended take their CPU time with them: gone keeps it.
+	seen := map[int]time.Duration{}
+	cpu := func() time.Duration {
+		rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, pid := range pids {
+			if t, ok := procCPU(int(pid)); ok {
+				seen[int(pid)] = t
+			}
+		}
+		total := cpuTime()
+		for _, t := range seen {
+			total += t
+		}
+		return total
+	}
+	storetest.BenchReceipts(b, s, cpu)
+}
+
+// procCPU is the CPU time (user + system) of process pid so far.
+func procCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command (which may hold spaces) in parentheses;
+	// utime and stime are the 14th and 15th, in clock ticks (100 a second).
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond, true
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -400,6 +400,8 @@ func removeMember(ctx context.Context, tx pgx.Tx, conversationID, userID, actor 
 	if err := tx.QueryRow(ctx, `
 		WITH del AS (
 			DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING role
+		), steps AS (
+			DELETE FROM mark_steps WHERE conversation_id = $1 AND user_id = $2
 		), cnt AS (
 			UPDATE conversations SET member_count = member_count - 1
 			WHERE id = $1 AND EXISTS (SELECT FROM del)

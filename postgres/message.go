@@ -504,9 +504,18 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 // SetMarks moves a member's marks forward, clamped to last_seq; read
 // implies delivered. Concurrent calls never move a mark back: each UPDATE
 // computes greatest(current, new) on the row version it locked.
-func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (parley.Member, bool, error) {
+//
+// In conversations of at most stepsUpTo members each mark that moved is
+// recorded in mark_steps under at's minute, in the same statement. The old
+// marks (which say what moved) are read without a lock: when a concurrent
+// call moved a mark first, this one may record a move the other made too,
+// and the upsert keeps the greater seq, so a minute never says less than
+// was reached in it.
+func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64, at time.Time, stepsUpTo int) (parley.Member, bool, error) {
 	m, err := scanMember(s.pool.QueryRow(ctx, `
-		WITH upd AS (
+		WITH cur AS (
+			SELECT delivered_seq, read_seq FROM members WHERE conversation_id = $1 AND user_id = $2
+		), upd AS (
 			UPDATE members m SET
 				read_seq = greatest(m.read_seq, least($4::bigint, c.last_seq)),
 				delivered_seq = greatest(m.delivered_seq, least(greatest($3::bigint, $4::bigint), c.last_seq))
@@ -514,10 +523,16 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 			WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id
 				AND (least($4::bigint, c.last_seq) > m.read_seq
 					OR least(greatest($3::bigint, $4::bigint), c.last_seq) > m.delivered_seq)
-			RETURNING m.*
+			RETURNING m.*, c.member_count
+		), steps AS (
+			INSERT INTO mark_steps (conversation_id, user_id, kind, minute, seq)
+			SELECT $1, $2, k.kind, $5, k.seq FROM upd u, cur o,
+				LATERAL (VALUES (0::smallint, u.delivered_seq, o.delivered_seq), (1::smallint, u.read_seq, o.read_seq)) k (kind, seq, old)
+			WHERE u.member_count <= $6 AND k.seq > k.old
+			ON CONFLICT (conversation_id, user_id, kind, minute) DO UPDATE SET seq = greatest(mark_steps.seq, excluded.seq)
 		)
 		SELECT `+memberColumns+` FROM upd m JOIN users u ON u.id = m.user_id`,
-		conversationID, userID, deliveredSeq, readSeq))
+		conversationID, userID, deliveredSeq, readSeq, at.Unix()/60, stepsUpTo))
 	if err == nil {
 		return m, true, nil
 	}
@@ -527,6 +542,42 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 	// Nothing moved, or not a member.
 	m, err = s.Member(ctx, conversationID, userID)
 	return m, false, err
+}
+
+// MarkTimes returns when each current member's marks first reached seq:
+// the first minute with a step at seq or beyond, looked for from
+// parley.MarkTimesSkew before sent.
+func (s *Store) MarkTimes(ctx context.Context, conversationID, seq int64, sent time.Time) ([]parley.MarkTime, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT user_id, d, r FROM (
+			SELECT mb.user_id,
+				(SELECT minute FROM mark_steps s WHERE s.conversation_id = mb.conversation_id AND s.user_id = mb.user_id
+					AND s.kind = 0 AND s.minute >= $3 AND s.seq >= $2 ORDER BY s.minute LIMIT 1) AS d,
+				(SELECT minute FROM mark_steps s WHERE s.conversation_id = mb.conversation_id AND s.user_id = mb.user_id
+					AND s.kind = 1 AND s.minute >= $3 AND s.seq >= $2 ORDER BY s.minute LIMIT 1) AS r
+			FROM members mb WHERE mb.conversation_id = $1 AND mb.delivered_seq >= $2) t
+		WHERE d IS NOT NULL OR r IS NOT NULL`, conversationID, seq, sent.Add(-parley.MarkTimesSkew).Unix()/60)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (parley.MarkTime, error) {
+		var (
+			t    parley.MarkTime
+			d, e *int64
+		)
+		err := r.Scan(&t.UserID, &d, &e)
+		if d != nil {
+			t.DeliveredAt = parley.StepTime(*d, true, sent)
+		}
+		if e != nil {
+			t.ReadAt = parley.StepTime(*e, true, sent)
+		}
+		return t, err
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return out, nil
 }
 
 // React adds or removes a person's reaction to a message, under the

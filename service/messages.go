@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"parley"
 )
@@ -269,7 +270,7 @@ func (s *Service) Receipt(ctx context.Context, userID, conversationID, delivered
 	if conversationID <= 0 {
 		return parley.Member{}, parley.ErrNotFound
 	}
-	m, changed, err := s.store.SetMarks(ctx, conversationID, userID, delivered, read)
+	m, changed, err := s.store.SetMarks(ctx, conversationID, userID, delivered, read, s.Now(), s.cfg.LargeGroup)
 	if err != nil {
 		return m, err
 	}
@@ -378,4 +379,78 @@ func (s *Service) Sync(ctx context.Context, userID int64, cursors map[int64]Curs
 // Contacts lists the people whose presence userID may see.
 func (s *Service) Contacts(ctx context.Context, userID int64) ([]int64, error) {
 	return s.store.Contacts(ctx, userID, s.cfg.LargeGroup)
+}
+
+// MessageInfo is who has a message and who read it, with when (see Info).
+type MessageInfo struct {
+	Seq int64 `json:"seq"`
+	// Listed is false in groups above the large-group size, where
+	// receipts are counted, not kept per person: Members is empty.
+	Listed     bool                `json:"listed"`
+	LargeGroup int                 `json:"large_group"`
+	Members    []MessageInfoMember `json:"members"`
+}
+
+// MessageInfoMember is one other member's receipts of a message. A time is
+// exact to the minute (never before the message); it is null while the
+// mark has not reached the message, and also when the mark reached it
+// without a recorded time (by the member's own send, before this server
+// recorded times, or while the group was above the large-group size).
+type MessageInfoMember struct {
+	UserID      int64      `json:"user_id"`
+	Username    string     `json:"username"`
+	DisplayName string     `json:"display_name"`
+	AvatarURL   string     `json:"avatar_url,omitempty"`
+	Delivered   bool       `json:"delivered"`
+	Read        bool       `json:"read"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	ReadAt      *time.Time `json:"read_at"`
+}
+
+// Info tells the sender of a text message which other members have it and
+// which read it, and when. Only the sender may ask: for anyone else, and
+// for a deleted or system message, it is ENOTFOUND like a message that
+// does not exist.
+func (s *Service) Info(ctx context.Context, userID, conversationID, seq int64) (MessageInfo, error) {
+	if _, err := s.member(ctx, conversationID, userID); err != nil {
+		return MessageInfo{}, err
+	}
+	m, err := s.store.Message(ctx, conversationID, seq)
+	if err != nil {
+		return MessageInfo{}, err
+	}
+	if m.Kind != parley.MessageText || m.SenderID != userID || m.DeletedAt != nil {
+		return MessageInfo{}, parley.ErrNotFound
+	}
+	info := MessageInfo{Seq: seq, LargeGroup: s.cfg.LargeGroup, Members: []MessageInfoMember{}}
+	c, err := s.store.Conversation(ctx, conversationID)
+	if err != nil {
+		return MessageInfo{}, err
+	}
+	if c.Kind == parley.KindGroup && c.MemberCount > s.cfg.LargeGroup {
+		return info, nil
+	}
+	members, err := s.store.Members(ctx, conversationID)
+	if err != nil {
+		return MessageInfo{}, err
+	}
+	times, err := s.store.MarkTimes(ctx, conversationID, seq, m.CreatedAt)
+	if err != nil {
+		return MessageInfo{}, err
+	}
+	at := make(map[int64]parley.MarkTime, len(times))
+	for _, t := range times {
+		at[t.UserID] = t
+	}
+	info.Listed = true
+	for _, mb := range members {
+		if mb.UserID == userID {
+			continue
+		}
+		t := at[mb.UserID]
+		info.Members = append(info.Members, MessageInfoMember{UserID: mb.UserID, Username: mb.Username,
+			DisplayName: mb.DisplayName, AvatarURL: mb.AvatarURL, Delivered: mb.DeliveredSeq >= seq,
+			Read: mb.ReadSeq >= seq, DeliveredAt: t.DeliveredAt, ReadAt: t.ReadAt})
+	}
+	return info, nil
 }

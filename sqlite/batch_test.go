@@ -374,7 +374,7 @@ func TestQuietWritesKeepHeads(t *testing.T) {
 	if !cached() {
 		t.Fatal("no head cached after an append")
 	}
-	if _, changed, err := s.SetMarks(ctx, 1, 2, 1, 1); err != nil || !changed {
+	if _, changed, err := s.SetMarks(ctx, 1, 2, 1, 1, time.Now(), 100); err != nil || !changed {
 		t.Fatalf("SetMarks: changed %v, %v", changed, err)
 	}
 	if err := s.SetLastSeen(ctx, 1, time.Unix(5, 0)); err != nil {

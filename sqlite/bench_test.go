@@ -197,3 +197,9 @@ func BenchmarkConversationHeads(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) { storetest.BenchHeads(b, open(b), n) })
 	}
 }
+
+// BenchmarkReceipts: SetMarks from 64 goroutines, without and with mark
+// steps (storetest.BenchReceipts).
+func BenchmarkReceipts(b *testing.B) {
+	storetest.BenchReceipts(b, open(b), cpuTime)
+}

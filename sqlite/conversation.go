@@ -382,6 +382,9 @@ func removeMember(ctx context.Context, tx *wtx, conversationID, userID, actor in
 	if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND user_id = ?`, conversationID, userID); err != nil {
 		return parley.Message{}, err
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mark_steps WHERE conversation_id = ? AND user_id = ?`, conversationID, userID); err != nil {
+		return parley.Message{}, err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET member_count = member_count - 1 WHERE id = ?`, conversationID); err != nil {
 		return parley.Message{}, err
 	}

@@ -353,32 +353,51 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 }
 
 // SetMarks moves a member's delivered and read marks forward, clamped to
-// the conversation's last seq; read implies delivered.
-func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64) (parley.Member, bool, error) {
+// the conversation's last seq; read implies delivered. In conversations of
+// at most stepsUpTo members each mark that moved is recorded in mark_steps
+// under at's minute, in one statement.
+func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64, at time.Time, stepsUpTo int) (parley.Member, bool, error) {
 	var (
 		m       parley.Member
 		changed bool
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *wtx) (err error) {
-		if m, err = getMember(ctx, tx, conversationID, userID); err != nil {
-			return err
-		}
-		var last int64
-		err = tx.QueryRowContext(ctx, `SELECT last_seq FROM conversations WHERE id = ?`, conversationID).Scan(&last)
+		// The member and the conversation's last seq and size in one
+		// statement: each costs the writer about as much as the step.
+		var last, count int64
+		m, err = scanMember(scanAlso{tx.QueryRowContext(ctx, `SELECT `+memberCols+`, c.last_seq, c.member_count
+			FROM `+memberFrom+` JOIN conversations c ON c.id = mb.conversation_id
+			WHERE mb.conversation_id = ? AND mb.user_id = ?`, conversationID, userID), []any{&last, &count}})
 		if err != nil {
-			return err
+			return dbErr(err)
 		}
 		read := max(m.ReadSeq, min(readSeq, last))
 		delivered := max(m.DeliveredSeq, min(deliveredSeq, last), read)
 		if read == m.ReadSeq && delivered == m.DeliveredSeq {
 			return nil
 		}
+		old := m
 		changed, m.ReadSeq, m.DeliveredSeq = true, read, delivered
 		// Quiet: marks are not cached by the writer (append.go), and a
 		// receipt comes for nearly every message.
 		return tx.quietly(func() error {
 			_, err := tx.ExecContext(ctx, `UPDATE members SET delivered_seq = ?, read_seq = ?
 				WHERE conversation_id = ? AND user_id = ?`, delivered, read, conversationID, userID)
+			if err != nil || count > int64(stepsUpTo) {
+				return err
+			}
+			minute := at.Unix() / 60
+			const step = `INSERT INTO mark_steps (conversation_id, user_id, kind, minute, seq) VALUES `
+			const upsert = ` ON CONFLICT (conversation_id, user_id, kind, minute) DO UPDATE SET seq = max(seq, excluded.seq)`
+			switch {
+			case delivered > old.DeliveredSeq && read > old.ReadSeq:
+				_, err = tx.ExecContext(ctx, step+`(?1, ?2, 0, ?3, ?4), (?1, ?2, 1, ?3, ?5)`+upsert,
+					conversationID, userID, minute, delivered, read)
+			case delivered > old.DeliveredSeq:
+				_, err = tx.ExecContext(ctx, step+`(?1, ?2, 0, ?3, ?4)`+upsert, conversationID, userID, minute, delivered)
+			default:
+				_, err = tx.ExecContext(ctx, step+`(?1, ?2, 1, ?3, ?4)`+upsert, conversationID, userID, minute, read)
+			}
 			return err
 		})
 	})
@@ -386,6 +405,37 @@ func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredS
 		return parley.Member{}, false, err
 	}
 	return m, changed, nil
+}
+
+// scanAlso scans more columns after those a scan function reads.
+type scanAlso struct {
+	sc   scanner
+	more []any
+}
+
+func (s scanAlso) Scan(dest ...any) error { return s.sc.Scan(append(dest, s.more...)...) }
+
+// MarkTimes returns when each current member's marks first reached seq:
+// the first minute with a step at seq or beyond, looked for from
+// parley.MarkTimesSkew before sent.
+func (s *Store) MarkTimes(ctx context.Context, conversationID, seq int64, sent time.Time) ([]parley.MarkTime, error) {
+	from := sent.Add(-parley.MarkTimesSkew).Unix() / 60
+	return collect(ctx, s.rd, func(r scanner) (parley.MarkTime, error) {
+		var (
+			t      parley.MarkTime
+			dl, rd sql.NullInt64
+		)
+		err := r.Scan(&t.UserID, &dl, &rd)
+		t.DeliveredAt, t.ReadAt = parley.StepTime(dl.Int64, dl.Valid, sent), parley.StepTime(rd.Int64, rd.Valid, sent)
+		return t, err
+	}, `SELECT user_id, d, r FROM (
+		SELECT mb.user_id,
+			(SELECT minute FROM mark_steps s WHERE s.conversation_id = mb.conversation_id AND s.user_id = mb.user_id
+				AND s.kind = 0 AND s.minute >= ?3 AND s.seq >= ?2 ORDER BY s.minute LIMIT 1) AS d,
+			(SELECT minute FROM mark_steps s WHERE s.conversation_id = mb.conversation_id AND s.user_id = mb.user_id
+				AND s.kind = 1 AND s.minute >= ?3 AND s.seq >= ?2 ORDER BY s.minute LIMIT 1) AS r
+		FROM members mb WHERE mb.conversation_id = ?1 AND mb.delivered_seq >= ?2)
+		WHERE d IS NOT NULL OR r IS NOT NULL`, conversationID, seq, from)
 }
 
 // React adds or removes a person's reaction to a message.

@@ -167,7 +167,7 @@ func testConcurrentMarks(t *testing.T, s parley.Store) {
 			var prev parley.Member
 			for _, v := range rand.Perm(last) {
 				delivered, read := int64(v+1), int64(v)
-				m, _, err := s.SetMarks(ctx, d.ID, alice.ID, delivered, read)
+				m, _, err := s.SetMarks(ctx, d.ID, alice.ID, delivered, read, at(0), 100)
 				switch {
 				case err != nil:
 				case m.DeliveredSeq < prev.DeliveredSeq || m.ReadSeq < prev.ReadSeq:

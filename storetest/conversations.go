@@ -164,7 +164,7 @@ func testConversations(t *testing.T, s parley.Store) {
 	same(t, "direct peer (without email)", ds.Peer, &wantPeer)
 
 	// Reading moves unread; alice's own message moves the direct chat up.
-	_, _, err = s.SetMarks(ctx, d.ID, alice.ID, 2, 1)
+	_, _, err = s.SetMarks(ctx, d.ID, alice.ID, 2, 1, at(10), 100)
 	ok(t, err, "SetMarks")
 	list, err = s.Conversations(ctx, alice.ID)
 	ok(t, err, "Conversations")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"parley"
 )
@@ -401,7 +402,7 @@ func testSetMarks(t *testing.T, s parley.Store) {
 		{5, 5, 5, 5, false, "nothing new"},
 		{0, 0, 5, 5, false, "zeros"},
 	} {
-		m, changed, err := s.SetMarks(ctx, d.ID, alice.ID, c.delivered, c.read)
+		m, changed, err := s.SetMarks(ctx, d.ID, alice.ID, c.delivered, c.read, at(10), 100)
 		ok(t, err, "SetMarks("+c.what+")")
 		if m.DeliveredSeq != c.wantDel || m.ReadSeq != c.wantRead || changed != c.wantChanged {
 			t.Fatalf("SetMarks(%d, %d) [%s] = delivered %d read %d changed %v; want %d %d %v",
@@ -413,11 +414,87 @@ func testSetMarks(t *testing.T, s parley.Store) {
 		same(t, "stored member after SetMarks", mustMember(t, s, d.ID, alice.ID), m)
 	}
 
-	_, _, err := s.SetMarks(ctx, d.ID, carol.ID, 1, 1)
+	_, _, err := s.SetMarks(ctx, d.ID, carol.ID, 1, 1, at(10), 100)
 	wantCode(t, err, parley.ENOTFOUND, "SetMarks of a non-member")
 	if m := mustMember(t, s, d.ID, bob.ID); m.DeliveredSeq != 5 || m.ReadSeq != 5 {
 		t.Fatalf("bob's marks = %d/%d, want 5/5 (his own messages)", m.DeliveredSeq, m.ReadSeq)
 	}
+}
+
+// testMarkTimes: SetMarks records the minutes in which marks moved,
+// MarkTimes answers when each member's marks first reached a seq (the
+// minute's start, never before the message), and nothing is recorded above
+// stepsUpTo members or kept after the membership ends.
+func testMarkTimes(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice := MustUser(t, s, "alice")
+	bob := MustUser(t, s, "bob")
+	carol := MustUser(t, s, "carol")
+	g := MustGroup(t, s, "Club", alice, bob, carol)
+	var sent []parley.Message
+	for i := range 4 {
+		sent = append(sent, MustSendAt(t, s, g.ID, alice, fmt.Sprintf("m%d", i+1), at(i)))
+	}
+	seq := func(i int) int64 { return sent[i].Seq }
+	sec := func(i, secs int) time.Time { return at(i).Add(time.Duration(secs) * time.Second) }
+	minute := func(t time.Time) *time.Time { m := time.Unix(t.Unix()/60*60, 0).UTC(); return &m }
+	move := func(u parley.User, delivered, read int64, when time.Time, upTo int) {
+		t.Helper()
+		_, changed, err := s.SetMarks(ctx, g.ID, u.ID, delivered, read, when, upTo)
+		ok(t, err, "SetMarks")
+		if !changed {
+			t.Fatalf("SetMarks(%s, %d, %d) changed nothing", u.Username, delivered, read)
+		}
+	}
+	move(bob, seq(1), 0, sec(5, 10), 3) // delivered m1, m2 in minute 5
+	move(bob, seq(2), 0, sec(5, 40), 3) // and m3 in the same minute
+	move(bob, 0, seq(0), sec(6, 0), 3)  // read m1 in minute 6
+	move(bob, seq(3), seq(2), sec(7, 0), 3)
+	sent = append(sent, MustSendAt(t, s, g.ID, alice, "m5", sec(8, 30)))
+	move(bob, seq(4), 0, sec(8, 45), 3)
+	move(carol, seq(4), seq(4), sec(9, 0), 2) // a group of 3 > 2: no steps
+
+	check := func(what string, i int, want map[int64][2]*time.Time) {
+		t.Helper()
+		got, err := s.MarkTimes(ctx, g.ID, sent[i].Seq, sent[i].CreatedAt)
+		ok(t, err, "MarkTimes")
+		gotm := map[int64][2]*time.Time{}
+		for _, mt := range got {
+			gotm[mt.UserID] = [2]*time.Time{mt.DeliveredAt, mt.ReadAt}
+		}
+		same(t, what, gotm, want)
+	}
+	check("times of m1", 0, map[int64][2]*time.Time{bob.ID: {minute(sec(5, 10)), minute(sec(6, 0))}})
+	check("times of m3 (delivered in the same minute as m2)", 2, map[int64][2]*time.Time{bob.ID: {minute(sec(5, 10)), minute(sec(7, 0))}})
+	check("times of m4", 3, map[int64][2]*time.Time{bob.ID: {minute(sec(7, 0)), nil}})
+	check("times of m5 (delivered in the minute it was sent: its time)", 4, map[int64][2]*time.Time{bob.ID: {normp(sec(8, 30)), nil}})
+	for _, c := range []struct {
+		what string
+		seq  int64
+		sent time.Time
+	}{
+		{"past the last message", seq(4) + 1, at(10)},
+		{"of a message sent long after the steps", seq(0), at(20)},
+	} {
+		if got, err := s.MarkTimes(ctx, g.ID, c.seq, c.sent); err != nil || len(got) != 0 {
+			t.Fatalf("MarkTimes %s = %v, %v; want none", c.what, got, err)
+		}
+	}
+	if got, err := s.MarkTimes(ctx, 1<<40, 1, at(0)); err != nil || len(got) != 0 {
+		t.Fatalf("MarkTimes of no conversation = %v, %v; want none", got, err)
+	}
+
+	// Leaving forgets bob's steps.
+	_, err := s.RemoveMember(ctx, g.ID, bob.ID, bob.ID, at(9))
+	ok(t, err, "RemoveMember")
+	check("times after bob left", 0, map[int64][2]*time.Time{})
+	_, _, _, err = s.AddMember(ctx, g.ID, bob.ID, 10, at(10))
+	ok(t, err, "AddMember")
+	// His marks moved to the system message of his joining, his own: no times.
+	if m := mustMember(t, s, g.ID, bob.ID); m.DeliveredSeq <= seq(4) {
+		t.Fatalf("bob's delivered mark after joining again = %d, want past %d", m.DeliveredSeq, seq(4))
+	}
+	check("times after bob joined again", 0, map[int64][2]*time.Time{})
 }
 
 func testSenderMarks(t *testing.T, s parley.Store) {
@@ -434,7 +511,7 @@ func testSenderMarks(t *testing.T, s parley.Store) {
 	if m := mustMember(t, s, d.ID, alice.ID); m.DeliveredSeq != 0 || m.ReadSeq != 0 {
 		t.Fatalf("recipient's marks = %d/%d, want 0/0", m.DeliveredSeq, m.ReadSeq)
 	}
-	_, _, err := s.SetMarks(ctx, d.ID, alice.ID, m1.Seq, 0)
+	_, _, err := s.SetMarks(ctx, d.ID, alice.ID, m1.Seq, 0, at(10), 100)
 	ok(t, err, "SetMarks")
 	m3 := MustSend(t, s, d.ID, alice, "three")
 	if m := mustMember(t, s, d.ID, alice.ID); m.DeliveredSeq != m3.Seq || m.ReadSeq != m3.Seq {

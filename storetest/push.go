@@ -122,7 +122,7 @@ func testMentionsUnread(t *testing.T, s parley.Store) {
 	if n := summaryOf(t, s, alice, g.ID).UnreadMentions; n != 0 {
 		t.Fatalf("alice's unread mentions = %d, want 0", n)
 	}
-	_, _, err := s.SetMarks(ctx, g.ID, bob.ID, m1.Seq, m1.Seq)
+	_, _, err := s.SetMarks(ctx, g.ID, bob.ID, m1.Seq, m1.Seq, at(0), 100)
 	ok(t, err, "SetMarks")
 	if n := summaryOf(t, s, bob, g.ID).UnreadMentions; n != 1 {
 		t.Fatalf("bob's unread mentions after reading the first = %d, want 1", n)
@@ -383,7 +383,7 @@ func testPushCheck(t *testing.T, s parley.Store) {
 	ok(t, err, "AppendMessage(system)")
 	m2 := sendMentioning(t, s, g.ID, alice, "two @bob", at(3), bob.ID)
 	c := mustConversation(t, s, g.ID)
-	_, _, err = s.SetMarks(ctx, g.ID, carol.ID, c.LastSeq, 0)
+	_, _, err = s.SetMarks(ctx, g.ID, carol.ID, c.LastSeq, 0, at(0), 100)
 	ok(t, err, "SetMarks")
 	c = mustConversation(t, s, g.ID)
 	until := at(90)
@@ -432,7 +432,7 @@ func testPushClaims(t *testing.T, s parley.Store) {
 	cm := mustMember(t, s, g.ID, carol.ID)
 
 	// Carol's device gets the message between the check and the claim.
-	_, _, err := s.SetMarks(ctx, g.ID, carol.ID, m.Seq, 0)
+	_, _, err := s.SetMarks(ctx, g.ID, carol.ID, m.Seq, 0, at(0), 100)
 	ok(t, err, "SetMarks")
 	done, err := s.ClaimPushes(ctx, []parley.PushClaim{
 		{ConversationID: g.ID, UserID: bob.ID, FromPushed: 0, FromDelivered: bm.DeliveredSeq, ToSeq: m.Seq, Push: notice(`{"n":1}`, at(2))},

@@ -114,6 +114,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 
 		{"Marks/Forward", testSetMarks},
 		{"Marks/SenderOwnMessage", testSenderMarks},
+		{"Marks/Times", testMarkTimes},
 
 		{"Upload/Create", testCreateUpload},
 		{"Upload/Quota", testUploadQuota},
