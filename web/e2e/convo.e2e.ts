@@ -532,19 +532,33 @@ describe.skipIf(!run).sequential('conversations in Chromium: replies, reactions,
     }
   }
 
-  it('shows who has my message and who read it (Message info), in both themes at both widths', async () => {
-    await rest('POST', `/conversations/${ids.group}/read`, { seq: 3 }, tokens.bob);
+  it('shows who has my message and who read it, and when (Message info), live, in both themes at both widths', async () => {
+    const booked = 'Tickets are booked, seats 41 and 42';
+    const seq = await say(tokens.alice, ids.group, booked);
+    let first = true;
     for (const w of widths) {
       for (const theme of themes) {
         const { context, page } = await person({ width: w.width, height: w.height }, theme);
         try {
           await logIn(page, users.alice);
           await openChat(page, ids.group);
-          await openMenu(page, message(page, 'Train at 8, platform 3'));
+          await openMenu(page, message(page, booked));
           await page.getByRole('menuitem', { name: 'Info' }).click();
           const info = page.getByTestId('message-info');
           await info.waitFor();
-          await expect.poll(() => info.getByTestId('info-read').textContent()).toContain(users.bob);
+          if (first) {
+            // Bob has not got it yet; his reading shows while the dialog is open.
+            await expect.poll(() => info.getByTestId('info-waiting').textContent()).toContain(users.bob);
+            await rest('POST', `/conversations/${ids.group}/read`, { seq }, tokens.bob);
+            first = false;
+          }
+          const read = info.getByTestId('info-read');
+          await expect.poll(() => read.textContent()).toContain(users.bob);
+          // Both times, in the locale's form without a leading zero on the hour (14:02, 2:02 PM).
+          await expect.poll(() => read.textContent(), { timeout: WAIT }).toMatch(/Read [1-9]?\d[:.]\d\d/);
+          expect(await read.textContent()).toMatch(/Delivered [1-9]?\d[:.]\d\d/);
+          expect(await read.textContent()).not.toMatch(/(Read|Delivered) 0\d/);
+          expect(await info.locator('time').first().getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
           await shot(page, `message-info-${w.name}-${theme}`);
           expect(await seriousViolations(page), 'message info').toEqual([]);
           await page.getByRole('button', { name: 'Close' }).click();

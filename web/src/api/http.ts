@@ -1,6 +1,6 @@
 // A small REST client for /api/v1. Errors become ApiError with the protocol's
 // code, message and field.
-import type { ChatListEntry, Conversation, Features, IceServersReply, Member, Message, MuteChoice, NotifyLevel, NotifySettings, Pin, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
+import type { ChatListEntry, Conversation, Features, IceServersReply, Member, Message, MessageInfo, MuteChoice, NotifyLevel, NotifySettings, Pin, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -162,6 +162,7 @@ export const api = {
   editMessage: (id: number, seq: number, text: string) => request<{ message: Message }>('PATCH', `/conversations/${id}/messages/${seq}`, { text }),
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   react: (id: number, seq: number, emoji: string, on: boolean) => request<{ message: Message; changed: boolean }>('POST', `/conversations/${id}/messages/${seq}/reactions`, { emoji, on }),
+  messageInfo: (id: number, seq: number) => request<MessageInfo>('GET', `/conversations/${id}/messages/${seq}/info`),
   pins: (id: number) => request<{ pins: Pin[] }>('GET', `/conversations/${id}/pins`),
   pin: (id: number, seq: number, on: boolean) => request<{ pins: Pin[]; changed: boolean }>(on ? 'PUT' : 'DELETE', `/conversations/${id}/pins/${seq}`),
   chatList: () => request<{ chat_list: ChatListEntry[] }>('GET', '/me/chat-list'),

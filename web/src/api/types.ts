@@ -158,6 +158,26 @@ export interface Member {
   read_seq: number;
 }
 
+/** One other member's receipts of my message (GET …/messages/{seq}/info). A time is null while not yet, or when not recorded. */
+export interface MessageInfoMember {
+  user_id: number;
+  username: string;
+  display_name: string;
+  avatar_url?: string;
+  delivered: boolean;
+  read: boolean;
+  delivered_at: string | null;
+  read_at: string | null;
+}
+
+export interface MessageInfo {
+  seq: number;
+  /** false in groups above large_group members: receipts are counted there, not listed. */
+  listed: boolean;
+  large_group: number;
+  members: MessageInfoMember[];
+}
+
 export interface Session {
   id: number;
   user_agent: string;

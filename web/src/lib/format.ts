@@ -80,6 +80,16 @@ export function formatWhen(iso: string): string {
   return `${shortDate.format(d)}, ${time.format(d)}`;
 }
 
+/** formatStamp is when something happened, for a label after a word: "14:02", "yesterday 09:15" (locale form), "Monday 9:15", "3 Mar, 9:15". */
+export function formatStamp(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const n = daysAgo(d, now);
+  if (n === 0) return time.format(d);
+  if (n === 1) return `yesterday ${time.format(d)}`;
+  if (n > 1 && n < 7) return `${weekday.format(d)} ${time.format(d)}`;
+  return `${shortDate.format(d)}, ${time.format(d)}`;
+}
+
 /** formatDuration is a call's length: 0:07, 12:34, 1:02:03. */
 export function formatDuration(totalSeconds: number): string {
   const t = Math.max(0, Math.floor(totalSeconds));
