@@ -70,8 +70,10 @@ type SearchPage struct {
 type SearchStore interface {
 	// SearchMessages returns a page of the messages q selects, newest
 	// first. A query with a term of SearchIndexedTerm characters or more
-	// is answered from the index; one with only shorter terms examines at
-	// most SearchShortScan candidate messages per page (see there).
+	// finds every match, through the index (a store may look for a page
+	// among the newest messages first, in bounded work, when that gives
+	// the same page sooner); one with only shorter terms examines at most
+	// SearchShortScan candidate messages per page (see there).
 	// EINVALID when q has no terms. ErrUnavailable when the database
 	// cannot be reached.
 	SearchMessages(ctx context.Context, q SearchQuery) (SearchPage, error)

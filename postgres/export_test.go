@@ -25,3 +25,11 @@ func AppendBatch(ctx context.Context, s *Store, nms ...parley.NewMessage) ([]par
 	}
 	return msgs, created, errs
 }
+
+// SetSearchWalk sets the bounds of the search walk (search.go) until the
+// test ends.
+func SetSearchWalk(t interface{ Cleanup(func()) }, first, most, share int64) {
+	f, m, s := walkFirst, walkMax, walkShare
+	t.Cleanup(func() { walkFirst, walkMax, walkShare = f, m, s })
+	walkFirst, walkMax, walkShare = first, most, share
+}

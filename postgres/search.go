@@ -21,87 +21,297 @@ import (
 // the index serves for terms of three characters or more; lower() in a
 // UTF-8 database folds every script that has case, as parley.FoldSearch
 // does. Results come newest first by id, the order of the primary key.
+//
+// The index finds every match of a term at once, in no useful order: for
+// a common word that is tens of thousands of rows to fetch and sort for a
+// page of 20 (hundreds of milliseconds on a million messages). So a page
+// is first looked for by walking messages newest first and testing each
+// (walk), which for a common word stops after a few thousand rows; the
+// walk is bounded, and what it did not reach is asked of the index, which
+// is fast for the rare terms that the walk would not find soon. Two walks:
+//
+//   - one conversation (the search is kept to it, or the caller is a
+//     member of one): its messages by seq, through messages_seq_key. Within
+//     a conversation id grows with seq (appendSQL assigns both under the
+//     conversation's row lock), so seq order is id order.
+//   - several: all messages by id (the primary key), keeping the caller's
+//     conversations; only when those hold at least 1 in walkShare of all
+//     messages, else the walk would mostly read others' messages.
+//
+// The walk goes in ranges of the key (id or seq, both without reuse, so a
+// range holds at most its width of rows): walkFirst first (an eighth of it
+// by seq), then as wide as the matches found so far say the page needs,
+// up to walkMax in all. When the first range found nothing (a rare term)
+// or the estimate is beyond walkMax, the index takes over below the range
+// walked. The walk tests its conditions inside a CASE, so that the planner
+// neither serves the terms from the index nor tests them before the cheap
+// conditions.
+
+// Walk bounds (variables for tests; walkMax 0: no walk).
+var (
+	walkFirst int64 = 8192
+	walkMax   int64 = 100_000
+	walkShare int64 = 50
+)
 
 // SearchMessages returns a page of the messages q selects, newest first.
 func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parley.SearchPage, error) {
 	if len(q.Terms) == 0 {
 		return parley.SearchPage{}, parley.FieldErrorf("q", "Say what to search for.")
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = parley.SearchLimitDefault
+	sq := search{s: s, q: q, limit: q.Limit, before: q.BeforeID}
+	if sq.limit <= 0 {
+		sq.limit = parley.SearchLimitDefault
 	}
-	before := q.BeforeID
-	if before <= 0 {
-		before = math.MaxInt64
+	if sq.before <= 0 {
+		sq.before = math.MaxInt64
 	}
+	// The conversations searched, how many messages they hold and the
+	// newest message of all.
 	var (
-		where []string
-		args  []any
+		b         params
+		mine, top int64
+		lastSeq   int64 // of the conversation, when one
 	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+	scope := ``
+	if q.ConversationID != 0 {
+		scope = ` AND mb.conversation_id = ` + b.p(q.ConversationID)
 	}
-	memberOf := func(p func(any) string) string {
-		c := `SELECT conversation_id FROM members WHERE user_id = ` + p(q.UserID)
-		if q.ConversationID != 0 {
-			c += ` AND conversation_id = ` + p(q.ConversationID)
-		}
-		return c
-	}
-	where = append(where, `m.kind = 'text'`, `m.deleted_at IS NULL`, `m.conversation_id IN (`+memberOf(arg)+`)`)
-	if q.SenderID != 0 {
-		where = append(where, `m.sender_id = `+arg(q.SenderID))
-	}
-	if !q.After.IsZero() {
-		where = append(where, `m.created_at >= `+arg(q.After))
-	}
-	if !q.Before.IsZero() {
-		where = append(where, `m.created_at < `+arg(q.Before))
-	}
-	if q.HasAttachment {
-		where = append(where, `m.attachments IS NOT NULL`)
-	}
-	for _, t := range q.Terms {
-		where = append(where, `lower(m.body) LIKE `+arg("%"+escapeLike(t)+"%"))
-	}
-
-	if parley.SearchIndexed(q.Terms) {
-		ms, err := readMessages(ctx, s.pool, selectMessage+`WHERE `+strings.Join(where, " AND ")+`
-			AND m.id < `+arg(before)+` ORDER BY m.id DESC LIMIT `+arg(limit+1), args...)
-		if err != nil {
-			return parley.SearchPage{}, err
-		}
-		return pageOf(ms, limit, 0), nil
-	}
-
-	// Only short terms: examine the newest SearchShortScan messages of the
-	// caller's conversations below the cursor (the window), counting them
-	// first to know whether older ones are left.
-	windowOf := func(p func(any) string) string {
-		return `SELECT id FROM messages WHERE conversation_id IN (` + memberOf(p) + `) AND id < ` + p(before) +
-			` ORDER BY id DESC LIMIT ` + p(parley.SearchShortScan)
-	}
-	var (
-		wargs  []any
-		lowest int64
-		n      int
-	)
-	count := windowOf(func(v any) string { wargs = append(wargs, v); return fmt.Sprintf("$%d", len(wargs)) })
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(min(id), 0), count(*) FROM (`+count+`) w`, wargs...).Scan(&lowest, &n); err != nil {
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}'), coalesce(sum(c.last_seq), 0)::bigint,
+			coalesce(max(c.last_seq), 0), (SELECT coalesce(max(id), 0) FROM messages)
+		FROM members mb JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = `+b.p(q.UserID)+scope, b...).
+		Scan(&sq.convs, &mine, &lastSeq, &top)
+	if err != nil {
 		return parley.SearchPage{}, mapError(err)
 	}
-	window := windowOf(arg)
-	ms, err := readMessages(ctx, s.pool, selectMessage+`WHERE m.id IN (`+window+`) AND `+strings.Join(where, " AND ")+`
-		ORDER BY m.id DESC LIMIT `+arg(limit+1), args...)
+	if len(sq.convs) == 0 {
+		return parley.SearchPage{Messages: []parley.Message{}}, nil
+	}
+	if len(sq.convs) == 1 {
+		if sq.before == math.MaxInt64 {
+			sq.seqBelow = lastSeq + 1
+		} else {
+			// The cursor is a message of the conversation (as the pages
+			// give it), else a walk by seq cannot start from it.
+			err := s.pool.QueryRow(ctx, `SELECT seq FROM messages WHERE id = $1 AND conversation_id = $2`, sq.before, sq.convs[0]).Scan(&sq.seqBelow)
+			if err != nil && err != pgx.ErrNoRows {
+				return parley.SearchPage{}, mapError(err)
+			}
+		}
+	}
+	stream := mine*walkShare >= top
+	if !parley.SearchIndexed(q.Terms) {
+		return sq.short(ctx, stream)
+	}
+	switch {
+	case walkMax <= 0:
+	case len(sq.convs) == 1 && sq.seqBelow > 0:
+		return sq.walk(ctx, true, sq.seqBelow)
+	case len(sq.convs) > 1 && stream:
+		return sq.walk(ctx, false, min(sq.before, top+1))
+	}
+	ms, err := sq.indexed(ctx, sq.limit+1, nil)
 	if err != nil {
 		return parley.SearchPage{}, err
 	}
-	if n < parley.SearchShortScan {
-		lowest = 0 // the window reached the oldest message
+	return pageOf(ms, sq.limit, 0), nil
+}
+
+// params are a statement's parameters.
+type params []any
+
+// p adds v and returns its placeholder.
+func (b *params) p(v any) string {
+	*b = append(*b, v)
+	return fmt.Sprintf("$%d", len(*b))
+}
+
+// search is one page's query.
+type search struct {
+	s      *Store
+	q      parley.SearchQuery
+	convs  []int64 // searched, at least one
+	before int64
+	limit  int
+	// seqBelow is, when one conversation is searched, the seq below which
+	// the page is (from the cursor); 0 when not known.
+	seqBelow int64
+}
+
+// cond is the condition on message m besides its conversation and the
+// cursor: the filters, then the terms.
+func (sq *search) cond(b *params) string {
+	q := sq.q
+	cond := []string{`m.kind = 'text'`, `m.deleted_at IS NULL`}
+	if q.SenderID != 0 {
+		cond = append(cond, `m.sender_id = `+b.p(q.SenderID))
 	}
-	return pageOf(ms, limit, lowest), nil
+	if !q.After.IsZero() {
+		cond = append(cond, `m.created_at >= `+b.p(q.After))
+	}
+	if !q.Before.IsZero() {
+		cond = append(cond, `m.created_at < `+b.p(q.Before))
+	}
+	if q.HasAttachment {
+		cond = append(cond, `m.attachments IS NOT NULL`)
+	}
+	for _, t := range q.Terms {
+		cond = append(cond, `lower(m.body) LIKE `+b.p("%"+escapeLike(t)+"%"))
+	}
+	return strings.Join(cond, " AND ")
+}
+
+// mine is the condition that message m is of the conversations searched.
+func (sq *search) mine(b *params) string {
+	if len(sq.convs) == 1 {
+		return `m.conversation_id = ` + b.p(sq.convs[0])
+	}
+	return `m.conversation_id = ANY(` + b.p(sq.convs) + `)`
+}
+
+// read reads the messages of ids, newest first.
+func (sq *search) read(ctx context.Context, ids []int64) ([]parley.Message, error) {
+	if len(ids) == 0 {
+		return []parley.Message{}, nil
+	}
+	return readMessages(ctx, sq.s.pool, selectMessage+`WHERE m.id = ANY($1) ORDER BY m.id DESC`, ids)
+}
+
+// indexed reads up to n messages that match, newest first, below the
+// cursor and, if extra is not nil, where it holds: through the trigram
+// index.
+func (sq *search) indexed(ctx context.Context, n int, extra func(*params) string) ([]parley.Message, error) {
+	var b params
+	query := selectMessage + `WHERE ` + sq.cond(&b) + ` AND ` + sq.mine(&b) + ` AND m.id < ` + b.p(sq.before)
+	if extra != nil {
+		query += ` AND ` + extra(&b)
+	}
+	return readMessages(ctx, sq.s.pool, query+` ORDER BY m.id DESC LIMIT `+b.p(n), b...)
+}
+
+// walk looks for the page by walking down from below (exclusive) by seq
+// in the one conversation searched (bySeq), or else by id, in ranges;
+// what the walk does not reach, from the index.
+func (sq *search) walk(ctx context.Context, bySeq bool, below int64) (parley.SearchPage, error) {
+	need := sq.limit + 1
+	key := `m.id`
+	if bySeq {
+		key = `m.seq`
+	}
+	first := max(walkFirst, 1)
+	if bySeq {
+		first = max(walkFirst/8, 1) // every message in the range is the caller's
+	}
+	var (
+		ids        []int64
+		walked, lo int64
+		width      = first
+		hi         = below
+	)
+	for {
+		lo = max(hi-width, 1)
+		var b params
+		query := `SELECT m.id FROM messages m WHERE `
+		if bySeq {
+			query += `m.conversation_id = ` + b.p(sq.convs[0]) + ` AND `
+		}
+		query += key + ` >= ` + b.p(lo) + ` AND ` + key + ` < ` + b.p(hi) + `
+			AND CASE WHEN ` + sq.mine(&b) + ` AND m.id < ` + b.p(sq.before) + ` AND ` + sq.cond(&b) + ` THEN true ELSE false END
+			ORDER BY ` + key + ` DESC LIMIT ` + b.p(need-len(ids))
+		rows, err := sq.s.pool.Query(ctx, query, b...)
+		if err != nil {
+			return parley.SearchPage{}, mapError(err)
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return parley.SearchPage{}, mapError(err)
+		}
+		ids = append(ids, found...)
+		walked += hi - lo
+		hi = lo
+		if len(ids) >= need || lo <= 1 {
+			break
+		}
+		// As wide as the matches so far say the page needs, in all; none
+		// yet: a rare term, for the index.
+		if len(ids) == 0 {
+			break
+		}
+		est := walked * int64(need) / int64(len(ids))
+		if est > walkMax {
+			break
+		}
+		width = max(est-walked, first)
+	}
+	ms, err := sq.read(ctx, ids)
+	if err != nil {
+		return parley.SearchPage{}, err
+	}
+	if len(ms) < need && lo > 1 {
+		// The index, below the range walked.
+		rest, err := sq.indexed(ctx, need-len(ms), func(b *params) string { return key + ` < ` + b.p(lo) })
+		if err != nil {
+			return parley.SearchPage{}, err
+		}
+		ms = append(ms, rest...)
+	}
+	return pageOf(ms, sq.limit, 0), nil
+}
+
+// short answers a query of only short terms: it examines the newest
+// SearchShortScan messages of the conversations searched below the
+// cursor (the window). stream: walk all messages by id (the caller's
+// conversations hold many of them), not the conversations' index.
+func (sq *search) short(ctx context.Context, stream bool) (parley.SearchPage, error) {
+	bySeq := len(sq.convs) == 1 && sq.seqBelow > 0
+	window := func(b *params) string {
+		const cols = `SELECT id, seq, conversation_id, kind, deleted_at, sender_id, created_at, attachments, body FROM messages m WHERE `
+		switch {
+		case bySeq:
+			return cols + sq.mine(b) + ` AND m.seq < ` + b.p(sq.seqBelow) + ` AND m.id < ` + b.p(sq.before) + `
+				ORDER BY m.seq DESC LIMIT ` + b.p(parley.SearchShortScan)
+		case stream:
+			// conversation_id + 0: not through an index of conversation_id.
+			return cols + `m.conversation_id + 0 = ANY(` + b.p(sq.convs) + `) AND m.id < ` + b.p(sq.before) + `
+				ORDER BY m.id DESC LIMIT ` + b.p(parley.SearchShortScan)
+		}
+		return cols + sq.mine(b) + ` AND m.id < ` + b.p(sq.before) + ` ORDER BY m.id DESC LIMIT ` + b.p(parley.SearchShortScan)
+	}
+	need := sq.limit + 1
+	order := `m.id`
+	if bySeq {
+		order = `m.seq` // the window's order, the same as by id
+	}
+	var b params
+	rows, err := sq.s.pool.Query(ctx, `SELECT m.id FROM (`+window(&b)+`) m WHERE CASE WHEN `+sq.cond(&b)+` THEN true ELSE false END
+		ORDER BY `+order+` DESC LIMIT `+b.p(need), b...)
+	if err != nil {
+		return parley.SearchPage{}, mapError(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return parley.SearchPage{}, mapError(err)
+	}
+	var lowest int64
+	if len(ids) < need {
+		// Examined the whole window: the next page starts below it,
+		// unless it reached the oldest message.
+		var (
+			wb params
+			n  int
+		)
+		if err := sq.s.pool.QueryRow(ctx, `SELECT coalesce(min(id), 0), count(*) FROM (`+window(&wb)+`) w`, wb...).Scan(&lowest, &n); err != nil {
+			return parley.SearchPage{}, mapError(err)
+		}
+		if n < parley.SearchShortScan {
+			lowest = 0
+		}
+	}
+	ms, err := sq.read(ctx, ids)
+	if err != nil {
+		return parley.SearchPage{}, err
+	}
+	return pageOf(ms, sq.limit, lowest), nil
 }
 
 // escapeLike escapes LIKE's wildcards and its escape character.

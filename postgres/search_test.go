@@ -67,3 +67,14 @@ func TestSearchIndexBuiltConcurrently(t *testing.T) {
 		t.Fatalf("with the index found %d, want 2", n)
 	}
 }
+
+// TestSearchPlans: the walk, the walk in small ranges handing over to the
+// index, and the index alone find the same pages.
+func TestSearchPlans(t *testing.T) {
+	s := newStore(t)
+	storetest.SearchPlans(t, s, map[string]func(){
+		"index":      func() { postgres.SetSearchWalk(t, 4096, 0, 0) },
+		"walk":       func() { postgres.SetSearchWalk(t, 4096, 1<<40, 1<<40) },
+		"short walk": func() { postgres.SetSearchWalk(t, 3, 40, 1<<40) },
+	})
+}

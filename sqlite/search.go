@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -27,9 +28,12 @@ import (
 //
 // A query drives the index newest first (ORDER BY rowid DESC, which FTS5
 // walks without sorting) and keeps the messages of the caller's
-// conversations; terms shorter than three characters are checked on the
-// text with parley_fold, our own case folding (SQLite's lower() and LIKE
-// fold ASCII only).
+// conversations. A query of only terms shorter than three characters
+// walks the caller's newest messages instead (searchShort) and checks
+// each term on the text (shortTerm): with instr() on the text as it is
+// when the term has no letters with case (CJK), on lower() of it when
+// the term is ASCII, else on parley_fold, our own case folding (SQLite's
+// lower() and LIKE fold ASCII only).
 
 func init() {
 	// parley_fold(text) is parley.FoldSearch. Registered for every
@@ -69,11 +73,7 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 		args = append(args, v)
 		return fmt.Sprintf("?%d", len(args))
 	}
-	where = append(where, `m.kind = 'text'`, `m.deleted_at IS NULL`,
-		`m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = `+arg(q.UserID)+`)`)
-	if q.ConversationID != 0 {
-		where = append(where, `m.conversation_id = `+arg(q.ConversationID))
-	}
+	where = append(where, `m.kind = 'text'`, `m.deleted_at IS NULL`)
 	if q.SenderID != 0 {
 		where = append(where, `m.sender_id = `+arg(q.SenderID))
 	}
@@ -96,6 +96,10 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 	}
 
 	if len(match) > 0 {
+		where = append(where, `m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = `+arg(q.UserID)+`)`)
+		if q.ConversationID != 0 {
+			where = append(where, `m.conversation_id = `+arg(q.ConversationID))
+		}
 		query := `SELECT ` + msgCols + ` FROM messages_fts f CROSS JOIN messages m ON m.id = f.rowid
 			LEFT JOIN users u ON u.id = m.sender_id
 			WHERE messages_fts MATCH ` + arg(strings.Join(match, " AND ")) + ` AND f.rowid < ` + arg(before) + `
@@ -109,33 +113,91 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 	}
 
 	// Only short terms: examine the newest SearchShortScan messages of the
-	// caller's conversations below the cursor (the window), counting them
-	// first to know whether older ones are left.
-	windowOf := func(p func(any) string) string {
-		w := `SELECT id FROM messages WHERE conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ` + p(q.UserID) + `)`
-		if q.ConversationID != 0 {
-			w += ` AND conversation_id = ` + p(q.ConversationID)
-		}
-		return w + ` AND id < ` + p(before) + ` ORDER BY id DESC LIMIT ` + p(parley.SearchShortScan)
+	// caller's conversations below the cursor (the window), newest first,
+	// until the page is full.
+	return s.searchShort(ctx, q, before, limit, strings.Join(where, " AND "), args)
+}
+
+// shortStreamShare decides how searchShort finds the window: walking all
+// messages newest first (the primary key, no sorting, stopping when the
+// page is full) when the caller's conversations hold at least 1 in
+// shortStreamShare of all messages, so that a full window visits at most
+// shortStreamShare * SearchShortScan of them; otherwise through the
+// conversations' index, which sorts every message of the caller's
+// conversations below the cursor first. Both examine the same window.
+var shortStreamShare int64 = 40 // a variable for tests
+
+// searchShort answers a query of only short terms: it examines the
+// newest SearchShortScan messages of the caller's conversations (of
+// q.ConversationID if given) below the cursor, newest first, and stops
+// when it holds limit+1 that match cond (the query's other conditions on
+// messages m, whose parameters are args). A page that found fewer comes
+// with the cursor of the oldest message examined when the window was
+// full.
+func (s *Store) searchShort(ctx context.Context, q parley.SearchQuery, before int64, limit int, cond string, args []any) (parley.SearchPage, error) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("?%d", len(args))
 	}
-	var (
-		wargs  []any
-		lowest int64
-		n      int
-	)
-	count := windowOf(func(v any) string { wargs = append(wargs, v); return fmt.Sprintf("?%d", len(wargs)) })
-	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(min(id), 0), count(*) FROM (`+count+`)`, wargs...).Scan(&lowest, &n); err != nil {
+	convs := `SELECT conversation_id FROM members WHERE user_id = ` + arg(q.UserID)
+	if q.ConversationID != 0 {
+		convs += ` AND conversation_id = ` + arg(q.ConversationID)
+	}
+	var mine, all int64
+	if err := s.r.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(last_seq), 0) FROM conversations WHERE id IN (`+convs+`)),
+		(SELECT coalesce(max(id), 0) FROM messages)`, args...).Scan(&mine, &all); err != nil {
 		return parley.SearchPage{}, dbErr(err)
 	}
-	window := windowOf(arg)
-	ms, err := readMessages(ctx, s.r, `SELECT `+msgCols+` FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-		WHERE m.id IN (`+window+`) AND `+strings.Join(where, " AND ")+`
-		ORDER BY m.id DESC LIMIT `+arg(limit+1), args...)
+	var window string
+	if mine*shortStreamShare >= all {
+		// The primary key backwards; the unary + keeps SQLite from using
+		// the conversations' index instead (and sorting).
+		window = `SELECT m.id, ` + cond + ` FROM messages m WHERE +m.conversation_id IN (` + convs + `)
+			AND m.id < ` + arg(before) + ` ORDER BY m.id DESC LIMIT ` + arg(parley.SearchShortScan)
+	} else {
+		// The window's ids from the covering index (sorted), then each
+		// message by its id, newest first.
+		window = `SELECT m.id, ` + cond + ` FROM messages m WHERE m.id IN (SELECT id FROM messages
+			WHERE conversation_id IN (` + convs + `) AND id < ` + arg(before) + ` ORDER BY id DESC LIMIT ` + arg(parley.SearchShortScan) + `)
+			ORDER BY m.id DESC`
+	}
+	var (
+		hits   []int64
+		n      int
+		lowest int64
+	)
+	rows, err := s.r.QueryContext(ctx, window, args...)
+	if err != nil {
+		return parley.SearchPage{}, dbErr(err)
+	}
+	for rows.Next() {
+		var hit bool
+		if err := rows.Scan(&lowest, &hit); err != nil {
+			rows.Close()
+			return parley.SearchPage{}, dbErr(err)
+		}
+		n++
+		if hit {
+			if hits = append(hits, lowest); len(hits) > limit {
+				break
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return parley.SearchPage{}, dbErr(err)
+	}
+	if len(hits) <= limit && n < parley.SearchShortScan {
+		lowest = 0 // the window reached the oldest message
+	}
+	if len(hits) == 0 {
+		return parley.SearchPage{Messages: []parley.Message{}, Next: lowest}, nil
+	}
+	ids, _ := json.Marshal(hits) // numbers always encode
+	ms, err := readMessages(ctx, s.r, `SELECT `+msgCols+` FROM `+msgFrom+`
+		WHERE m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id DESC`, string(ids))
 	if err != nil {
 		return parley.SearchPage{}, err
-	}
-	if n < parley.SearchShortScan {
-		lowest = 0 // the window reached the oldest message
 	}
 	return pageOf(ms, limit, lowest), nil
 }

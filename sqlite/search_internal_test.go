@@ -14,6 +14,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"parley"
+	"parley/storetest"
 )
 
 // oldDatabase makes a database at the schema before search (migration 11)
@@ -149,5 +150,21 @@ func TestSearchMigration(t *testing.T) {
 				t.Errorf("%s: found %q", q, got)
 			}
 		}
+	})
+}
+
+// TestSearchPlans: a query of only short terms finds the same pages
+// whether searchShort walks all messages or the caller's conversations'
+// index.
+func TestSearchPlans(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	defer func(v int64) { shortStreamShare = v }(shortStreamShare)
+	storetest.SearchPlans(t, s, map[string]func(){
+		"index":  func() { shortStreamShare = 0 },
+		"stream": func() { shortStreamShare = 1 << 40 },
 	})
 }

@@ -1,8 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,4 +212,148 @@ func testSearchPaging(t *testing.T, s parley.Store) {
 	}
 	_, err := s.SearchMessages(context.Background(), parley.SearchQuery{UserID: alice.ID})
 	wantCode(t, err, parley.EINVALID, "SearchMessages without terms")
+}
+
+// SearchPlans checks that each way a store may answer a search gives the
+// same pages. plans switch the store to one of its ways (a package
+// variable of the store, set for the test); SearchPlans seeds s with
+// messages in conversations of different sizes, some the searching user is
+// a member of and some not, with common, rare and short words, edits and
+// deletions, then pages through a set of queries under each plan and
+// compares every page with the first plan's, and all pages together with
+// the matches it computes itself.
+func SearchPlans(t *testing.T, s parley.Store, plans map[string]func()) {
+	ctx := context.Background()
+	me := MustUser(t, s, "seeker")
+	other := MustUser(t, s, "other")
+	type sent struct {
+		id, conv, seq int64
+		sender        int64
+		text          string
+	}
+	var (
+		convs []int64
+		mine  = map[int64]bool{}
+	)
+	for i, size := range []int{300, 40, 5, 200, 120, 1} {
+		var g parley.Conversation
+		if i%3 == 2 {
+			g = MustGroup(t, s, fmt.Sprint("G", i), other)
+		} else {
+			g = MustGroup(t, s, fmt.Sprint("G", i), other, me)
+			mine[g.ID] = true
+		}
+		for range size {
+			convs = append(convs, g.ID)
+		}
+	}
+	words := []string{"tea", "time", "the", "green", "ok", "東京", "タワー", "plan", "zebra"}
+	var all []sent
+	for i, c := range convs {
+		// Deterministic, spread over the conversations in turn.
+		c = convs[(i*7)%len(convs)]
+		w := []string{words[i%3], words[(i/3)%len(words)]}
+		if i%11 == 0 {
+			w = append(w, "green", "tea")
+		}
+		if i%97 == 5 {
+			w = append(w, "zebra")
+		}
+		if i%5 == 0 {
+			w = append(w, "東京タワー")
+		}
+		sender := other
+		if i%4 == 0 && mine[c] {
+			sender = me
+		}
+		text := strings.Join(w, " ")
+		m := MustSendAt(t, s, c, sender, text, at(i))
+		all = append(all, sent{m.ID, c, m.Seq, sender.ID, text})
+	}
+	// Edits and deletions: the old text is not found.
+	for i := 3; i < len(all); i += 37 {
+		m := all[i]
+		if i%2 == 0 {
+			_, err := s.DeleteMessage(ctx, m.conv, m.seq, m.sender, false, at(len(all)+i))
+			ok(t, err, "DeleteMessage")
+			all[i].text = ""
+		} else {
+			_, err := s.EditMessage(ctx, m.conv, m.seq, m.sender, "edited tea", nil, at(len(all)+i))
+			ok(t, err, "EditMessage")
+			all[i].text = "edited tea"
+		}
+	}
+	queries := []struct {
+		query string
+		q     parley.SearchQuery
+	}{
+		{"tea", parley.SearchQuery{}},
+		{"tea", parley.SearchQuery{Limit: 50}},
+		{`"green tea"`, parley.SearchQuery{}},
+		{"tea time", parley.SearchQuery{}},
+		{"zebra", parley.SearchQuery{}},
+		{"東京タワー", parley.SearchQuery{}},
+		{"東京", parley.SearchQuery{}},
+		{"ok", parley.SearchQuery{}},
+		{"te", parley.SearchQuery{SenderID: me.ID}},
+		{"nothing", parley.SearchQuery{}},
+		{"tea", parley.SearchQuery{ConversationID: convs[0]}},
+		{"the", parley.SearchQuery{ConversationID: convs[len(convs)-300]}},
+		{"tea", parley.SearchQuery{SenderID: me.ID}},
+		{"plan", parley.SearchQuery{After: at(100), Before: at(500)}},
+	}
+	type page struct {
+		ids  []int64
+		next int64
+	}
+	names := slices.Sorted(maps.Keys(plans))
+	for _, qq := range queries {
+		terms, err := parley.ParseSearch(qq.query)
+		ok(t, err, "ParseSearch")
+		var want []int64
+		for i := len(all) - 1; i >= 0; i-- {
+			m := all[i]
+			hit := m.text != "" && mine[m.conv] && (qq.q.ConversationID == 0 || m.conv == qq.q.ConversationID) &&
+				(qq.q.SenderID == 0 || m.sender == qq.q.SenderID) &&
+				(qq.q.After.IsZero() || !at(i).Before(qq.q.After)) && (qq.q.Before.IsZero() || at(i).Before(qq.q.Before))
+			for _, term := range terms {
+				hit = hit && strings.Contains(parley.FoldSearch(m.text), term)
+			}
+			if hit {
+				want = append(want, m.id)
+			}
+		}
+		var first []page
+		for _, name := range names {
+			plans[name]()
+			var (
+				pages []page
+				got   []int64
+			)
+			q := qq.q
+			q.UserID, q.Terms, q.Limit = me.ID, terms, cmp.Or(qq.q.Limit, 7)
+			for len(pages) <= len(all) {
+				res, err := s.SearchMessages(ctx, q)
+				ok(t, err, "SearchMessages")
+				p := page{next: res.Next}
+				for _, m := range res.Messages {
+					p.ids = append(p.ids, m.ID)
+				}
+				pages = append(pages, p)
+				got = append(got, p.ids...)
+				if res.Next == 0 {
+					break
+				}
+				q.BeforeID = res.Next
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("plan %s, search %q %+v: found %v, want %v", name, qq.query, qq.q, got, want)
+			}
+			if first == nil {
+				first = pages
+			} else if !slices.EqualFunc(pages, first, func(a, b page) bool { return a.next == b.next && slices.Equal(a.ids, b.ids) }) {
+				t.Errorf("search %q %+v: plan %s paged %v, plan %s %v", qq.query, qq.q, name, pages, names[0], first)
+			}
+		}
+	}
 }
