@@ -28,6 +28,9 @@ type SearchConfig struct {
 	// WaitIdle, when not zero, waits up to this long for a quiet machine
 	// before timing.
 	WaitIdle time.Duration
+	// AfterSeed, when not nil, runs after seeding, before timing (for
+	// PostgreSQL: ANALYZE, which a bulk load leaves to autovacuum).
+	AfterSeed func(context.Context) error
 }
 
 // searchUser is the searching user's name; its presence says the store is
@@ -116,6 +119,11 @@ func Search(ctx context.Context, s parley.Store, cfg SearchConfig) (*Result, err
 		took := time.Since(start)
 		res.fig("seeding", round(took.Seconds(), 1), "s")
 		res.fig("seeding rate", round(float64(cfg.Messages)/took.Seconds(), 0), "messages/s")
+		if cfg.AfterSeed != nil {
+			if err := cfg.AfterSeed(ctx); err != nil {
+				return res, err
+			}
+		}
 	} else if err != nil {
 		return res, err
 	} else {
