@@ -104,7 +104,8 @@ type AccountStore interface {
 	// DeleteUser deletes an account in one transaction. The user leaves
 	// every group as RemoveMember does (a SysLeft message each, ownership
 	// handed over); their sessions, push subscriptions, blocks (theirs and
-	// of them) and profile photo go; their email is freed. The row stays
+	// of them), profile photo and the records of when their marks moved
+	// (SetMarks) go; their email is freed. The row stays
 	// for their messages and direct chats: username "~<id>", display name
 	// DeletedName, Deleted set, not accepting messages (so their direct
 	// chats take no more messages). Their old username is retired until

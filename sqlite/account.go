@@ -58,6 +58,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64, retireUntil, now t
 			`DELETE FROM sessions WHERE user_id = ?1`,
 			`DELETE FROM push_subscriptions WHERE user_id = ?1`,
 			`DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1`,
+			// The direct chats' records of when their marks moved (the
+			// groups' went with the memberships).
+			`DELETE FROM mark_steps WHERE user_id = ?1 AND conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?1)`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 				return err

@@ -495,6 +495,25 @@ func testMarkTimes(t *testing.T, s parley.Store) {
 		t.Fatalf("bob's delivered mark after joining again = %d, want past %d", m.DeliveredSeq, seq(4))
 	}
 	check("times after bob joined again", 0, map[int64][2]*time.Time{})
+
+	// Deleting an account deletes its times, in direct chats too; its
+	// marks stay.
+	dave := MustUser(t, s, "dave")
+	d := MustDirect(t, s, alice, dave)
+	dm := MustSendAt(t, s, d.ID, alice, "hi", at(12))
+	_, _, err = s.SetMarks(ctx, d.ID, dave.ID, dm.Seq, dm.Seq, sec(13, 0), 3)
+	ok(t, err, "SetMarks")
+	if got, err := s.MarkTimes(ctx, d.ID, dm.Seq, dm.CreatedAt); err != nil || len(got) != 1 || got[0].UserID != dave.ID {
+		t.Fatalf("MarkTimes in the direct chat = %v, %v; want dave's", got, err)
+	}
+	_, err = s.DeleteUser(ctx, dave.ID, at(100), at(14))
+	ok(t, err, "DeleteUser")
+	if got, err := s.MarkTimes(ctx, d.ID, dm.Seq, dm.CreatedAt); err != nil || len(got) != 0 {
+		t.Fatalf("MarkTimes after dave deleted his account = %v, %v; want none", got, err)
+	}
+	if m := mustMember(t, s, d.ID, dave.ID); m.ReadSeq != dm.Seq {
+		t.Fatalf("dave's read mark after deleting his account = %d, want %d", m.ReadSeq, dm.Seq)
+	}
 }
 
 func testSenderMarks(t *testing.T, s parley.Store) {

@@ -4,7 +4,7 @@
 -- first reached N in the minute of the first row with seq >= N, so times
 -- are exact to the minute, and a member's busy minute is one row however
 -- many receipts it saw. Kept only for conversations of at most the
--- large-group size; deleted with the membership (no foreign keys: SetMarks
+-- large-group size; deleted with the membership and the account (no foreign keys: SetMarks
 -- writes here on every receipt, and the removal of a member deletes the
 -- rows itself; conversations are never deleted).
 
