@@ -98,9 +98,10 @@ func benchmarkAppendDirect(b *testing.B, senders int) {
 		w := worker.Add(1)
 		for i := 0; pb.Next(); i++ {
 			k := (int(w)*7919 + i*31) % (2 * pairs)
+			now := time.Now()
 			if _, _, err := s.AppendMessage(ctx, parley.NewMessage{
 				ConversationID: convs[k/2].ID, SenderID: users[k].ID, ClientMsgID: fmt.Sprintf("w%d-%d", w, i),
-				Kind: parley.MessageText, Text: "hello, this is a benchmark message", CreatedAt: time.Now(),
+				Kind: parley.MessageText, Text: fmt.Sprintf("~bench %d %s", now.UnixNano(), benchText), CreatedAt: now,
 			}); err != nil {
 				b.Error(err)
 				return
@@ -112,6 +113,18 @@ func benchmarkAppendDirect(b *testing.B, senders int) {
 	batches, writes := s.BatchStats()
 	b.ReportMetric(float64(writes-writes0)/float64(batches-batches0), "msgs/commit")
 }
+
+// benchText is BenchmarkAppendDirect's filler: each message is "~bench",
+// the time in nanoseconds, then these 100 characters, as 'parley bench
+// pairs' sends them (so the search index sees as many distinct trigrams).
+var benchText = func() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 "
+	b := make([]byte, 100)
+	for i := range b {
+		b[i] = alphabet[i%len(alphabet)]
+	}
+	return string(b)
+}()
 
 // cpuTime is the CPU time this process has used.
 func cpuTime() time.Duration {
