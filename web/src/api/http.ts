@@ -1,6 +1,6 @@
 // A small REST client for /api/v1. Errors become ApiError with the protocol's
 // code, message and field.
-import type { ChatListEntry, Conversation, Features, IceServersReply, Member, Message, MessageInfo, MuteChoice, NotifyLevel, NotifySettings, Pin, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
+import type { ChatListEntry, Conversation, Features, ForwardResult, IceServersReply, Member, Message, MessageInfo, MuteChoice, NotifyLevel, NotifySettings, Pin, ProtocolError, PushSubscriptionInfo, Session, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -163,6 +163,9 @@ export const api = {
   deleteMessage: (id: number, seq: number) => request<{ message: Message }>('DELETE', `/conversations/${id}/messages/${seq}`),
   react: (id: number, seq: number, emoji: string, on: boolean) => request<{ message: Message; changed: boolean }>('POST', `/conversations/${id}/messages/${seq}/reactions`, { emoji, on }),
   messageInfo: (id: number, seq: number) => request<MessageInfo>('GET', `/conversations/${id}/messages/${seq}/info`),
+  /** Forwards message seq to 1-5 conversations; a repeat with the same client_msg_id sends nothing twice. */
+  forward: (id: number, seq: number, client_msg_id: string, conversation_ids: number[]) =>
+    request<{ results: ForwardResult[] }>('POST', `/conversations/${id}/messages/${seq}/forward`, { client_msg_id, conversation_ids }),
   pins: (id: number) => request<{ pins: Pin[] }>('GET', `/conversations/${id}/pins`),
   pin: (id: number, seq: number, on: boolean) => request<{ pins: Pin[]; changed: boolean }>(on ? 'PUT' : 'DELETE', `/conversations/${id}/pins/${seq}`),
   chatList: () => request<{ chat_list: ChatListEntry[] }>('GET', '/me/chat-list'),

@@ -80,6 +80,16 @@ export interface Message {
   reactions?: Reaction[];
   /** The ids of the members the text mentions (absent when none). */
   mentions?: number[];
+  /** Forwarded from another conversation (nothing else of the original is shown). */
+  forwarded?: boolean;
+}
+
+/** One conversation's part of a forward's answer: the message sent there, or why not. */
+export interface ForwardResult {
+  conversation_id: number;
+  created: boolean;
+  message?: Message;
+  error?: ProtocolError;
 }
 
 /** What a reply shows of the message it answers (docs/protocol.md, "message"). */

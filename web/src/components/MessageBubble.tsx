@@ -10,6 +10,7 @@ import { splitMentions } from '../lib/mentions';
 import { MenuItem, MessageMenu, type MessageAction } from './MessageMenu';
 import { mineOf, QuickReactions, ReactionChips, ReactionPicker } from './Reactions';
 import { ReplyQuote } from './ReplyQuote';
+import { ForwardLabel } from './ForwardDialog';
 import { MessageAttachments } from './Attachments';
 import { PendingFiles } from './PendingFiles';
 import { Icon, icons } from './ui';
@@ -47,6 +48,8 @@ export interface MessageBubbleProps {
   name?: (id: number) => string;
   /** Answer this message (the menu's Reply, a swipe to the right on touch). */
   onReply?: () => void;
+  /** Send this message to other conversations (the menu's Forward). */
+  onForward?: () => void;
   /** Add (on) or take back my reaction. */
   onReact?: (emoji: string, on: boolean) => Promise<void>;
   /** What the message answers shows (the original as held, else the server's preview). */
@@ -68,7 +71,7 @@ const LONG_PRESS_MS = 500;
 /** How far a touch must drag a bubble to the right to answer it. */
 const SWIPE_PX = 64;
 
-export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions, meId, name, onReply, onReact, quote, onJump, highlight, mentions }: MessageBubbleProps) {
+export function MessageBubble({ message, mine, group, showSender, mark, onEdit, onDelete, extraActions, meId, name, onReply, onForward, onReact, quote, onJump, highlight, mentions }: MessageBubbleProps) {
   const deleted = !!message.deleted_at;
   const mentionsMe = !mine && !deleted && !!mentions?.me && mentions.names.has(mentions.me);
   const [editing, setEditing] = useState<{ width: number } | null>(null);
@@ -93,6 +96,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
 
   const actions: MessageAction[] = [];
   if (!deleted && onReply) actions.push({ key: 'reply', label: 'Reply', onSelect: () => (setMenu(null), onReply()) });
+  if (!deleted && onForward && message.kind === 'text') actions.push({ key: 'forward', label: 'Forward', onSelect: () => (setMenu(null), onForward()) });
   if (canAct && onEdit)
     actions.push({
       key: 'edit',
@@ -173,6 +177,7 @@ export function MessageBubble({ message, mine, group, showSender, mark, onEdit, 
             className={`min-w-0 max-w-full touch-pan-y rounded-2xl px-3 py-1.5 shadow-sm ${mine ? 'rounded-br-md bg-bubble-mine' : 'rounded-bl-md bg-bubble'} ${mentionsMe ? 'ring-2 ring-amber-400' : ''}`}
           >
             {showSender && !mine && group && <div className="mb-0.5 text-xs font-semibold text-brand-700">{nameOf(message.sender)}</div>}
+            {message.forwarded && !deleted && !editing && <ForwardLabel />}
             {quote && !deleted && !editing && <ReplyQuote preview={quote} meId={meId} mine={mine} onJump={onJump ? () => onJump(quote.seq) : undefined} />}
             {editing && onEdit ? (
               <EditBox

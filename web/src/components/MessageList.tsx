@@ -21,6 +21,7 @@ import { OpenImage } from './Attachments';
 import { Lightbox } from './Lightbox';
 import { MessageBubble, PendingBubble, type MentionNames } from './MessageBubble';
 import { MessageInfo } from './MessageInfo';
+import { Forwarding } from './ForwardDialog';
 import type { MessageAction } from './MessageMenu';
 import { SystemMessage } from './SystemMessage';
 import { CopyButton, Spinner } from './ui';
@@ -334,6 +335,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
     ];
   };
   const [info, setInfo] = useState<Message | null>(null);
+  const [forwarding, setForwarding] = useState<Message | null>(null);
   const reply = (m: Message) => setReplyTo(conv.id, m);
   const react = async (m: Message, emoji: string, on: boolean) => {
     const { message } = await api.react(conv.id, m.seq, emoji, on);
@@ -412,6 +414,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
                 meId={me?.id}
                 name={names}
                 onReply={() => reply(m)}
+                onForward={() => setForwarding(m)}
                 onReact={(e, on) => react(m, e, on)}
                 quote={quoteOf(m)}
                 onJump={(seq) => void jump(seq)}
@@ -428,6 +431,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
           {reported}
         </p>
       )}
+      <Forwarding from={conv} message={forwarding} onClose={() => setForwarding(null)} />
       {info && me && <MessageInfo conv={conv} message={info} members={members} meId={me.id} onClose={() => setInfo(null)} />}
       {jumpError && (
         <p role="alert" className="mx-auto my-2 rounded-full bg-surface px-3 py-1 text-xs text-red-700 shadow-sm">
