@@ -80,6 +80,60 @@ func BenchmarkConversationHeads(b *testing.B) {
 // PostgreSQL backends serving its store (read from /proc: the database
 // must run on this machine).
 func BenchmarkReceipts(b *testing.B) {
+	s, cpu := openMeasured(b)
+	storetest.BenchReceipts(b, s, cpu)
+}
+
+// BenchmarkAppendSearchIndex: what the search index costs a send.
+// AppendMessage from GOMAXPROCS × -cpu goroutines into 256 groups with the
+// search index and without it (messages_search dropped); cpu-µs/msg counts
+// this process and the PostgreSQL backends serving its store, steadier
+// than msgs/s on a shared machine.
+func BenchmarkAppendSearchIndex(b *testing.B) {
+	for _, index := range []bool{true, false} {
+		b.Run(map[bool]string{true: "index", false: "none"}[index], func(b *testing.B) {
+			s, cpu := openMeasured(b)
+			ctx := context.Background()
+			if !index {
+				postgres.WaitSearchIndex(s) // else Open's check may build it again
+				if _, err := s.Pool().Exec(ctx, `DROP INDEX messages_search`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			owner := storetest.MustUser(b, s, "owner")
+			groups := make([]parley.Conversation, 256)
+			for i := range groups {
+				groups[i] = storetest.MustGroup(b, s, fmt.Sprintf("g%d", i), owner)
+			}
+			var worker, msgID atomic.Int64
+			cpu0 := cpu()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				g := groups[int(worker.Add(1)-1)%len(groups)]
+				for pb.Next() {
+					n := msgID.Add(1)
+					_, created, err := s.AppendMessage(ctx, parley.NewMessage{
+						ConversationID: g.ID, SenderID: owner.ID, ClientMsgID: fmt.Sprintf("b%d", n), Kind: parley.MessageText,
+						Text: fmt.Sprintf("message %d: see you tomorrow at the meeting, 会議室は三階です", n), CreatedAt: time.Now(),
+					})
+					if err != nil || !created {
+						b.Errorf("AppendMessage: created %v, %v", created, err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64(cpu()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/msg")
+		})
+	}
+}
+
+// openMeasured opens a store in a fresh schema and returns it with a
+// function that tells the CPU time used so far by this process and the
+// PostgreSQL backends serving the store (read from /proc: the database
+// must run on this machine).
+func openMeasured(b *testing.B) (*postgres.Store, func() time.Duration) {
 	pgtest.Need(b)
 	app := fmt.Sprintf("parley-bench-%d", os.Getpid())
 	s, err := postgres.Open(context.Background(), pgtest.WithParams(b, pgtest.BaseURL(),
@@ -95,7 +149,7 @@ func BenchmarkReceipts(b *testing.B) {
 	b.Cleanup(func() { conn.Close(context.Background()) })
 	// Backends that ended take their CPU time with them: gone keeps it.
 	seen := map[int]time.Duration{}
-	cpu := func() time.Duration {
+	return s, func() time.Duration {
 		rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
 		if err != nil {
 			b.Fatal(err)
@@ -115,7 +169,6 @@ func BenchmarkReceipts(b *testing.B) {
 		}
 		return total
 	}
-	storetest.BenchReceipts(b, s, cpu)
 }
 
 // procCPU is the CPU time (user + system) of process pid so far.

@@ -33,3 +33,7 @@ func SetSearchWalk(t interface{ Cleanup(func()) }, first, most, share int64) {
 	t.Cleanup(func() { walkFirst, walkMax, walkShare = f, m, s })
 	walkFirst, walkMax, walkShare = first, most, share
 }
+
+// WaitSearchIndex waits until the store's check (or build) of the search
+// index that Open started is over.
+func WaitSearchIndex(s *Store) { s.bg.Wait() }
