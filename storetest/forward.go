@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,4 +154,44 @@ func testCopyAttachments(t *testing.T, s parley.Store) {
 	want := []string{blobKey("photo"), blobKey("thumb"), blobKey("voice")}
 	slices.Sort(want)
 	same(t, "doomed blobs", doomed(t, s, time.Now()), want)
+}
+
+// A forward's copy racing the original's deletion: either the copy is
+// refused (the message is gone), or it holds its own references and the
+// blobs stay however the two interleave.
+func testCopyAttachmentsRacesDelete(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	alice, bob := MustUser(t, s, "alice"), MustUser(t, s, "bob")
+	g := MustGroup(t, s, "G", alice, bob)
+	for round := range 8 {
+		key := blobKey(fmt.Sprintf("race%d", round))
+		u := MustUpload(t, s, alice, key, 10)
+		m, _, err := s.AppendMessage(ctx, withFiles(g.ID, alice, fmt.Sprintf("r%d", round), "x", 1, u))
+		ok(t, err, "AppendMessage")
+		var (
+			wg     sync.WaitGroup
+			copies []parley.Upload
+			cerr   error
+		)
+		wg.Go(func() { copies, cerr = s.CopyAttachments(ctx, g.ID, m.Seq, bob.ID, noQuota, time.Now()) })
+		wg.Go(func() {
+			if _, err := s.DeleteMessage(ctx, g.ID, m.Seq, alice.ID, false, time.Now()); err != nil {
+				t.Errorf("DeleteMessage: %v", err)
+			}
+		})
+		wg.Wait()
+		switch {
+		case cerr == nil && len(copies) == 1:
+			if slices.Contains(doomed(t, s, time.Now()), key) {
+				t.Fatalf("round %d: the copy's blob is doomed", round)
+			}
+			ok(t, s.DeleteUpload(ctx, bob.ID, copies[0].ID), "DeleteUpload of the copy")
+		case parley.ErrorCode(cerr) == parley.ENOTFOUND:
+		default:
+			t.Fatalf("round %d: CopyAttachments: %v %v", round, copies, cerr)
+		}
+		if !slices.Contains(doomed(t, s, time.Now()), key) {
+			t.Fatalf("round %d: the blob outlives every record of it", round)
+		}
+	}
 }

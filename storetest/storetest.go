@@ -127,6 +127,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Attach/Concurrent", testAttachConcurrent},
 		{"Forward/Mark", testForwardMark},
 		{"Forward/CopyAttachments", testCopyAttachments},
+		{"Forward/CopyRacesDelete", testCopyAttachmentsRacesDelete},
 		{"Avatar/User", testAvatar},
 		{"Avatar/Group", testGroupPhoto},
 
