@@ -186,7 +186,11 @@ func (sq *search) indexed(ctx context.Context, n int, extra func(*params) string
 	if extra != nil {
 		query += ` AND ` + extra(&b)
 	}
-	return readMessages(ctx, sq.s.pool, query+` ORDER BY m.id DESC LIMIT `+b.p(n), b...)
+	query += ` ORDER BY m.id DESC LIMIT ` + b.p(n)
+	// Planned for these terms each time (an unnamed statement): a cached
+	// generic plan does not know a term is rare and may walk the primary
+	// key instead (100 ms and more on a million messages).
+	return readMessages(ctx, sq.s.pool, query, append([]any{pgx.QueryExecModeExec}, b...)...)
 }
 
 // walk looks for the page by walking down from below (exclusive) by seq
