@@ -83,9 +83,12 @@ test-web: web-deps
 test-e2e: build browser-deps
 	cd web && PARLEY_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e
 
-# What the browser tests need from Debian: Chromium, and a colour emoji font
-# so screenshots show emoji (installed when missing; needs root).
-BROWSER_PKGS := chromium fonts-noto-color-emoji
+# What the browser tests need from Debian: Chromium, a colour emoji font
+# and a CJK font so screenshots show emoji and Chinese, Japanese or Korean
+# text (installed when missing; needs root). Latin text keeps DejaVu Sans
+# with or without the CJK font: it is used only for the characters DejaVu
+# lacks.
+BROWSER_PKGS := chromium fonts-noto-color-emoji fonts-noto-cjk
 browser-deps:
 	@missing=$$(for p in $(BROWSER_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -13,5 +13,9 @@ export default defineConfig({
     hookTimeout: 300_000,
     fileParallelism: false,
     sequence: { concurrent: false },
+    // expect.poll is a deadline loop: give it the tests' 20 s (WAIT), not
+    // Vitest's 1 s, which a loaded machine misses (a notification or a
+    // message shown 1.5 s after it was sent failed notify.e2e.ts).
+    expect: { poll: { timeout: 20_000 } },
   },
 });
