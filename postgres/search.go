@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,30 +30,35 @@ import (
 // is first looked for by walking messages newest first and testing each
 // (walk), which for a common word stops after a few thousand rows; the
 // walk is bounded, and what it did not reach is asked of the index, which
-// is fast for the rare terms that the walk would not find soon. Two walks:
+// is fast for the rare terms that the walk would not find soon. Three
+// walks:
 //
 //   - one conversation (the search is kept to it, or the caller is a
 //     member of one): its messages by seq, through messages_seq_key. Within
 //     a conversation id grows with seq (appendSQL assigns both under the
 //     conversation's row lock), so seq order is id order.
-//   - several: all messages by id (the primary key), keeping the caller's
-//     conversations; only when those hold at least 1 in walkShare of all
-//     messages, else the walk would mostly read others' messages.
+//   - several, holding at least 1 in walkShare of all messages: all
+//     messages by id (the primary key), keeping the caller's conversations.
+//   - several (at most windowsMax) holding fewer: a window of each
+//     conversation's newest messages, in one statement (windows); the
+//     walk by id would mostly read others' messages.
 //
-// The walk goes in ranges of the key (id or seq, both without reuse, so a
-// range holds at most its width of rows): walkFirst first (an eighth of it
-// by seq), then as wide as the matches found so far say the page needs,
-// up to walkMax in all. When the first range found nothing (a rare term)
-// or the estimate is beyond walkMax, the index takes over below the range
-// walked. The walk tests its conditions inside a CASE, so that the planner
-// neither serves the terms from the index nor tests them before the cheap
-// conditions.
+// The walks by seq and id go in ranges of the key (id or seq, both
+// without reuse, so a range holds at most its width of rows): walkFirst
+// first (an eighth of it by seq), then as wide as the matches found so far
+// say the page needs, up to walkMax in all. When the first range found
+// nothing (a rare term) or the estimate is beyond walkMax, the index takes
+// over below the range walked. The windows grow the same way. A walk tests
+// its conditions inside a CASE, so that the planner neither serves the
+// terms from the index nor tests them before the cheap conditions.
 
 // Walk bounds (variables for tests; walkMax 0: no walk).
 var (
 	walkFirst int64 = 8192
 	walkMax   int64 = 100_000
 	walkShare int64 = 50
+	// windowsMax is the most conversations searched by windows.
+	windowsMax = 500
 )
 
 // SearchMessages returns a page of the messages q selects, newest first.
@@ -71,25 +78,27 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 	var (
 		b         params
 		mine, top int64
-		lastSeq   int64 // of the conversation, when one
 	)
 	scope := ``
 	if q.ConversationID != 0 {
 		scope = ` AND mb.conversation_id = ` + b.p(q.ConversationID)
 	}
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}'), coalesce(sum(c.last_seq), 0)::bigint,
-			coalesce(max(c.last_seq), 0), (SELECT coalesce(max(id), 0) FROM messages)
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}'), coalesce(array_agg(c.last_seq ORDER BY c.id), '{}'),
+			(SELECT coalesce(max(id), 0) FROM messages)
 		FROM members mb JOIN conversations c ON c.id = mb.conversation_id WHERE mb.user_id = `+b.p(q.UserID)+scope, b...).
-		Scan(&sq.convs, &mine, &lastSeq, &top)
+		Scan(&sq.convs, &sq.sizes, &top)
 	if err != nil {
 		return parley.SearchPage{}, mapError(err)
 	}
 	if len(sq.convs) == 0 {
 		return parley.SearchPage{Messages: []parley.Message{}}, nil
 	}
+	for _, n := range sq.sizes {
+		mine += n
+	}
 	if len(sq.convs) == 1 {
 		if sq.before == math.MaxInt64 {
-			sq.seqBelow = lastSeq + 1
+			sq.seqBelow = sq.sizes[0] + 1
 		} else {
 			// The cursor is a message of the conversation (as the pages
 			// give it), else a walk by seq cannot start from it.
@@ -109,6 +118,8 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 		return sq.walk(ctx, true, sq.seqBelow)
 	case len(sq.convs) > 1 && stream:
 		return sq.walk(ctx, false, min(sq.before, top+1))
+	case len(sq.convs) <= windowsMax:
+		return sq.windows(ctx)
 	}
 	ms, err := sq.indexed(ctx, sq.limit+1, nil)
 	if err != nil {
@@ -131,6 +142,7 @@ type search struct {
 	s      *Store
 	q      parley.SearchQuery
 	convs  []int64 // searched, at least one
+	sizes  []int64 // their last_seq
 	before int64
 	limit  int
 	// seqBelow is, when one conversation is searched, the seq below which
@@ -260,6 +272,106 @@ func (sq *search) walk(ctx context.Context, bySeq bool, below int64) (parley.Sea
 		ms = append(ms, rest...)
 	}
 	return pageOf(ms, sq.limit, 0), nil
+}
+
+// windows looks for the page in a window of each conversation searched:
+// its newest messages below the cursor, in one statement (a LATERAL per
+// conversation through messages_seq_key), shared by the conversations'
+// sizes. The matches are complete down to the highest of the full
+// windows' oldest ids (bound). The first windows hold walkFirst/8
+// messages in all; if they found no match (a rare term) the index
+// answers below bound; if fewer than a page, windows again as large as
+// the matches say the page needs, up to walkMax, else the index below
+// bound.
+func (sq *search) windows(ctx context.Context) (parley.SearchPage, error) {
+	need := sq.limit + 1
+	var total int64
+	for _, n := range sq.sizes {
+		total += n
+	}
+	var (
+		budget = max(walkFirst/8, 1)
+		ids    []int64
+		bound  int64
+	)
+	for {
+		var err error
+		if ids, bound, err = sq.window(ctx, budget, total); err != nil {
+			return parley.SearchPage{}, err
+		}
+		if len(ids) >= need || bound == 0 || len(ids) == 0 {
+			break
+		}
+		est := budget * int64(need) * 3 / (2 * int64(len(ids)))
+		if est > walkMax || est <= budget {
+			break
+		}
+		budget = est
+	}
+	ids = ids[:min(len(ids), need)]
+	ms, err := sq.read(ctx, ids)
+	if err != nil {
+		return parley.SearchPage{}, err
+	}
+	if len(ms) < need && bound > 0 {
+		rest, err := sq.indexed(ctx, need-len(ms), func(b *params) string { return `m.id < ` + b.p(bound) })
+		if err != nil {
+			return parley.SearchPage{}, err
+		}
+		ms = append(ms, rest...)
+	}
+	return pageOf(ms, sq.limit, 0), nil
+}
+
+// window reads windows of budget messages in all, shared by the
+// conversations' sizes (of total), and returns the matches above bound,
+// newest first, at most a page and one, and bound (0: every window
+// reached the conversation's oldest message below the cursor).
+func (sq *search) window(ctx context.Context, budget, total int64) ([]int64, int64, error) {
+	need := sq.limit + 1
+	rows := make([]int64, len(sq.sizes))
+	for i, n := range sq.sizes {
+		rows[i] = max(1, budget*n/max(total, 1))
+	}
+	var b params
+	query := `SELECT w.lowest, w.full, coalesce(w.hits[1:` + b.p(need) + `], '{}') FROM unnest(` + b.p(sq.convs) + `::bigint[], ` + b.p(rows) + `::bigint[]) AS x(c, r)
+		CROSS JOIN LATERAL (SELECT coalesce(min(id), 0) AS lowest, count(*) = x.r AS full,
+				array_agg(id ORDER BY id DESC) FILTER (WHERE hit) AS hits
+			FROM (SELECT m.id, CASE WHEN ` + sq.cond(&b) + ` THEN true ELSE false END AS hit
+				FROM messages m WHERE m.conversation_id = x.c AND m.id < ` + b.p(sq.before) + `
+				ORDER BY m.seq DESC LIMIT x.r) win) w`
+	res, err := sq.s.pool.Query(ctx, query, b...)
+	if err != nil {
+		return nil, 0, mapError(err)
+	}
+	defer res.Close()
+	var (
+		bound int64
+		ids   []int64
+	)
+	for res.Next() {
+		var (
+			lowest int64
+			full   bool
+			hits   []int64
+		)
+		if err := res.Scan(&lowest, &full, &hits); err != nil {
+			return nil, 0, mapError(err)
+		}
+		if full {
+			bound = max(bound, lowest)
+		}
+		ids = append(ids, hits...)
+	}
+	if err := res.Err(); err != nil {
+		return nil, 0, mapError(err)
+	}
+	// Below bound a window may have missed matches: keep what is above.
+	// Each window gave its newest matches, at most a page and one, so the
+	// newest page and one above bound are among them.
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return id < bound })
+	slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(b, a) })
+	return ids[:min(len(ids), need)], bound, nil
 }
 
 // short answers a query of only short terms: it examines the newest

@@ -69,12 +69,15 @@ func TestSearchIndexBuiltConcurrently(t *testing.T) {
 }
 
 // TestSearchPlans: the walk, the walk in small ranges handing over to the
-// index, and the index alone find the same pages.
+// index, the windows per conversation (large, and small ones handing over
+// to the index) and the index alone find the same pages.
 func TestSearchPlans(t *testing.T) {
 	s := newStore(t)
 	storetest.SearchPlans(t, s, map[string]func(){
-		"index":      func() { postgres.SetSearchWalk(t, 4096, 0, 0) },
-		"walk":       func() { postgres.SetSearchWalk(t, 4096, 1<<40, 1<<40) },
-		"short walk": func() { postgres.SetSearchWalk(t, 3, 40, 1<<40) },
+		"index":         func() { postgres.SetSearchWalk(t, 4096, 0, 0) },
+		"walk":          func() { postgres.SetSearchWalk(t, 4096, 1<<40, 1<<40) },
+		"short walk":    func() { postgres.SetSearchWalk(t, 3, 40, 1<<40) },
+		"windows":       func() { postgres.SetSearchWalk(t, 4096, 1<<40, 0) },
+		"small windows": func() { postgres.SetSearchWalk(t, 12, 1<<40, 0) },
 	})
 }
