@@ -505,31 +505,22 @@ func (s *Store) DeleteMessage(ctx context.Context, conversationID, seq, actor in
 // implies delivered. Concurrent calls never move a mark back: each UPDATE
 // computes greatest(current, new) on the row version it locked.
 //
-// In conversations of at most stepsUpTo members each mark that moved is
-// recorded in mark_steps under at's minute, in the same statement. The old
-// marks (which say what moved) are read without a lock: when a concurrent
-// call moved a mark first, this one may record a move the other made too,
-// and the upsert keeps the greater seq, so a minute never says less than
-// was reached in it.
+// In conversations of at most stepsUpTo members it sets step_minute to
+// at's minute, and the trigger members_mark_steps (migration 00017)
+// records each mark that moved in mark_steps, comparing the row before and
+// after: part of the same statement, on exactly the marks it changed.
 func (s *Store) SetMarks(ctx context.Context, conversationID, userID, deliveredSeq, readSeq int64, at time.Time, stepsUpTo int) (parley.Member, bool, error) {
 	m, err := scanMember(s.pool.QueryRow(ctx, `
-		WITH cur AS (
-			SELECT delivered_seq, read_seq FROM members WHERE conversation_id = $1 AND user_id = $2
-		), upd AS (
+		WITH upd AS (
 			UPDATE members m SET
 				read_seq = greatest(m.read_seq, least($4::bigint, c.last_seq)),
-				delivered_seq = greatest(m.delivered_seq, least(greatest($3::bigint, $4::bigint), c.last_seq))
+				delivered_seq = greatest(m.delivered_seq, least(greatest($3::bigint, $4::bigint), c.last_seq)),
+				step_minute = CASE WHEN c.member_count <= $6 THEN $5::bigint END
 			FROM conversations c
 			WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id
 				AND (least($4::bigint, c.last_seq) > m.read_seq
 					OR least(greatest($3::bigint, $4::bigint), c.last_seq) > m.delivered_seq)
-			RETURNING m.*, c.member_count
-		), steps AS (
-			INSERT INTO mark_steps (conversation_id, user_id, kind, minute, seq)
-			SELECT $1, $2, k.kind, $5, k.seq FROM upd u, cur o,
-				LATERAL (VALUES (0::smallint, u.delivered_seq, o.delivered_seq), (1::smallint, u.read_seq, o.read_seq)) k (kind, seq, old)
-			WHERE u.member_count <= $6 AND k.seq > k.old
-			ON CONFLICT (conversation_id, user_id, kind, minute) DO UPDATE SET seq = greatest(mark_steps.seq, excluded.seq)
+			RETURNING m.*
 		)
 		SELECT `+memberColumns+` FROM upd m JOIN users u ON u.id = m.user_id`,
 		conversationID, userID, deliveredSeq, readSeq, at.Unix()/60, stepsUpTo))
