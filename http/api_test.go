@@ -306,6 +306,7 @@ func TestAuthorization(t *testing.T) {
 		{"GET", "/api/v1/conversations/%d/messages?around_seq=1", nil},
 		{"POST", "/api/v1/conversations/%d/messages", map[string]any{"client_msg_id": "z", "text": "re", "reply_to": 1}},
 		{"POST", "/api/v1/conversations/%d/messages/2/reactions", map[string]any{"emoji": "👍", "on": true}},
+		{"GET", "/api/v1/conversations/%d/messages/3/info", nil},
 	}
 	for _, rt := range routes {
 		missing := stranger.Do(rt.method, fmt.Sprintf(rt.path, 999999), rt.body)
