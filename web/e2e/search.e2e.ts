@@ -166,6 +166,10 @@ describe.skipIf(!run).sequential('search in Chromium', () => {
 
     // A live message waits below, at the latest: back to it.
     await say(bobToken, group, 'the boat is back');
+    const last = await say(bobToken, group, 'and the keeper with it');
+    // The bar counts what is unread at the latest (up to the last message, all of it when none was read).
+    await expect.poll(async () => Number((await page.getByTestId('jump-latest-unread').innerText()).match(/\d+/)?.[0])).toBeGreaterThan(0);
+    expect(Number((await page.getByTestId('jump-latest-unread').innerText()).match(/\d+/)?.[0])).toBeLessThanOrEqual(last);
     await page.getByTestId('jump-latest').click();
     await expect.poll(() => page.url(), { timeout: WAIT }).toMatch(new RegExp(`/c/${group}$`));
     await page.getByTestId('message-list').getByText('the boat is back').waitFor();

@@ -455,7 +455,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
         ))}
     </div>
     {inWindow && (
-      <div className="flex shrink-0 items-center justify-center gap-3 border-t border-slate-200 bg-surface px-3 py-1.5 text-xs text-slate-600" data-testid="window-bar">
+      <div className="flex shrink-0 flex-wrap items-center justify-center gap-x-3 gap-y-1 border-t border-slate-200 bg-surface px-3 py-1.5 text-xs text-slate-600" data-testid="window-bar">
         <span>Viewing earlier messages</span>
         <button
           type="button"
@@ -467,6 +467,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
           data-testid="jump-latest"
         >
           Jump to the latest
+          {(conv.unread ?? 0) > 0 && <span data-testid="jump-latest-unread"> · {conv.unread} unread</span>}
         </button>
       </div>
     )}
