@@ -85,11 +85,11 @@ func BenchmarkReceipts(b *testing.B) {
 }
 
 // BenchmarkAppendSearchIndex: what the search index costs a send.
-// AppendMessage from GOMAXPROCS × -cpu goroutines into 256 groups with the
-// search index, with it written at once (fastupdate off: no pending list)
-// and without it (messages_search dropped); cpu-µs/msg counts
-// this process and the PostgreSQL backends serving its store, steadier
-// than msgs/s on a shared machine.
+// AppendMessage from GOMAXPROCS goroutines (set it with -cpu) into 256
+// groups with the search index, with it written at once (fastupdate off:
+// no pending list) and without it (messages_search dropped); cpu-µs/msg
+// counts this process and the PostgreSQL backends serving its store,
+// steadier than msgs/s on a shared machine.
 func BenchmarkAppendSearchIndex(b *testing.B) {
 	for _, bc := range []struct{ name, change string }{
 		{"index", ``},
