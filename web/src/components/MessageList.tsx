@@ -255,7 +255,9 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
    * history around it loaded first; see client.openAt). keep leaves the
    * highlight on (the current search match) instead of fading it.
    */
+  const jumpN = useRef(0);
   const jump = async (seq: number, keep = false) => {
+    const n = ++jumpN.current;
     setJumpError(undefined);
     centreSeq.current = seq;
     let held: boolean;
@@ -264,7 +266,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
     } catch {
       held = false;
     }
-    if (centreSeq.current !== seq && centreSeq.current !== null) return; // another jump came after
+    if (jumpN.current !== n) return; // another jump, or the latest, came after
     if (!held) {
       centreSeq.current = null;
       setJumpError('That message could not be loaded.');
@@ -280,6 +282,7 @@ export function MessageList({ conv, dividerAfter, at = 0, onLatest }: { conv: Co
   };
   /** latest leaves a window (and a jump) for the latest messages. */
   const latest = () => {
+    jumpN.current++;
     centreSeq.current = null;
     setHighlight(null);
     if (chat.get().messages[conv.id]?.window) {

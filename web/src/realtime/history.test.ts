@@ -91,6 +91,35 @@ describe('History.openAt', () => {
     expect(srv.sent.calls.filter((c) => c.startsWith('after'))).toHaveLength(17);
   });
 
+  it('drops the page of a jump overtaken by another jump or by going back to the latest', async () => {
+    const { store, srv } = setup();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const fetch = srv.fetch;
+    const slow = new History(store, async (id, q) => {
+      if (q.around_seq === 100) await held;
+      return fetch(id, q);
+    }, () => {});
+    const first = slow.openAt(7, 100);
+    await slow.openAt(7, 500);
+    release();
+    expect(await first).toBe(false);
+    expect(store.get().messages[7].window?.items.some((m) => m.seq === 500)).toBe(true);
+    expect(store.get().messages[7].window?.items.some((m) => m.seq === 100)).toBe(false);
+
+    let release2!: () => void;
+    const held2 = new Promise<void>((r) => (release2 = r));
+    const slower = new History(store, async (id, q) => {
+      await held2;
+      return fetch(id, q);
+    }, () => {});
+    const late = slower.openAt(7, 300);
+    slower.closeWindow(7);
+    release2();
+    expect(await late).toBe(false);
+    expect(store.get().messages[7].window).toBeUndefined();
+  });
+
   it('says when the message cannot be loaded', async () => {
     const { history } = setup();
     await expect(history.openAt(7, N + 5)).resolves.toBe(false);

@@ -14,6 +14,8 @@ export class History {
   /** Called with the messages each page brought (for receipts and the outbox). */
   private got: (id: number, msgs: Message[]) => void;
   private filling = new Set<number>();
+  /** Per conversation, the latest jump (openAt or closeWindow): an older jump's page is dropped. */
+  private jumps = new Map<number, number>();
 
   constructor(store: Store<ChatState>, fetch: HistoryFetcher | undefined, got: (id: number, msgs: Message[]) => void) {
     this.store = store;
@@ -49,12 +51,15 @@ export class History {
    * the message is now held.
    */
   async openAt(id: number, seq: number): Promise<boolean> {
+    const n = this.nextJump(id);
     const where = holds(this.store.get().messages[id], seq);
     if (where === 'live') this.store.set((st) => closeWindow(st, id));
     if (where) return true;
     const history = this.fetch;
     if (!history) return false;
     const page = await history(id, { around_seq: seq, limit: 50 });
+    // Another jump came meanwhile: it decides what is shown.
+    if (this.jumps.get(id) !== n) return false;
     this.store.set((st) => openWindow(st, id, { messages: page.messages, has_more_before: !!page.has_more_before, has_more_after: !!page.has_more_after }));
     this.got(id, page.messages);
     return holds(this.store.get().messages[id], seq) !== null;
@@ -62,7 +67,14 @@ export class History {
 
   /** closeWindow goes back to the live history of a conversation. */
   closeWindow(id: number) {
+    this.nextJump(id);
     this.store.set((st) => closeWindow(st, id));
+  }
+
+  private nextJump(id: number): number {
+    const n = (this.jumps.get(id) ?? 0) + 1;
+    this.jumps.set(id, n);
+    return n;
   }
 
   /**
