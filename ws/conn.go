@@ -84,7 +84,6 @@ type Conn struct {
 
 	// Owned by the running writer (handed from one to the next under mu).
 	spare    [][]byte    // the last batch, emptied: the next queue
-	buf      []byte      // frames joined for one write
 	credit   float64     // writes that may go out at once (see writeWait)
 	last     time.Time   // when credit was counted
 	hold     *time.Timer // waits for credit
@@ -411,9 +410,6 @@ func (c *Conn) writeLoop() {
 			if cap(c.spare) > 64 {
 				c.spare = nil // don't keep a burst's queue on an idle connection
 			}
-			if cap(c.buf) > 64<<10 {
-				c.buf = nil
-			}
 			c.mu.Unlock()
 			return
 		}
@@ -488,14 +484,9 @@ func (c *Conn) pause(d time.Duration) {
 func (c *Conn) write(batch [][]byte) error {
 	msg := batch[0]
 	if len(batch) > 1 {
-		c.buf = c.buf[:0]
-		for i, f := range batch {
-			if i > 0 {
-				c.buf = append(c.buf, '\n')
-			}
-			c.buf = append(c.buf, f...)
-		}
-		msg = c.buf
+		bp := joined(batch)
+		defer putJoined(bp)
+		msg = *bp
 	}
 	if c.watchdog == nil {
 		c.watchdog = time.AfterFunc(c.srv.cfg.QueueAge, c.writeStalled)
