@@ -3,6 +3,7 @@ package ws
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"net/http"
@@ -17,7 +18,7 @@ const readBufferSize = 1 << 10
 
 // controlBufferSize is the write buffer coder/websocket writes through: it
 // holds a whole control frame (at most 127 bytes). Data messages are
-// gathered by socketWriter instead.
+// framed and written by socketWriter instead.
 const controlBufferSize = 256
 
 // hijacker hands websocket.Accept a connection with our own buffers in place
@@ -51,58 +52,56 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (h *hijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
-// socketWriter is what coder/websocket's buffered writer flushes into. It
-// writes through to the socket, except between gather and flush: the writer
-// goroutine gathers a data message there (header and payload, however
-// long) and flushes it with one system call, where a 4 KiB buffer would
-// take two for anything longer.
+// socketWriter is what coder/websocket's buffered writer flushes into: its
+// control frames (pings, pongs, the close frame), each flushed whole, go
+// straight to the socket. Data messages do not go through coder/websocket:
+// the writer goroutine frames them itself (writeText), header and payload
+// in one system call.
 //
-// mu orders every write to the socket: coder/websocket also writes control
-// frames (pongs, pings, the close frame) from other goroutines, and nothing
-// may overtake a gathered message. It is taken only by writes to this one
-// socket, never by fan-out.
+// mu orders every write to the socket: coder/websocket writes control
+// frames from other goroutines, and no frame may overtake or split another.
+// It is taken only by writes to this one socket, never by fan-out.
 type socketWriter struct {
 	conn      net.Conn
 	mu        sync.Mutex
-	gathering bool
-	buf       *[]byte
+	closeSent bool // a close frame went out: no data may follow it
 }
 
-var gatherPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+// opClose is the opcode of a WebSocket close frame (RFC 6455, 5.2).
+const opClose = 0x8
 
 func (w *socketWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.gathering {
-		*w.buf = append(*w.buf, p...)
-		return len(p), nil
+	// Every write here starts a frame: coder/websocket flushes each control
+	// frame whole (at most 127 bytes, in a buffer of controlBufferSize).
+	if len(p) > 0 && p[0]&0x0f == opClose {
+		w.closeSent = true
 	}
 	return w.conn.Write(p)
 }
 
-// gather starts collecting writes.
-func (w *socketWriter) gather() {
+// writeText writes frames as one WebSocket text message, joined by '\n':
+// one unfragmented, unmasked, uncompressed frame (what coder/websocket
+// writes for a server without compression), header and payload copied
+// once into a buffer of joinPool and written with one system call. (A
+// writev of the frames where they lie, with no copy, cost more: the
+// kernel's work per piece is more than a copy of a few hundred bytes.)
+func (w *socketWriter) writeText(frames [][]byte) error {
+	bp := joined(frames, maxTextHeader)
+	defer putJoined(bp)
+	b := *bp
+	n := len(b) - maxTextHeader
+	h := appendTextHeader(b[:0], n)
+	// The header goes right before the payload.
+	msg := b[maxTextHeader-len(h):]
+	copy(msg, h)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.gathering = true
-	w.buf = gatherPool.Get().(*[]byte)
-}
-
-// flush writes what was gathered and goes back to writing through.
-func (w *socketWriter) flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.gathering = false
-	b := w.buf
-	w.buf = nil
-	var err error
-	if len(*b) > 0 {
-		_, err = w.conn.Write(*b)
+	if w.closeSent {
+		return net.ErrClosed
 	}
-	if cap(*b) <= 256<<10 { // don't pool a burst's buffer
-		*b = (*b)[:0]
-		gatherPool.Put(b)
-	}
+	_, err := w.conn.Write(msg)
 	return err
 }
 
@@ -116,15 +115,16 @@ var joinPool = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooledJoin = 1 << 20
 
-// joined returns the frames of batch joined by '\n', in a buffer from
-// joinPool sized once for them; give it back with putJoined.
-func joined(batch [][]byte) *[]byte {
-	n := len(batch) - 1
+// joined returns the frames of batch joined by '\n', after room bytes
+// left for a header, in a buffer from joinPool sized once for them; give
+// it back with putJoined.
+func joined(batch [][]byte, room int) *[]byte {
+	n := room + len(batch) - 1
 	for _, f := range batch {
 		n += len(f)
 	}
 	bp := joinPool.Get().(*[]byte)
-	b := slices.Grow((*bp)[:0], n)
+	b := slices.Grow((*bp)[:0], n)[:room]
 	for i, f := range batch {
 		if i > 0 {
 			b = append(b, '\n')
@@ -139,5 +139,22 @@ func putJoined(bp *[]byte) {
 	if cap(*bp) <= maxPooledJoin {
 		*bp = (*bp)[:0]
 		joinPool.Put(bp)
+	}
+}
+
+// maxTextHeader is the longest header of an unmasked frame.
+const maxTextHeader = 10
+
+// appendTextHeader appends the header of a final, unmasked text frame of
+// n bytes (RFC 6455, 5.2).
+func appendTextHeader(b []byte, n int) []byte {
+	b = append(b, 0x80|0x1) // FIN, text
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
 	}
 }

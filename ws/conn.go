@@ -480,33 +480,26 @@ func (c *Conn) pause(d time.Duration) {
 	}
 }
 
-// write sends a batch of frames as one WebSocket message.
+// write sends a batch of frames as one WebSocket message, joined by '\n'.
 func (c *Conn) write(batch [][]byte) error {
-	msg := batch[0]
-	if len(batch) > 1 {
-		bp := joined(batch)
-		defer putJoined(bp)
-		msg = *bp
-	}
 	if c.watchdog == nil {
 		c.watchdog = time.AfterFunc(c.srv.cfg.QueueAge, c.writeStalled)
 	} else {
 		c.watchdog.Reset(c.srv.cfg.QueueAge)
 	}
+	defer c.watchdog.Stop()
+	if c.sock != nil {
+		return c.sock.writeText(batch)
+	}
+	msg := batch[0]
+	if len(batch) > 1 {
+		bp := joined(batch, 0)
+		defer putJoined(bp)
+		msg = *bp
+	}
 	// No deadline in the context: coder/websocket would arm a timer per
 	// write for it. The watchdog bounds the write instead.
-	if c.sock == nil {
-		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
-		c.watchdog.Stop()
-		return err
-	}
-	c.sock.gather()
-	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
-	if ferr := c.sock.flush(); err == nil {
-		err = ferr
-	}
-	c.watchdog.Stop()
-	return err
+	return c.ws.Write(context.Background(), websocket.MessageText, msg)
 }
 
 func (c *Conn) closeSocket(code int, reason string) {

@@ -1,56 +1,151 @@
 package ws
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
-// TestSocketWriterGathers: between gather and flush, writes are collected
-// and reach the socket as one write; otherwise they go straight through.
-func TestSocketWriterGathers(t *testing.T) {
-	client, server := net.Pipe()
-	defer client.Close()
-	w := &socketWriter{conn: server}
-	got := make(chan string, 4)
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := client.Read(buf)
-			if err != nil {
-				close(got)
-				return
-			}
-			got <- string(buf[:n])
-		}
-	}()
-	next := func() string {
-		select {
-		case s := <-got:
-			return s
-		case <-time.After(5 * time.Second):
-			t.Fatal("nothing written")
-			return ""
-		}
-	}
-
-	w.gather()
-	w.Write([]byte("header|"))
-	w.Write([]byte("payload"))
-	select {
-	case s := <-got:
-		t.Fatalf("wrote %q before flush", s)
-	case <-time.After(20 * time.Millisecond):
-	}
-	if err := w.flush(); err != nil {
+// TestWriteTextReadByClient: messages the writer frames itself (every
+// length form of the header, one frame or many joined by '\n', payloads
+// past the socket's buffers) are read by a real WebSocket client as the
+// same text, in order, with pings and their pongs in between.
+func TestWriteTextReadByClient(t *testing.T) {
+	addr, got := socketServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if s := next(); s != "header|payload" {
-		t.Errorf("gathered write %q", s)
+	defer client.CloseNow()
+	client.SetReadLimit(16 << 20)
+	c := <-got
+	defer c.ws.CloseNow()
+	go c.ws.Read(ctx) // the server's reader: answers the client's pings
+
+	var batches [][][]byte
+	for _, n := range []int{1, 125, 126, 127, 65535, 65536, 70000, 3 << 20} {
+		batches = append(batches, [][]byte{bytes.Repeat([]byte{'a' + byte(n%26)}, n)})
 	}
-	w.Write([]byte("pong"))
-	if s := next(); s != "pong" {
-		t.Errorf("write-through %q", s)
+	var many [][]byte
+	for i := range 500 {
+		many = append(many, fmt.Appendf(nil, `{"ev":"n","i":%d}`, i))
 	}
-	server.Close()
+	batches = append(batches, many, [][]byte{[]byte("x"), bytes.Repeat([]byte("y"), 200000), []byte("z")})
+
+	written := make(chan error, 1)
+	go func() {
+		for _, b := range batches {
+			if err := c.write(b); err != nil {
+				written <- err
+				return
+			}
+			// A control frame from another goroutine between messages.
+			if err := c.ws.Ping(ctx); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	pings := make(chan error, 1)
+	go func() { // the client's pings, answered by the server while it writes
+		for range 20 {
+			if err := client.Ping(ctx); err != nil {
+				pings <- err
+				return
+			}
+		}
+		pings <- nil
+	}()
+	for i, b := range batches {
+		typ, msg, err := client.Read(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if typ != websocket.MessageText {
+			t.Errorf("message %d: type %v", i, typ)
+		}
+		if want := bytes.Join(b, []byte{'\n'}); !bytes.Equal(msg, want) {
+			t.Fatalf("message %d: %d bytes, want %d", i, len(msg), len(want))
+		}
+	}
+	client.CloseRead(ctx) // reads on: the last pongs and pings
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pings; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoDataAfterClose: once the close frame has gone out, the writer
+// writes no more data: the client reads the close code, and the write
+// fails.
+func TestNoDataAfterClose(t *testing.T) {
+	addr, got := socketServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseNow()
+	c := <-got
+	defer c.ws.CloseNow()
+
+	if err := c.write([][]byte{[]byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.ws.Close(CloseSlowConsumer, "too slow") }()
+	if _, msg, err := client.Read(ctx); err != nil || string(msg) != "before" {
+		t.Fatalf("read %q, %v", msg, err)
+	}
+	// The close frame is on its way; coder/websocket waits for the
+	// client's answer, which the client's next read sends.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.sock.mu.Lock()
+		sent := c.sock.closeSent
+		c.sock.mu.Unlock()
+		if sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("close frame not written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.write([][]byte{[]byte("after")}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("write after the close frame: %v", err)
+	}
+	_, msg, err := client.Read(ctx)
+	if code := websocket.CloseStatus(err); code != CloseSlowConsumer {
+		t.Fatalf("read %q, %v; want close %d", msg, err, CloseSlowConsumer)
+	}
+	<-closed
+}
+
+// TestTextHeader: the header's three length forms (RFC 6455, 5.2).
+func TestTextHeader(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{0, "81 00"}, {125, "81 7d"}, {126, "81 7e 00 7e"}, {65535, "81 7e ff ff"},
+		{65536, "81 7f 00 00 00 00 00 01 00 00"},
+	} {
+		got := fmt.Sprintf("% x", appendTextHeader(nil, tc.n))
+		if got != tc.want {
+			t.Errorf("%d: %s, want %s", tc.n, got, tc.want)
+		}
+	}
 }
