@@ -53,6 +53,7 @@ type Conn struct {
 	// count against the node's budget (see Conn.cost).
 	queueCost  int64
 	flightCost int64
+	lastBatch  int // frames in the last batch written: sizes a new queue
 	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
 	srv        *Server
 
@@ -156,6 +157,12 @@ func (c *Conn) enqueueLocked(frame []byte, shared int, at int64) {
 	}
 	if len(c.queue) == 0 {
 		c.queueSince = at
+		if cap(c.queue) == 0 {
+			// Sized for what the last write took: under fan-out a queue
+			// grown by appending from nothing each interval cost more
+			// (growing, collecting) than the rest of queueing.
+			c.queue = make([][]byte, 0, min(max(c.lastBatch+c.lastBatch/4, 4), maxQueueHint))
+		}
 	}
 	cost := c.cost(frame, shared)
 	c.queue = append(c.queue, frame)
@@ -407,8 +414,9 @@ func (c *Conn) writeLoop() {
 		}
 		if len(c.queue) == 0 {
 			c.writing = false
-			if cap(c.spare) > 64 {
-				c.spare = nil // don't keep a burst's queue on an idle connection
+			if cap(c.spare) > 64 || cap(c.queue) > 64 {
+				// Don't keep a burst's queue on an idle connection.
+				c.spare, c.queue = nil, nil
 			}
 			c.mu.Unlock()
 			return
@@ -420,6 +428,7 @@ func (c *Conn) writeLoop() {
 		}
 		c.credit--
 		batch := c.queue
+		c.lastBatch = len(batch)
 		c.flightSince, c.flightBytes, c.flightCost = c.queueSince, c.queueBytes, c.queueCost
 		c.writeStart = hub.Mono()
 		c.queue, c.queueBytes, c.queueCost, c.queueSince = c.spare[:0], 0, 0, 0
@@ -443,6 +452,9 @@ func (c *Conn) writeLoop() {
 		}
 	}
 }
+
+// maxQueueHint bounds the capacity a new queue starts with.
+const maxQueueHint = 4096
 
 // writeBurst is how many writes may follow each other at once before
 // writes are spaced by WriteInterval.

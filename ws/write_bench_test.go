@@ -104,3 +104,37 @@ func BenchmarkWriteBatch(b *testing.B) {
 		})
 	}
 }
+
+// discardConn is a socket that takes every write.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkQueueCycle is one write interval of a connection under fan-out,
+// socket aside: frames events are queued while no writer runs, then a
+// writer starts, writes them as one message (to a socket that takes
+// everything) and ends, finding the queue empty. ns/frame is per event.
+func BenchmarkQueueCycle(b *testing.B) {
+	for _, frames := range []int{40, 100, 400} {
+		b.Run(fmt.Sprintf("frames=%d", frames), func(b *testing.B) {
+			bus := hub.NewBus()
+			defer bus.Close()
+			srv := NewServer(nil, hub.NewRegistry(bus, nil), nil, Config{WriteInterval: -1}, nil)
+			c := newConn(srv, nil, parley.User{ID: 1}, parley.Session{ID: 1}, "q-1")
+			c.sock = &socketWriter{conn: discardConn{}}
+			frame := bytes.Repeat([]byte("x"), 400)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.holdWrites()
+				c.mu.Lock()
+				for range frames {
+					c.enqueueLocked(frame, 1000, 0)
+				}
+				c.mu.Unlock()
+				c.releaseWrites()
+				c.writers.Wait()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(frames), "ns/frame")
+		})
+	}
+}
