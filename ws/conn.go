@@ -53,7 +53,7 @@ type Conn struct {
 	// count against the node's budget (see Conn.cost).
 	queueCost  int64
 	flightCost int64
-	lastBatch  int // frames in the last batch written: sizes a new queue
+	lastBatch  int             // frames in the last batch written: sizes a new queue
 	synced     map[int64]int64 // per conversation, the highest seq a sync wrote
 	srv        *Server
 
