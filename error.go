@@ -73,10 +73,11 @@ func FieldErrorf(field, format string, args ...any) *Error {
 // ErrorCode returns the code of the *Error in err's chain, EINTERNAL for any
 // other non-nil error and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) {
+	}
+	var e *Error // escapes (errors.As): declared past the nil check, allocated only for errors
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return EINTERNAL
@@ -85,10 +86,11 @@ func ErrorCode(err error) string {
 // ErrorMessage returns the message of the *Error in err's chain, or a generic
 // message for internal errors (whose text must never reach a client).
 func ErrorMessage(err error) string {
-	var e *Error
 	if err == nil {
 		return ""
-	} else if errors.As(err, &e) {
+	}
+	var e *Error // escapes (errors.As): declared past the nil check, allocated only for errors
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return "Internal error."

@@ -91,3 +91,11 @@ func TestWithTimeoutLockedDatabase(t *testing.T) {
 		t.Fatalf("resend once the lock is released: %+v, %v", m, err)
 	}
 }
+
+// TestErrorCodeOfNilAllocatesNothing: every store call's result goes
+// through ErrorCode (mapErr); a call that succeeded costs no allocation.
+func TestErrorCodeOfNilAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { parley.ErrorCode(nil); parley.ErrorMessage(nil) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
