@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// End-to-end tests: a real Go server and Debian's Chromium, one file at a time.
+// End-to-end tests: a real Go server and Debian's Chromium per file, two
+// files at a time (each file starts its own server on a free port with its
+// own data dir; the tests mostly wait on the browser, so two halve the time).
 export default defineConfig({
   test: {
     environment: 'node',
@@ -11,7 +13,8 @@ export default defineConfig({
     setupFiles: ['e2e/setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    fileParallelism: false,
+    fileParallelism: true,
+    maxWorkers: 2,
     sequence: { concurrent: false },
     // expect.poll is a deadline loop: give it the tests' 20 s (WAIT), not
     // Vitest's 1 s, which a loaded machine misses (a notification or a
