@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -146,6 +147,35 @@ func TestTextHeader(t *testing.T) {
 		got := fmt.Sprintf("% x", appendTextHeader(nil, tc.n))
 		if got != tc.want {
 			t.Errorf("%d: %s, want %s", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestWriteTextSameBytesAsLibrary: a message the writer frames itself is,
+// byte for byte, what coder/websocket writes for the same text: clients
+// cannot tell them apart.
+func TestWriteTextSameBytesAsLibrary(t *testing.T) {
+	c, raw := socketPair(t)
+	defer c.ws.CloseNow()
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	for _, n := range []int{1, 125, 126, 65535, 65536, 200000} {
+		msg := bytes.Repeat([]byte{'m'}, n)
+		if err := c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.write([][]byte{msg}); err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, len(appendTextHeader(nil, n))+n)
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(raw, want); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(raw, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: header % x, coder/websocket's % x", n, got[:10], want[:10])
 		}
 	}
 }
