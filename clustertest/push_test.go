@@ -113,7 +113,16 @@ func TestPushNodeKilledWhileSending(t *testing.T) {
 	ps.SetDelay(0)
 	d.Start(t, "n2")
 	servertest.WaitFor(t, 30*time.Second, func() bool { return len(ps.Pushes("bob")) >= 1 }, "the push from n2")
-	time.Sleep(2 * time.Second)
+	// Settled: the store has no push left to send, and n1, which took it
+	// first, is dead, so no second push can come.
+	db := clustertest.Connect(t, d.DatabaseURL)
+	servertest.WaitFor(t, 30*time.Second, func() bool {
+		var pending int
+		if err := db.QueryRow(t.Context(), "SELECT count(*) FROM pending_pushes").Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		return pending == 0
+	}, "no push pending")
 	if got := ps.Pushes("bob"); len(got) != 1 || got[0].Payload["body"] != "are you there?" {
 		t.Fatalf("pushes %d: %v", len(got), got)
 	}

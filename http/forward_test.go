@@ -193,16 +193,15 @@ func testForward(t *testing.T, srv *servertest.Server) {
 		t.Fatalf("erin's copy after carol's was deleted: %d", r.Status)
 	}
 	bob.Must(200, "DELETE", fmt.Sprintf("%s/%v", msgs(hid), res(1)["message"].(map[string]any)["seq"]), nil)
-	deadline := time.Now().Add(10 * time.Second)
-	for blobFiles(t, srv) != blobs-3 {
+	servertest.WaitFor(t, 10*time.Second, func() bool {
+		if blobFiles(t, srv) == blobs-3 {
+			return true
+		}
 		if err := srv.Node.Files.ReapNow(); err != nil {
 			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d blobs left after every message with them was deleted, want %d", blobFiles(t, srv), blobs-3)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	}, "blobs left after every message with them was deleted (want %d)", blobs-3)
 
 	// A member removed from the source forwards nothing more from it.
 	alice.Must(204, "DELETE", fmt.Sprintf("/api/v1/conversations/%d/members/%d", gid, bob.UserID), nil)

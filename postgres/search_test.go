@@ -9,6 +9,7 @@ import (
 	"parley/pgtest"
 	"parley/postgres"
 	"parley/storetest"
+	"parley/testwait"
 )
 
 // TestSearchIndexBuiltConcurrently: a database whose search index is
@@ -48,21 +49,14 @@ func TestSearchIndexBuiltConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	testwait.For(t, 60*time.Second, func() bool {
 		var valid bool
 		err := s.Pool().QueryRow(ctx, `SELECT coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('messages_search')), false)`).Scan(&valid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if valid {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the store did not build the search index")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return valid
+	}, "the store did not build the search index")
 	if n := search(s); n != 2 {
 		t.Fatalf("with the index found %d, want 2", n)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"parley"
 	"parley/storetest"
+	"parley/testwait"
 )
 
 // oldDatabase makes a database at the schema before search (migration 11)
@@ -101,13 +102,9 @@ func TestSearchMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		deadline := time.Now().Add(30 * time.Second)
-		for !slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"}) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the backfill did not index the old messages: found %q", found(t, s, "e 100"))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testwait.For(t, 30*time.Second, func() bool {
+			return slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"})
+		}, "the backfill did not index the old messages")
 		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
 			t.Errorf("found %q", got)
 		}

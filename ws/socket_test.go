@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"parley/testwait"
 )
 
 // TestWriteTextReadByClient: messages the writer frames itself (every
@@ -112,19 +114,11 @@ func TestNoDataAfterClose(t *testing.T) {
 	}
 	// The close frame is on its way; coder/websocket waits for the
 	// client's answer, which the client's next read sends.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, func() bool {
 		c.sock.mu.Lock()
-		sent := c.sock.closeSent
-		c.sock.mu.Unlock()
-		if sent {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("close frame not written")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer c.sock.mu.Unlock()
+		return c.sock.closeSent
+	}, "close frame not written")
 	if err := c.write([][]byte{[]byte("after")}); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("write after the close frame: %v", err)
 	}
