@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
+import { haveChromium, launchBrowser, screenshotsDir, startServer, callREST, signUpAndLogIn, type RunningServer } from './harness';
 
 const run = haveChromium();
 const WAIT = 20_000;
@@ -28,21 +28,8 @@ const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}`, carol: `carol_${st
 const tokens = { alice: '', bob: '', carol: '' };
 const ids = { trip: 0, club: 0, carol: 0 };
 
-async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  const r = await fetch(server.url + '/api/v1' + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function account(username: string): Promise<string> {
-  await rest('POST', '/auth/signup', { username, email: `${username}@example.test`, password: PASSWORD });
-  return String((await rest('POST', '/auth/login', { login: username, password: PASSWORD })).token);
-}
+const rest = (method: string, path: string, body?: unknown, token?: string) => callREST(server.url, method, path, body, token);
+const account = (username: string) => signUpAndLogIn(server.url, username, PASSWORD);
 
 let n = 0;
 async function say(token: string, id: number, text: string, extra: Record<string, unknown> = {}): Promise<number> {

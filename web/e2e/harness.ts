@@ -154,3 +154,24 @@ export async function startServer(extraArgs: string[] = []): Promise<RunningServ
     },
   };
 }
+
+/**
+ * callREST calls the REST API of the server at url and returns the parsed
+ * answer ({} when empty); an error status throws with the answer's text.
+ */
+export async function callREST(url: string, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  const r = await fetch(url + '/api/v1' + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** signUpAndLogIn makes an account on the server at url and returns a session token. */
+export async function signUpAndLogIn(url: string, username: string, password: string): Promise<string> {
+  await callREST(url, 'POST', '/auth/signup', { username, email: `${username}@example.test`, password });
+  return String((await callREST(url, 'POST', '/auth/login', { login: username, password })).token);
+}

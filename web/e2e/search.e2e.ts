@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
+import { haveChromium, launchBrowser, screenshotsDir, startServer, callREST, signUpAndLogIn, type RunningServer } from './harness';
 
 const run = haveChromium();
 const WAIT = 20_000;
@@ -25,21 +25,8 @@ let direct = 0;
 let bobToken = '';
 let target = 0; // the seq of the message "the lighthouse key is under the mat"
 
-async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  const r = await fetch(server.url + '/api/v1' + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function account(username: string): Promise<string> {
-  await rest('POST', '/auth/signup', { username, email: `${username}@example.test`, password: PASSWORD });
-  return String((await rest('POST', '/auth/login', { login: username, password: PASSWORD })).token);
-}
+const rest = (method: string, path: string, body?: unknown, token?: string) => callREST(server.url, method, path, body, token);
+const account = (username: string) => signUpAndLogIn(server.url, username, PASSWORD);
 
 let n = 0;
 async function say(token: string, id: number, text: string): Promise<number> {
