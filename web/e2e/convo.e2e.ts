@@ -80,17 +80,9 @@ function message(page: Page, text: string): Locator {
 }
 
 async function openMenu(page: Page, m: Locator) {
-  // A scroll (a message arriving) closes a menu: try again then.
-  for (let i = 0; ; i++) {
-    await m.getByTestId('bubble').hover();
-    await m.getByRole('button', { name: 'Message actions' }).click();
-    try {
-      await page.getByTestId('message-menu').waitFor({ timeout: 5000 });
-      return;
-    } catch (e) {
-      if (i >= 2) throw e;
-    }
-  }
+  await m.getByTestId('bubble').hover();
+  await m.getByRole('button', { name: 'Message actions' }).click();
+  await page.getByTestId('message-menu').waitFor();
 }
 
 /** shownSeqs lists the seqs of the messages the list shows, in order. */

@@ -520,15 +520,8 @@ describe.skipIf(!run).sequential('Files in Chromium', () => {
     const [stored] = await storedWith(alice.token, direct, 'Written on the train');
     const url = stored.attachments![0].url;
     const msgAlice = bubbleWith(alice.page, 'Written on the train');
-    // The page was just opened: a menu opened while the list still settles
-    // (pictures loading, the scroll to the end) closes again, so open it
-    // until it stays.
-    const deleteItem = alice.page.getByRole('menuitem', { name: 'Delete', exact: true });
-    await eventually(async () => {
-      if (!(await deleteItem.isVisible())) await msgAlice.getByRole('button', { name: 'Message actions' }).click();
-      return deleteItem.isVisible();
-    }, 'the message menu open');
-    await deleteItem.click();
+    await msgAlice.getByRole('button', { name: 'Message actions' }).click();
+    await alice.page.getByRole('menuitem', { name: 'Delete', exact: true }).click();
     await alice.page.getByRole('menuitem', { name: 'Delete for everyone' }).click();
     const gone = bob.page.getByTestId('message').filter({ has: bob.page.getByText('This message was deleted') });
     await eventually(async () => (await gone.count()) >= 1, 'deletion seen by Bob');

@@ -2,7 +2,7 @@
 // desktop's (1440 px), in the light and the dark theme: axe-core finds no
 // serious or critical problem on the main pages; no message bubble is wider
 // than its pane; menus stay inside the viewport with items large enough to
-// tap; messages stack from the bottom; links are safe; the emoji picker
+// tap, and beside their message while new ones arrive; messages stack from the bottom; links are safe; the emoji picker
 // works from the server alone; the built app goes out compressed. Each state
 // is saved as a screenshot (test-results/screenshots/ui-*.png).
 import { mkdirSync } from 'node:fs';
@@ -31,6 +31,7 @@ let server: RunningServer;
 let browser: Browser;
 const ids = { group: 0, empty: 0, direct: 0 };
 const users = { alice: `alice_${stamp}`, bob: `bob_${stamp}` };
+const tokens = { alice: '', bob: '' };
 
 const rest = (method: string, path: string, body?: unknown, token?: string) => callREST(server.url, method, path, body, token);
 const account = (username: string) => signUpAndLogIn(server.url, username, PASSWORD);
@@ -105,8 +106,8 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser(['--font-render-hinting=none']);
-    const alice = await account(users.alice);
-    const bob = await account(users.bob);
+    const alice = (tokens.alice = await account(users.alice));
+    const bob = (tokens.bob = await account(users.bob));
     const group = (await rest('POST', '/groups', { name: 'Climbing crew' }, alice)).conversation as { id: number; code: string };
     ids.group = group.id;
     await rest('POST', '/groups/join', { code: group.code }, bob);
@@ -210,6 +211,48 @@ describe.skipIf(!run).sequential('the look of Parley in Chromium', () => {
       } finally {
         await context.close();
       }
+    }
+  });
+
+  it('keeps a message menu open beside its message while new messages arrive, and closes it once the message scrolls away', async () => {
+    const { alice, bob } = tokens;
+    const busy = (await rest('POST', '/groups', { name: 'Busy crew' }, alice)).conversation as { id: number; code: string };
+    await rest('POST', '/groups/join', { code: busy.code }, bob);
+    for (let i = 1; i <= 20; i++) await say(bob, busy.id, `Chatter ${i}`);
+    await say(alice, busy.id, 'Mine to edit');
+    const { context, page } = await newPerson({ width: 375, height: 740 }, 'light');
+    try {
+      await logIn(page, users.alice);
+      await openChat(page, busy.id);
+      const mine = page.getByTestId('message').filter({ has: page.getByText('Mine to edit', { exact: true }) });
+      await mine.getByTestId('bubble').hover();
+      await mine.getByRole('button', { name: 'Message actions' }).click();
+      const menu = page.getByTestId('message-menu');
+      await menu.waitFor();
+      const before = (await mine.getByTestId('bubble').boundingBox())!;
+
+      // Bob writes: Alice's list scrolls to the new message, her menu stays.
+      await say(bob, busy.id, 'Arriving while the menu is open');
+      await page.getByText('Arriving while the menu is open', { exact: true }).waitFor();
+      const list = page.getByTestId('message-list');
+      await expect.poll(() => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(2);
+      const moved = (await mine.getByTestId('bubble').boundingBox())!;
+      expect(moved.y).toBeLessThan(before.y);
+      expect(await menu.count()).toBe(1);
+      // Beside its message still, above or below it.
+      await expect
+        .poll(async () => {
+          const m = (await menu.boundingBox())!;
+          return Math.min(Math.abs(m.y - (moved.y + moved.height)), Math.abs(m.y + m.height - moved.y));
+        })
+        .toBeLessThanOrEqual(8);
+      await shot(page, 'menu-follows-phone-light');
+
+      // Scrolled out of sight, the menu closes.
+      await list.evaluate((el) => (el.scrollTop = 0));
+      await expect.poll(() => menu.count()).toBe(0);
+    } finally {
+      await context.close();
     }
   });
 

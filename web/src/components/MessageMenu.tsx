@@ -2,9 +2,10 @@
 // the like add theirs). It opens beside the element it belongs to, flips
 // above it when there is no room below in its area (the closest element
 // marked data-menu-area: the message list), and is kept inside the viewport; its
-// items are at least 44 px tall. Escape, a click outside or scrolling the
-// messages closes it, and focus goes back to where it was.
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+// items are at least 44 px tall. Escape, a click outside or scrolling its
+// message out of sight closes it (a scroll that leaves the message in sight
+// moves the menu with it), and focus goes back to where it was.
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 
 export interface MessageAction {
@@ -40,6 +41,16 @@ export function placeMenu(anchor: Box, w: number, h: number, vw: number, vh: num
   return { top, left };
 }
 
+/** inSight tells whether any of el shows inside its menu area (the message list) and the viewport. */
+function inSight(el: HTMLElement): boolean {
+  if (!el.isConnected) return false;
+  const r = el.getBoundingClientRect();
+  const area = el.closest('[data-menu-area]')?.getBoundingClientRect();
+  const top = Math.max(0, area?.top ?? 0);
+  const bottom = Math.min(window.innerHeight, area?.bottom ?? window.innerHeight);
+  return r.bottom > top && r.top < bottom;
+}
+
 export function MessageMenu({ anchor, align, label, actions, top, children, onClose }: {
   /** The element the menu belongs to (the message's bubble or its button). */
   anchor: HTMLElement;
@@ -55,15 +66,20 @@ export function MessageMenu({ anchor, align, label, actions, top, children, onCl
   const ref = useRef<HTMLDivElement>(null);
   const [pos, setPos] = useState<{ top: number; left: number } | null>(null);
 
-  useLayoutEffect(() => {
+  // Placed beside the anchor, and again whenever the window is resized or
+  // the anchor moves: a new message arriving scrolls the list, and the
+  // menu follows its message rather than closing under the pointer.
+  const place = useCallback(() => {
     const el = ref.current;
     if (!el) return;
     const area = anchor.closest('[data-menu-area]')?.getBoundingClientRect();
-    const place = () => setPos(placeMenu(anchor.getBoundingClientRect(), el.offsetWidth, el.offsetHeight, window.innerWidth, window.innerHeight, align, area));
+    setPos(placeMenu(anchor.getBoundingClientRect(), el.offsetWidth, el.offsetHeight, window.innerWidth, window.innerHeight, align, area));
+  }, [anchor, align]);
+  useLayoutEffect(() => {
     place();
     window.addEventListener('resize', place);
     return () => window.removeEventListener('resize', place);
-  }, [anchor, align, children]);
+  }, [place, children]);
 
   // Focus the first item on open; give focus back on close.
   useEffect(() => {
@@ -78,8 +94,12 @@ export function MessageMenu({ anchor, align, label, actions, top, children, onCl
     const away = (e: Event) => {
       if (ref.current && !ref.current.contains(e.target as Node) && !anchor.contains(e.target as Node)) onClose();
     };
+    // A scroll that takes the message out of sight closes the menu; one
+    // that leaves it in sight (new messages, late layout) moves the menu.
     const scrolled = (e: Event) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) onClose();
+      if (!ref.current || ref.current.contains(e.target as Node)) return;
+      if (inSight(anchor)) place();
+      else onClose();
     };
     document.addEventListener('pointerdown', away);
     document.addEventListener('scroll', scrolled, true);
@@ -87,7 +107,7 @@ export function MessageMenu({ anchor, align, label, actions, top, children, onCl
       document.removeEventListener('pointerdown', away);
       document.removeEventListener('scroll', scrolled, true);
     };
-  }, [anchor, onClose]);
+  }, [anchor, onClose, place]);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Escape') {
