@@ -21,10 +21,13 @@ import (
 // messages_fts (migration 00012) is an FTS5 index of the text of text
 // messages with the trigram tokenizer: a term of three characters or more
 // is a phrase of its trigrams, which matches exactly the texts that
-// contain it, without regard to case. The index changes in the
-// transaction that writes the message: the writer indexes the messages a
-// batch appended in one statement (append.go, indexNew), and triggers
-// replace the text of an edited message and remove a deleted one.
+// contain it, without regard to case. The writer adds new messages in
+// one statement once indexBatch of them wait, or a second after the
+// first if it is idle (append.go, indexNew), and a search has the
+// waiting ones added before it looks: it finds every message stored
+// before it. Triggers replace the text of an edited message and remove a
+// deleted one (for messages already indexed; the others are indexed as
+// they then stand).
 //
 // A query drives the index newest first (ORDER BY rowid DESC, which FTS5
 // walks without sorting) and keeps the messages of the caller's
@@ -34,6 +37,10 @@ import (
 // when the term has no letters with case (CJK), on lower() of it when
 // the term is ASCII, else on parley_fold, our own case folding (SQLite's
 // lower() and LIKE fold ASCII only).
+
+// indexNewWrite is a write that adds the messages waiting for the search
+// index (indexNew).
+func indexNewWrite(ctx context.Context, tx *wtx) error { return tx.indexNew(ctx) }
 
 func init() {
 	// parley_fold(text) is parley.FoldSearch. Registered for every
@@ -96,6 +103,13 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 	}
 
 	if len(match) > 0 {
+		// Messages waiting for the index (indexBatch) are added first:
+		// a search finds every message stored before it.
+		if s.cache.unindexed.Load() > 0 {
+			if err := s.write(ctx, indexNewWrite); err != nil {
+				return parley.SearchPage{}, err
+			}
+		}
 		where = append(where, `m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = `+arg(q.UserID)+`)`)
 		if q.ConversationID != 0 {
 			where = append(where, `m.conversation_id = `+arg(q.ConversationID))

@@ -165,3 +165,117 @@ func TestSearchPlans(t *testing.T) {
 		"stream": func() { shortStreamShare = 1 << 40 },
 	})
 }
+
+// TestSearchIndexLater: new messages wait for the search index until
+// indexBatch of them, a search or an idle writer adds them; one edited or
+// deleted before that is indexed as it then stands, one edited after by
+// the triggers, and the index always matches the messages (FTS5's
+// integrity-check compares them), also after the store is opened again.
+func TestSearchIndexLater(t *testing.T) {
+	defer func(d time.Duration) { indexIdle = d }(indexIdle)
+	indexIdle = time.Hour // no idle indexing until the last part
+	path := oldDatabase(t, 0)
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	ctx := context.Background()
+	send := func(id, text string) {
+		t.Helper()
+		if _, _, err := s.AppendMessage(ctx, parley.NewMessage{ConversationID: 1, SenderID: 1, ClientMsgID: id,
+			Kind: parley.MessageText, Text: text, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// indexed counts the index's rows that match q, without a search (which adds the waiting messages).
+	indexed := func(q string) int {
+		t.Helper()
+		var n int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?`, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	intact := func() {
+		t.Helper()
+		if err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`)
+			return err
+		}); err != nil {
+			t.Fatalf("the search index does not match the messages: %v", err)
+		}
+	}
+
+	send("a", "alpha one")                                                              // seq 2
+	send("b", "alpha two")                                                              // seq 3
+	send("c", "gamma")                                                                  // seq 4
+	if _, err := s.EditMessage(ctx, 1, 2, 1, "beta one", nil, time.Now()); err != nil { // before it is indexed
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteMessage(ctx, 1, 3, 1, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := indexed("gamma"); n != 0 {
+		t.Fatalf("indexed at once: %d", n)
+	}
+	if got := found(t, s, "alpha"); got != nil {
+		t.Errorf("alpha: found %q (edited and deleted)", got)
+	}
+	for q, want := range map[string][]string{"beta": {"beta one"}, "gamma": {"gamma"}} {
+		if got := found(t, s, q); !slices.Equal(got, want) {
+			t.Errorf("%s: found %q, want %q", q, got, want)
+		}
+	}
+	intact()
+
+	// Indexed now: an edit goes through the trigger.
+	if _, err := s.EditMessage(ctx, 1, 2, 1, "delta one", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(t, s, "beta"); got != nil {
+		t.Errorf("beta after the edit: found %q", got)
+	}
+	if got := found(t, s, "delta"); !slices.Equal(got, []string{"delta one"}) {
+		t.Errorf("delta: found %q", got)
+	}
+	intact()
+
+	// A full batch is indexed by the writer itself.
+	for i := range indexBatch {
+		send(fmt.Sprint("n", i), fmt.Sprintf("needle %d", i))
+	}
+	if n := indexed("needle"); n != indexBatch {
+		t.Errorf("after %d sends %d indexed", indexBatch, n)
+	}
+
+	// Messages that waited when the store closed are found after it opens.
+	send("o", "omega")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(t, s, "omega"); !slices.Equal(got, []string{"omega"}) {
+		t.Errorf("omega after reopening: found %q", got)
+	}
+	intact()
+
+	// An idle writer indexes what waits.
+	indexIdle = 20 * time.Millisecond
+	s2, err := Open(t.Context(), oldDatabase(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, _, err := s2.AppendMessage(ctx, parley.NewMessage{ConversationID: 1, SenderID: 1, ClientMsgID: "z",
+		Kind: parley.MessageText, Text: "zeta", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 10*time.Second, func() bool {
+		var n int
+		err := s2.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zeta'`).Scan(&n)
+		return err == nil && n == 1
+	}, "the idle writer did not index")
+}

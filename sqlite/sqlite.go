@@ -186,6 +186,8 @@ func open(ctx context.Context, path string) (*Store, error) {
 		done:     make(chan struct{}),
 	}
 	s.cache.memberConvCol = col
+	// Messages may wait for the search index since the last run (indexNew).
+	s.cache.unindexed.Store(1)
 	return s, nil
 }
 
@@ -277,11 +279,27 @@ func (s *Store) submit(req *writeReq) error {
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeReq, 0, maxBatch)
+	// Armed when messages wait for the search index: indexIdle later they
+	// are added, if no batch reached indexBatch first.
+	index := time.NewTimer(indexIdle)
+	index.Stop()
+	armed := false
 	for {
+		if !armed && s.cache.unindexed.Load() > 0 {
+			index.Reset(indexIdle)
+			armed = true
+		}
 		select {
 		case req := <-s.writes:
 			batch = append(batch[:0], req)
+		case <-index.C:
+			armed = false
+			if s.cache.unindexed.Load() > 0 {
+				s.commit([]*writeReq{{ctx: context.Background(), fn: indexNewWrite, res: make(chan error, 1)}})
+			}
+			continue
 		case <-s.quit:
+			index.Stop()
 			return
 		}
 	collect:
