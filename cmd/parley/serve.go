@@ -171,6 +171,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, err := raiseFileLimit(); err != nil {
 		log.Warn("raise the open file limit", "err", err)
 	}
+	if before, after := ensureProcs(getenv); after != before {
+		log.Info("GOMAXPROCS raised so that the store's writer is not kept waiting behind connections", "from", before, "to", after)
+	}
 	if lc.pprof != "" {
 		stop, err := serveAside(lc.pprof, "profiler", "/debug/pprof/", profilerHandler(), log)
 		if err != nil {
