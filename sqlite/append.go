@@ -514,8 +514,8 @@ func (t *wtx) flush(ctx context.Context) error {
 }
 
 // indexBatch is how many new text messages wait for the search index
-// before a batch's flush adds them; the writer adds fewer when it has
-// been idle for indexIdle, and a search adds them first (SearchMessages).
+// before a batch's flush adds them; the writer adds fewer indexIdle after
+// the first of them, and a search adds them first (SearchMessages).
 // FTS5 writes an index segment per statement that changes it and merges
 // segments as they pile up: one statement per batch of sends (about 40 to
 // 2,000 messages under load) spent 12 % of the server's CPU merging in
@@ -523,8 +523,9 @@ func (t *wtx) flush(ctx context.Context) error {
 // merged far less often.
 const indexBatch = 2048
 
-// indexIdle is how long after a message the writer, if it has nothing
-// else to do, adds it to the search index. A variable for tests.
+// indexIdle is how long after the first message waits for the search
+// index the writer adds the waiting ones (between two batches), if no
+// batch reached indexBatch first. A variable for tests.
 var indexIdle = time.Second
 
 // indexNew adds the text messages appended since the last time to the

@@ -23,7 +23,7 @@ import (
 // is a phrase of its trigrams, which matches exactly the texts that
 // contain it, without regard to case. The writer adds new messages in
 // one statement once indexBatch of them wait, or a second after the
-// first if it is idle (append.go, indexNew), and a search has the
+// first (append.go, indexNew), and a search has the
 // waiting ones added before it looks: it finds every message stored
 // before it. Triggers replace the text of an edited message and remove a
 // deleted one (for messages already indexed; the others are indexed as
