@@ -198,7 +198,7 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
           ref={ref}
           rows={1}
           value={text}
-          placeholder={online ? 'Write a message' : 'Write a message (offline)'}
+          placeholder={online ? 'Message' : 'Message (offline)'}
           onChange={(e) => {
             setText(e.target.value);
             setCaret(e.target.selectionStart ?? e.target.value.length);
