@@ -20,17 +20,8 @@ import (
 // past the socket's buffers) are read by a real WebSocket client as the
 // same text, in order, with pings and their pongs in between.
 func TestWriteTextReadByClient(t *testing.T) {
-	addr, got := socketServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	client, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseNow()
+	ctx, client, c := dialSocket(t)
 	client.SetReadLimit(16 << 20)
-	c := <-got
-	defer c.ws.CloseNow()
 	go c.ws.Read(ctx) // the server's reader: answers the client's pings
 
 	var batches [][][]byte
@@ -93,16 +84,7 @@ func TestWriteTextReadByClient(t *testing.T) {
 // writes no more data: the client reads the close code, and the write
 // fails.
 func TestNoDataAfterClose(t *testing.T) {
-	addr, got := socketServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	client, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseNow()
-	c := <-got
-	defer c.ws.CloseNow()
+	ctx, client, c := dialSocket(t)
 
 	if err := c.write([][]byte{[]byte("before")}); err != nil {
 		t.Fatal(err)
@@ -172,4 +154,22 @@ func TestWriteTextSameBytesAsLibrary(t *testing.T) {
 			t.Errorf("%d bytes: header % x, coder/websocket's % x", n, got[:10], want[:10])
 		}
 	}
+}
+
+// dialSocket connects a real WebSocket client to socketServer and returns
+// a context that ends with the test (at most 20 s), the client and the
+// server's Conn; both are closed when the test ends.
+func dialSocket(t *testing.T) (context.Context, *websocket.Conn, *Conn) {
+	t.Helper()
+	addr, got := socketServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	client, _, err := websocket.Dial(ctx, "ws://"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.CloseNow() })
+	c := <-got
+	t.Cleanup(func() { c.ws.CloseNow() })
+	return ctx, client, c
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
+import { callREST, haveChromium, launchBrowser, screenshotsDir, startServer, type RunningServer } from './harness';
 
 const run = haveChromium();
 const stamp = Date.now().toString(36).slice(-5);
@@ -19,16 +19,7 @@ const WAIT = 20_000;
 let server: RunningServer;
 let browser: Browser;
 
-async function rest(method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  const r = await fetch(server.url + '/api/v1' + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
+const rest = (method: string, path: string, body?: unknown, token?: string) => callREST(server.url, method, path, body, token);
 
 const login = async (username: string) => String((await rest('POST', '/auth/login', { login: username, password: PASSWORD })).token);
 
