@@ -345,7 +345,11 @@ func (c *Conn) serve() {
 
 func (c *Conn) readLoop(ctx context.Context) {
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		// The read gets no context: this ctx ends only after the loop does
+		// (serve), and a closing connection ends the read by closing the
+		// socket. coder/websocket would register a callback on a context
+		// that can end, twice per frame.
+		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			var ce websocket.CloseError
 			if errors.As(err, &ce) {
