@@ -177,9 +177,15 @@ async function closeNotifications(page: Page) {
 
 /**
  * pushTo delivers a push message to the page's service worker through the
- * DevTools protocol, as a push service would.
+ * DevTools protocol, as a push service would, and waits until shown() holds
+ * (what the worker should then show). Chromium now and then drops such a
+ * delivery: the command succeeds, no push event follows, and later
+ * deliveries in that browser are dropped too (seen in one run of this file
+ * in five). If shown() does not hold within PUSH_WAIT, the push event is
+ * dispatched in the worker itself, so that the worker's handling of the
+ * message is what the test checks either way.
  */
-async function pushTo(page: Page, data: unknown) {
+async function pushTo(page: Page, data: unknown, shown: () => Promise<boolean>) {
   // The registration is the one whose worker controls this page: the
   // protocol also reports the workers of other contexts on the same origin.
   await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
@@ -196,7 +202,24 @@ async function pushTo(page: Page, data: unknown) {
   } finally {
     await cdp.detach();
   }
+  try {
+    await expect.poll(shown, { timeout: PUSH_WAIT }).toBe(true);
+    return;
+  } catch {
+    console.warn(`push not handled ${PUSH_WAIT} ms after DevTools delivered it: dispatching it in the service worker`);
+  }
+  // A request from the page starts the worker if it was stopped.
+  await page.evaluate(() => fetch('/manifest.webmanifest', { cache: 'no-store' }).then(() => undefined));
+  const sw = await serviceWorker(page.context());
+  await sw.evaluate((json) => {
+    // The worker's globals, which the DOM library's types do not describe.
+    const g = self as unknown as { PushEvent: new (type: string, init: { data: string }) => Event };
+    self.dispatchEvent(new g.PushEvent('push', { data: json }));
+  }, JSON.stringify(data));
 }
+
+/** PUSH_WAIT is how long pushTo waits for a push delivered through DevTools to be shown. */
+const PUSH_WAIT = 5_000;
 
 describe.skipIf(!run).sequential('notifications in Chromium', () => {
   beforeAll(async () => {
@@ -269,13 +292,13 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
       await activeWorker(page);
       await closeNotifications(page);
       const tag = `conversation-${ids.group}`;
-      await pushTo(page, { title: 'Climbing crew: Bob', body: 'See you at the wall', tag, conversation_id: ids.group, badge: 2 });
+      await pushTo(page, { title: 'Climbing crew: Bob', body: 'See you at the wall', tag, conversation_id: ids.group, badge: 2 }, async () => (await notifications(page, tag)).length > 0);
       await expect.poll(() => notifications(page, tag), { timeout: WAIT }).toEqual([{ title: 'Climbing crew: Bob', body: 'See you at the wall', tag, data: { path: `/c/${ids.group}`, conversation_id: ids.group } }]);
       // A second push for the conversation replaces the first (same tag).
-      await pushTo(page, { title: 'Climbing crew', body: '2 new messages', tag, conversation_id: ids.group });
+      await pushTo(page, { title: 'Climbing crew', body: '2 new messages', tag, conversation_id: ids.group }, async () => (await notifications(page, tag)).some((x) => x.body === '2 new messages'));
       await expect.poll(async () => (await notifications(page, tag)).map((x) => x.body)).toEqual(['2 new messages']);
       // Hidden text: the body the server sends ("New message"), or that when there is none.
-      await pushTo(page, { title: 'Bob', conversation_id: ids.direct });
+      await pushTo(page, { title: 'Bob', conversation_id: ids.direct }, async () => (await notifications(page, `conversation-${ids.direct}`)).length > 0);
       await expect.poll(async () => (await notifications(page, `conversation-${ids.direct}`)).map((x) => x.body)).toEqual(['New message']);
 
       // Clicking: headless Chromium offers no way to click a system
@@ -560,8 +583,8 @@ describe.skipIf(!run).sequential('notifications in Chromium', () => {
       await page.goto('/');
       await page.getByTestId('me-name').waitFor();
       await closeNotifications(page);
-      await pushTo(page, push.payload);
       const tag = `conversation-${ids.group}`;
+      await pushTo(page, push.payload, async () => (await notifications(page, tag)).length > 0);
       await expect.poll(async () => (await notifications(page, tag)).map((x) => [x.title, x.body])).toEqual([[String(push.payload.title), `Push me, @${users.carol}`]]);
 
       // Remove: gone from the server and from the browser.
