@@ -18,10 +18,13 @@ import (
 
 // # Search
 //
-// messages_fts (migration 00012) is an FTS5 index of the text of text
-// messages with the trigram tokenizer: a term of three characters or more
-// is a phrase of its trigrams, which matches exactly the texts that
-// contain it, without regard to case. The writer adds new messages in
+// messages_fts (migrations 00012, 00020) is an FTS5 index of the text of
+// text messages with the trigram tokenizer, without regard to case, that
+// keeps which messages hold each trigram but not where (detail=none): a
+// term of three characters or more selects the messages that hold all of
+// its trigrams (trigrams), and the text of each is then checked for the
+// term itself (shortTerm), so that exactly the texts that contain it are
+// found. The writer adds new messages in
 // one statement once indexBatch of them wait, or a second after the
 // first (append.go, indexNew), and a search has the
 // waiting ones added before it looks: it finds every message stored
@@ -95,11 +98,9 @@ func (s *Store) SearchMessages(ctx context.Context, q parley.SearchQuery) (parle
 	}
 	for _, t := range q.Terms {
 		if utf8.RuneCountInString(t) >= parley.SearchIndexedTerm {
-			// An FTS5 string: double quotes doubled, nothing else special.
-			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
-		} else {
-			where = append(where, shortTerm(t, arg(t)))
+			match = append(match, trigrams(t))
 		}
+		where = append(where, shortTerm(t, arg(t)))
 	}
 
 	if len(match) > 0 {
@@ -214,6 +215,27 @@ func (s *Store) searchShort(ctx context.Context, q parley.SearchQuery, before in
 		return parley.SearchPage{}, err
 	}
 	return pageOf(ms, limit, lowest), nil
+}
+
+// trigrams is the FTS5 query of the messages that hold every trigram of
+// the term t (three characters or more), each an FTS5 string (double
+// quotes doubled, nothing else special), the same trigram once.
+func trigrams(t string) string {
+	rs := []rune(t)
+	seen := make(map[string]bool, len(rs))
+	var b strings.Builder
+	for i := 0; i+parley.SearchIndexedTerm <= len(rs); i++ {
+		tri := string(rs[i : i+parley.SearchIndexedTerm])
+		if seen[tri] {
+			continue
+		}
+		seen[tri] = true
+		if b.Len() > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(`"` + strings.ReplaceAll(tri, `"`, `""`) + `"`)
+	}
+	return b.String()
 }
 
 // shortTerm is the condition that the text holds the folded term t (its

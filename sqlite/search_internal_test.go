@@ -110,6 +110,55 @@ func TestSearchMigration(t *testing.T) {
 		}
 	})
 
+	// A database whose index has positions (before 00020), every message
+	// in it: 00020 builds the index again, and the backfill fills it.
+	t.Run("Reindex", func(t *testing.T) {
+		path := oldDatabase(t, 1000)
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys, _ := fs.Sub(migrations, "migrations")
+		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.UpTo(t.Context(), 19); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE kind = 'text' AND text != ''`,
+			`UPDATE search_backfill SET done_from = 1`,
+		} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM messages_fts WHERE messages_fts MATCH '"needle"'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("the old index finds %d needles (%v)", n, err)
+		}
+		db.Close()
+
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		testwait.For(t, 30*time.Second, func() bool {
+			return slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"})
+		}, "the backfill did not index the old messages again")
+		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
+			t.Errorf("found %q", got)
+		}
+		if err := s.write(t.Context(), func(ctx context.Context, tx *wtx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`)
+			return err
+		}); err != nil {
+			t.Errorf("integrity-check: %v", err)
+		}
+	})
+
 	t.Run("EditBeforeBackfill", func(t *testing.T) {
 		s, err := open(t.Context(), oldDatabase(t, 1000))
 		if err != nil {
@@ -192,7 +241,7 @@ func TestSearchIndexLater(t *testing.T) {
 	indexed := func(q string) int {
 		t.Helper()
 		var n int
-		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?`, q).Scan(&n); err != nil {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?`, trigrams(q)).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -275,7 +324,7 @@ func TestSearchIndexLater(t *testing.T) {
 	}
 	testwait.For(t, 10*time.Second, func() bool {
 		var n int
-		err := s2.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zeta'`).Scan(&n)
+		err := s2.r.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?`, trigrams("zeta")).Scan(&n)
 		return err == nil && n == 1
 	}, "the idle writer did not index")
 }
