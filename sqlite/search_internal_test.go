@@ -89,6 +89,25 @@ func found(t *testing.T, s *Store, query string) []string {
 	return texts
 }
 
+// openBackfilled opens the store at path (an oldDatabase, closed with the
+// test) and waits until the backfill has indexed its messages: searches
+// find the oldest and the newest of them.
+func openBackfilled(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	testwait.For(t, 30*time.Second, func() bool {
+		return slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"})
+	}, "the backfill did not index the old messages")
+	if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
+		t.Errorf("found %q", got)
+	}
+	return s
+}
+
 // TestSearchMigration: a database from before search is indexed by the
 // backfill after Open, batch by batch, beside sends; an edit of a message
 // the backfill has not reached is indexed as it then stands, once.
@@ -97,17 +116,7 @@ func TestSearchMigration(t *testing.T) {
 	backfillBatch = 100
 
 	t.Run("Open", func(t *testing.T) {
-		s, err := Open(t.Context(), oldDatabase(t, 1000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		testwait.For(t, 30*time.Second, func() bool {
-			return slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"})
-		}, "the backfill did not index the old messages")
-		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
-			t.Errorf("found %q", got)
-		}
+		openBackfilled(t, oldDatabase(t, 1000))
 	})
 
 	// A database whose index has positions (before 00020), every message
@@ -140,17 +149,7 @@ func TestSearchMigration(t *testing.T) {
 		}
 		db.Close()
 
-		s, err := Open(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		testwait.For(t, 30*time.Second, func() bool {
-			return slices.Equal(found(t, s, "e 100"), []string{"message 1000", "message 100"})
-		}, "the backfill did not index the old messages again")
-		if got := found(t, s, "needle"); !slices.Equal(got, []string{"a needle in the haystack"}) {
-			t.Errorf("found %q", got)
-		}
+		s := openBackfilled(t, path)
 		if err := s.write(t.Context(), func(ctx context.Context, tx *wtx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`)
 			return err
