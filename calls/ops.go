@@ -210,7 +210,8 @@ func (s *Service) opFinish(op string) ws.OpHandler {
 // opICE relays an ICE candidate to the other device in the call. It needs
 // no coordinator: this node's index knows both devices (the caller's from
 // the announcement, the callee's from its accept). Before the answer, the
-// caller's candidates go to every device of the callee.
+// caller's candidates go to every device of the callee. Once the call has
+// ended, its devices' candidates are dropped without an error.
 func (s *Service) opICE(ctx context.Context, conn *ws.Conn, raw []byte) (any, error) {
 	var r struct {
 		base
@@ -237,7 +238,15 @@ func (s *Service) opICE(ctx context.Context, conn *ws.Conn, raw []byte) (any, er
 	var to int64
 	var toConn string
 	switch {
-	case e == nil || i.State == stateEnded:
+	case e == nil:
+		return nil, parley.ErrNotFound
+	case i.State == stateEnded:
+		// Candidates still on their way when the other side hangs up or
+		// declines are not the sender's mistake: a device that was in the
+		// call is answered as before and its candidate dropped.
+		if (uid == i.Caller && cid == i.CallerConn) || (uid == i.Callee && i.CalleeConn != "" && cid == i.CalleeConn) {
+			return struct{}{}, nil
+		}
 		return nil, parley.ErrNotFound
 	case uid == i.Caller && cid == i.CallerConn:
 		to, toConn = i.Callee, i.CalleeConn // "" while ringing: every device of the callee

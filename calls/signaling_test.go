@@ -108,7 +108,22 @@ func TestAnswerAndHangUp(t *testing.T) {
 		t.Fatalf("system message: %v", sys)
 	}
 	a1.fails("not_found", "call_hangup", map[string]any{"call_id": id})
-	b1.fails("not_found", "call_ice", map[string]any{"call_id": id, "candidate": cand})
+	for _, p := range []*peer{a1, a2, b1, b2} {
+		p.take(callEv("ice", id)) // any from before the answer
+	}
+	// Candidates that cross the end are dropped quietly, but only from the
+	// two devices that were in the call.
+	b1.ok("call_ice", map[string]any{"call_id": id, "candidate": cand})
+	a1.ok("call_ice", map[string]any{"call_id": id, "candidate": cand})
+	a2.fails("not_found", "call_ice", map[string]any{"call_id": id, "candidate": cand})
+	b2.fails("not_found", "call_ice", map[string]any{"call_id": id, "candidate": cand})
+	b1.fails("not_found", "call_ice", map[string]any{"call_id": "nope", "candidate": cand})
+	for _, p := range []*peer{a1, a2, b1, b2} {
+		p.ok("ping", nil)
+		if late := p.take(callEv("ice", id)); len(late) > 0 {
+			t.Errorf("%s got an ICE candidate after the end: %v", p.name, late)
+		}
+	}
 }
 
 func TestDecline(t *testing.T) {
@@ -126,6 +141,9 @@ func TestDecline(t *testing.T) {
 		}
 	}
 	b1.fails("not_found", "call_accept", map[string]any{"call_id": id, "sdp": "late"})
+	// The caller's candidates cross the decline (the web app sends them once
+	// call_invite is answered): dropped, not refused.
+	a.ok("call_ice", map[string]any{"call_id": id, "candidate": cand})
 	a.await("message", callMessage("declined"))
 	sys := expectHistory(t, srv, bob, conv, "declined")[0]
 	if sys["media"] != "audio" || num(sys["actor_id"]) != alice.id {
