@@ -336,7 +336,7 @@ func (s *Store) commit(batch []*writeReq) {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			failAll(err)
-		} else if err := s.runBatch(ctx, &wtx{tx, s.prepared, s.missed, s.cache}, batch, errs); err != nil {
+		} else if err := s.runBatch(ctx, &wtx{tx: tx, prepared: s.prepared, missed: s.missed, c: s.cache}, batch, errs); err != nil {
 			tx.Rollback()
 			failAll(err)
 		} else if err := tx.Commit(); err != nil {

@@ -20,11 +20,23 @@ type wtx struct {
 	prepared map[string]*sql.Stmt
 	missed   map[string]struct{}
 	c        *wcache
+	// bound holds the prepared statements made this transaction's, each
+	// once: a batch runs the same few statements for every message, and
+	// binding one to the transaction (Tx.StmtContext) allocates.
+	bound map[string]*sql.Stmt
 }
 
 func (t *wtx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := t.bound[query]; ok {
+		return st
+	}
 	if st, ok := t.prepared[query]; ok {
-		return t.tx.StmtContext(ctx, st)
+		st = t.tx.StmtContext(ctx, st)
+		if t.bound == nil {
+			t.bound = make(map[string]*sql.Stmt, 8)
+		}
+		t.bound[query] = st
+		return st
 	}
 	t.missed[query] = struct{}{}
 	return nil
