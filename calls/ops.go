@@ -240,20 +240,17 @@ func (s *Service) opICE(ctx context.Context, conn *ws.Conn, raw []byte) (any, er
 	switch {
 	case e == nil:
 		return nil, parley.ErrNotFound
-	case i.State == stateEnded:
-		// Candidates still on their way when the other side hangs up or
-		// declines are not the sender's mistake: a device that was in the
-		// call is answered as before and its candidate dropped.
-		if (uid == i.Caller && cid == i.CallerConn) || (uid == i.Callee && i.CalleeConn != "" && cid == i.CalleeConn) {
-			return struct{}{}, nil
-		}
-		return nil, parley.ErrNotFound
 	case uid == i.Caller && cid == i.CallerConn:
 		to, toConn = i.Callee, i.CalleeConn // "" while ringing: every device of the callee
 	case uid == i.Callee && i.CalleeConn != "" && cid == i.CalleeConn:
 		to, toConn = i.Caller, i.CallerConn
 	default:
 		return nil, parley.ErrNotFound
+	}
+	if i.State == stateEnded {
+		// Candidates still on their way when the other side hangs up or
+		// declines are not the sender's mistake: answered, and dropped.
+		return struct{}{}, nil
 	}
 	f := encode(frame{Ev: "call", Type: "ice", CallID: i.ID, ConversationID: i.ConversationID, Candidate: r.Candidate})
 	s.toUser(to, i.ConversationID, f, toConn, "")

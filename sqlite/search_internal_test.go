@@ -21,23 +21,28 @@ import (
 // oldDatabase makes a database at the schema before search (migration 11)
 // holding n text messages "message i" (message 7 deleted, message 20 says
 // "needle"), and a system message, and returns its path.
+// migrateTo brings db's schema up to migration version.
+func migrateTo(t *testing.T, db *sql.DB, version int64) {
+	t.Helper()
+	fsys, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func oldDatabase(t *testing.T, n int) string {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	fsys, _ := fs.Sub(migrations, "migrations")
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 11); err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, db, 11)
 	tx, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -127,14 +132,7 @@ func TestSearchMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fsys, _ := fs.Sub(migrations, "migrations")
-		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.UpTo(t.Context(), 19); err != nil {
-			t.Fatal(err)
-		}
+		migrateTo(t, db, 19)
 		for _, q := range []string{
 			`INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE kind = 'text' AND text != ''`,
 			`UPDATE search_backfill SET done_from = 1`,
