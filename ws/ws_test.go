@@ -630,3 +630,52 @@ func TestSendReplyAndEventTogether(t *testing.T) {
 		t.Fatalf("event message %v, reply message %v", event.Message, rep.Message)
 	}
 }
+
+// TestFrameSizes: sends and other operations of many sizes, written back
+// to back without waiting, each get the reply to their own id with their
+// own text (a long frame after a short one and the other way round, sends
+// the fast decoder reads and sends it leaves to the generic one); a frame
+// past MaxFrame closes the connection with 1009 (documented in
+// docs/protocol.md).
+func TestFrameSizes(t *testing.T) {
+	srv := servertest.Start(t)
+	at := login(t, srv, "alice")
+	g := servertest.Must(t, srv.URL, at, "POST", "/api/v1/groups", map[string]any{"name": "G", "code": "gcode1"}, 201).Body["conversation"].(map[string]any)
+	a := dial(t, srv, at, true)
+	a.await("hello", ev("hello"))
+
+	texts := map[string]string{}
+	for i := range 40 {
+		text := strings.Repeat(string(rune('a'+i%26)), []int{5, 3000, 40, 1500}[i%4])
+		if i%5 == 4 { // a send the generic decoder reads (escapes)
+			text = "line\n" + text
+		}
+		a.request("send", map[string]any{"conversation_id": g["id"], "client_msg_id": fmt.Sprintf("m-%d", i), "text": text})
+		texts[fmt.Sprint(a.n)] = text
+		a.request("typing", map[string]any{"conversation_id": g["id"], "active": i%2 == 0})
+	}
+	replies := map[string]map[string]any{}
+	for len(replies) < len(texts) {
+		r := a.await("the replies to the sends", func(m map[string]any) bool { return texts[fmt.Sprint(m["re"])] != "" })
+		replies[fmt.Sprint(r["re"])] = r
+	}
+	for id, text := range texts {
+		r := replies[id]
+		m, _ := r["message"].(map[string]any)
+		if r["ok"] != true || m == nil || m["text"] != text {
+			t.Fatalf("send %s: reply %v, want the text of %d bytes sent", id, r, len(text))
+		}
+	}
+
+	big := fmt.Sprintf(`{"op":"send","id":"big","conversation_id":%v,"client_msg_id":"big","text":"%s"}`,
+		g["id"], strings.Repeat("x", 64<<10))
+	if err := a.c.Write(context.Background(), websocket.MessageText, []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	for range a.events { // the connection ends
+	}
+	var ce websocket.CloseError
+	if err := <-a.done; !errors.As(err, &ce) || ce.Code != websocket.StatusMessageTooBig {
+		t.Fatalf("a frame past MaxFrame ended the connection with %v, want 1009", err)
+	}
+}
