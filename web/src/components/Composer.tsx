@@ -3,7 +3,7 @@
 // suggestions as chips; picking one only fills the box for editing.
 // Files (attach button, drop, paste) go with the text as its caption; with
 // nothing to send, the microphone button records a voice note.
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
 import type { Member } from '../api/types';
 import { chat, client, session } from '../app';
 import { stage, staged, take } from '../state/staged';
@@ -90,19 +90,25 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     ref.current?.focus();
   };
 
+  // Where the caret goes once text changed by code (a mention, an emoji, a
+  // suggestion) is in the box. It is placed in the same render, before the
+  // next key is read: placed on the next animation frame, it landed after
+  // a key typed in between and moved the caret back over it.
+  const [placeCaret, setPlaceCaret] = useState<{ at: number; focus: boolean } | null>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!placeCaret || !el) return;
+    if (placeCaret.focus) el.focus();
+    el.setSelectionRange(placeCaret.at, placeCaret.at);
+  }, [placeCaret]);
+
   const pickMention = (m: Member) => {
     if (!mq) return;
     const r = insertMention(text, caret, mq, m.username);
     setText(r.text);
     setCaret(r.caret);
     setActive(0);
-    requestAnimationFrame(() => {
-      const el = ref.current;
-      if (el) {
-        el.focus();
-        el.setSelectionRange(r.caret, r.caret);
-      }
-    });
+    setPlaceCaret({ at: r.caret, focus: true });
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -148,20 +154,12 @@ export function Composer({ conversationId, onSent }: { conversationId: number; o
     const start = el?.selectionStart ?? text.length;
     const end = el?.selectionEnd ?? text.length;
     setText(text.slice(0, start) + t + text.slice(end));
-    requestAnimationFrame(() => {
-      if (el) el.setSelectionRange(start + t.length, start + t.length);
-    });
+    setPlaceCaret({ at: start + t.length, focus: false });
   };
 
   const pick = (s: string) => {
     setText(s);
-    requestAnimationFrame(() => {
-      const el = ref.current;
-      if (el) {
-        el.focus();
-        el.setSelectionRange(el.value.length, el.value.length);
-      }
-    });
+    setPlaceCaret({ at: s.length, focus: true });
   };
 
   return (
