@@ -18,9 +18,6 @@ import (
 	"parley/testwait"
 )
 
-// oldDatabase makes a database at the schema before search (migration 11)
-// holding n text messages "message i" (message 7 deleted, message 20 says
-// "needle"), and a system message, and returns its path.
 // migrateTo brings db's schema up to migration version.
 func migrateTo(t *testing.T, db *sql.DB, version int64) {
 	t.Helper()
@@ -34,6 +31,9 @@ func migrateTo(t *testing.T, db *sql.DB, version int64) {
 	}
 }
 
+// oldDatabase makes a database at the schema before search (migration 11)
+// holding n text messages "message i" (message 7 deleted, message 20 says
+// "needle"), and a system message, and returns its path.
 func oldDatabase(t *testing.T, n int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "parley.db")
